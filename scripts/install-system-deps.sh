@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Ensures the Prometheus/Alertmanager binaries the e2e tests drive are on PATH.
+# The Debian packages provide them; the services they ship are never started here
+# (the tests run their own instances on 127.0.0.1).
+set -euo pipefail
+
+readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool)
+readonly PACKAGES=(prometheus prometheus-alertmanager)
+
+missing_binaries() {
+  local b
+  for b in "${BINARIES[@]}"; do
+    command -v "$b" >/dev/null 2>&1 || printf '%s\n' "$b"
+  done
+}
+
+print_versions() {
+  local b
+  for b in "${BINARIES[@]}"; do
+    # Each tool prints a multi-line banner; the first line carries the version.
+    printf '%-24s %s\n' "$b" "$("$b" --version 2>&1 | head -n 1)"
+  done
+}
+
+missing="$(missing_binaries)"
+if [[ -z "$missing" ]]; then
+  print_versions
+  exit 0
+fi
+
+echo "missing binaries: $(echo "$missing" | tr '\n' ' ')" >&2
+
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "not running as root; install them with:" >&2
+  echo "  sudo apt-get install ${PACKAGES[*]}" >&2
+  exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "apt-get not found: install the Debian/Ubuntu packages ${PACKAGES[*]} by other means" >&2
+  exit 1
+fi
+
+apt-get update
+# policy-rc.d makes the packages' postinst scripts skip starting the services.
+policy_rc=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e "$policy_rc" ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy_rc"
+  chmod 0755 "$policy_rc"
+  created_policy=1
+fi
+cleanup() { if [[ "$created_policy" -eq 1 ]]; then rm -f "$policy_rc"; fi; }
+trap cleanup EXIT
+
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+
+missing="$(missing_binaries)"
+if [[ -n "$missing" ]]; then
+  echo "still missing after install: $(echo "$missing" | tr '\n' ' ')" >&2
+  exit 1
+fi
+print_versions

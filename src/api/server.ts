@@ -1,0 +1,107 @@
+import express, { type Request, type Response, type NextFunction, type Express } from "express";
+import { randomUUID } from "node:crypto";
+import type { Registry } from "prom-client";
+import type { Logger } from "../lib/log.ts";
+import { ValidationError, NotFoundError, StorageError, ConfigError, errorMessage } from "../lib/errors.ts";
+import { ApiError } from "./http-error.ts";
+import { apiV2Router } from "./v2/router.ts";
+import type { ApiContext } from "./v2/context.ts";
+
+export interface ServerOptions {
+  readonly routePrefix: string;
+  readonly maxRequestBytes: number;
+  readonly version: string;
+  readonly registry: Registry;
+  isReady(): boolean;
+  reload(): Promise<void>;
+}
+
+/** Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics. */
+export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  app.set("query parser", "simple");
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const id = (req.headers["x-request-id"] as string | undefined) ?? randomUUID();
+    res.locals.log = ctx.log.child({ component: "http", requestId: id });
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    res.setHeader("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
+    res.setHeader("Access-Control-Expose-Headers", "Date");
+    res.setHeader("Vary", "Origin");
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      (res.locals.log as Logger).debug(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        "request",
+      );
+    });
+    next();
+  });
+
+  const prefix = normalisePrefix(opts.routePrefix);
+  const router = express.Router();
+  const rawBody = express.raw({ type: () => true, limit: opts.maxRequestBytes });
+
+  const plain = (body: string) => (req: Request, res: Response) => {
+    res.status(200).type("text/plain").send(req.method === "HEAD" ? undefined : body);
+  };
+  router.get("/-/healthy", plain("OK"));
+  router.get("/-/ready", (req, res) => {
+    if (opts.isReady()) plain("OK")(req, res);
+    else res.status(503).type("text/plain").send("Service Unavailable");
+  });
+  router.post("/-/reload", (_req, res) => {
+    // Alertmanager answers a failed reload with 500 and the reason as text.
+    opts.reload().then(
+      () => res.status(200).end(),
+      (err: unknown) => res.status(500).type("text/plain").send(`failed to reload config: ${errorMessage(err)}\n`),
+    );
+  });
+  router.all("/-/reload", (req, _res, next) => next(ApiError.framework(405, `method ${req.method} is not allowed, but [POST] are`)));
+  router.get("/health", (_req, res) => res.json({ status: "ok" }));
+  router.get("/ready", (_req, res) => res.status(opts.isReady() ? 200 : 503).json({ ready: opts.isReady() }));
+  router.get("/metrics", (_req, res, next) => {
+    opts.registry.metrics().then((text) => res.type(opts.registry.contentType).send(text), next);
+  });
+  router.use("/api/v2", apiV2Router(ctx, opts.version, rawBody));
+
+  app.use(prefix, router);
+  app.use((req: Request, _res: Response, next: NextFunction) => next(ApiError.framework(404, `path ${req.path} was not found`)));
+  app.use(errorHandler(ctx.log));
+  return app;
+}
+
+function normalisePrefix(p: string): string {
+  const trimmed = p.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
+
+/** The one place where errors become status codes and bodies. */
+function errorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    const reqLog = (res.locals.log as Logger | undefined) ?? log;
+    const send = (status: number, body: unknown) => {
+      if (res.headersSent) return;
+      if (body === undefined) res.status(status).end();
+      else res.status(status).type("application/json").send(JSON.stringify(body) + "\n");
+    };
+    if (err instanceof ApiError) return send(err.status, err.body);
+    if (err instanceof ValidationError) return send(400, err.message);
+    if (err instanceof NotFoundError) return send(404, err.message);
+    if (err instanceof ConfigError) return send(400, err.message);
+    const e = err as { type?: string; status?: number; limit?: number };
+    if (e?.type === "entity.too.large") {
+      return send(413, { code: 413, message: `request body too large: the limit is ${e.limit ?? "?"} bytes` });
+    }
+    if (e?.type === "request.aborted" || e?.type === "request.size.invalid") return send(400, { code: 400, message: errorMessage(err) });
+    if (err instanceof StorageError) {
+      reqLog.error({ err: err.message }, "storage failure");
+      return send(503, `storage unavailable: ${err.message}`);
+    }
+    reqLog.error({ err: errorMessage(err), stack: (err as Error)?.stack }, "unhandled error");
+    send(500, "internal server error");
+  };
+}

@@ -1,0 +1,135 @@
+import type { Request, Response } from "express";
+import type { Alert, AlertStatus } from "../../types/alert.ts";
+import { compareAlertsForNotification } from "../../types/alert.ts";
+import { compareLabelSets, labelSetString, type LabelSet } from "../../types/labels.ts";
+import { formatApiTime } from "../../types/time.ts";
+import type { Matcher } from "../../types/matcher.ts";
+import { matchesAll } from "../../matchers/index.ts";
+import { ApiError } from "../http-error.ts";
+import { readJsonBody, requireJsonContentType } from "./json-body.ts";
+import { decodePostableAlerts } from "./postable-alerts.ts";
+import { boolParam, filterParam, receiverParam } from "./query.ts";
+import type { ApiContext } from "./context.ts";
+
+/** gettableAlert, fields in Alertmanager's order. */
+export function gettableAlert(alert: Alert, status: AlertStatus, receivers: readonly string[]): Record<string, unknown> {
+  const suppressed = status.silencedBy.length > 0 || status.inhibitedBy.length > 0;
+  const out: Record<string, unknown> = {
+    annotations: alert.annotations,
+    endsAt: formatApiTime(alert.endsAt),
+    fingerprint: alert.fingerprint,
+    receivers: receivers.map((name) => ({ name })),
+    startsAt: formatApiTime(alert.startsAt),
+    status: { inhibitedBy: status.inhibitedBy, silencedBy: status.silencedBy, state: suppressed ? "suppressed" : "active" },
+    updatedAt: formatApiTime(alert.updatedAt),
+  };
+  if (alert.generatorURL !== "") out.generatorURL = alert.generatorURL;
+  out.labels = alert.labels;
+  return out;
+}
+
+interface AlertFilter {
+  readonly matchers: readonly Matcher[];
+  readonly active: boolean;
+  readonly silenced: boolean;
+  readonly inhibited: boolean;
+}
+
+function alertFilterFrom(req: Request): AlertFilter {
+  return {
+    matchers: filterParam(req),
+    active: boolParam(req, "active"),
+    silenced: boolParam(req, "silenced"),
+    inhibited: boolParam(req, "inhibited"),
+  };
+}
+
+/** Alertmanager's alertFilter: hides ended alerts at once, then applies the state flags and matchers. */
+function visible(alert: Alert, status: AlertStatus, f: AlertFilter, nowMs: number): boolean {
+  if (alert.endsAt.ms < nowMs) return false;
+  const silenced = status.silencedBy.length > 0;
+  const inhibited = status.inhibitedBy.length > 0;
+  if (!f.active && !silenced && !inhibited) return false;
+  if (!f.silenced && silenced) return false;
+  if (!f.inhibited && inhibited) return false;
+  return matchesAll(f.matchers, alert.labels);
+}
+
+export function getAlerts(ctx: ApiContext) {
+  return (req: Request, res: Response): void => {
+    const filter = alertFilterFrom(req);
+    const receiver = receiverParam(req);
+    const routing = ctx.routing();
+    const now = ctx.clock.now();
+    const out: Array<Record<string, unknown>> = [];
+    for (const { alert } of ctx.provider.all()) {
+      if (alert.endsAt.ms < now) continue;
+      const status = ctx.provider.statusOf(alert);
+      if (!visible(alert, status, filter, now)) continue;
+      const receivers = routing.receiversFor(alert);
+      if (receiver && !receivers.some((r) => receiver.matches(r))) continue;
+      out.push(gettableAlert(alert, status, receivers));
+    }
+    out.sort((a, b) => ((a.fingerprint as string) < (b.fingerprint as string) ? -1 : 1));
+    sendJson(res, out);
+  };
+}
+
+export function postAlerts(ctx: ApiContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    requireJsonContentType(req);
+    const alerts = decodePostableAlerts(readJsonBody(req, "alerts"));
+    const { errors } = await ctx.ingest(alerts);
+    if (errors.length > 0) throw ApiError.handler(400, errors.join("; "));
+    res.status(200).end();
+  };
+}
+
+interface Group {
+  labels: LabelSet;
+  receiver: string;
+  alerts: Alert[];
+}
+
+/** Groups as the dispatcher forms them: per matching route and its group labels. */
+export function getAlertGroups(ctx: ApiContext) {
+  return (req: Request, res: Response): void => {
+    const filter = alertFilterFrom(req);
+    const receiver = receiverParam(req);
+    const routing = ctx.routing();
+    const now = ctx.clock.now();
+    const groups = new Map<string, Group>();
+    const receiversOf = new Map<string, string[]>();
+    const statusOf = new Map<string, AlertStatus>();
+    for (const { alert } of ctx.provider.all()) {
+      if (alert.endsAt.ms < now) continue;
+      const status = ctx.provider.statusOf(alert);
+      if (!visible(alert, status, filter, now)) continue;
+      for (const route of routing.root.match(alert.labels)) {
+        if (receiver && !receiver.matches(route.opts.receiver)) continue;
+        const labels = route.groupLabels(alert.labels);
+        const key = `${route.id}\u0000${labelSetString(labels)}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { labels, receiver: route.opts.receiver, alerts: [] }));
+        g.alerts.push(alert);
+        const list = receiversOf.get(alert.fingerprint);
+        if (list) list.push(route.opts.receiver);
+        else receiversOf.set(alert.fingerprint, [route.opts.receiver]);
+        statusOf.set(alert.fingerprint, status);
+      }
+    }
+    const sorted = [...groups.values()].sort(
+      (a, b) => compareLabelSets(a.labels, b.labels) || (a.receiver < b.receiver ? -1 : a.receiver > b.receiver ? 1 : 0),
+    );
+    sendJson(res, sorted.map((g) => ({
+      alerts: g.alerts.sort(compareAlertsForNotification).map((a) =>
+        gettableAlert(a, statusOf.get(a.fingerprint)!, [...(receiversOf.get(a.fingerprint) ?? [])].sort())),
+      labels: g.labels,
+      receiver: { name: g.receiver },
+    })));
+  };
+}
+
+export function sendJson(res: Response, body: unknown): void {
+  res.status(200).type("application/json").send(JSON.stringify(body) + "\n");
+}

@@ -1,0 +1,20 @@
+import type { Clock } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { AlertProvider } from "../../provider/alert-provider.ts";
+import type { Silences } from "../../silence/silences.ts";
+import type { RoutingTable } from "../../dispatch/routing-table.ts";
+import type { IncomingAlert } from "../../ingest/normalise.ts";
+import type { Timestamp } from "../../types/time.ts";
+
+/** What the API needs from the running app; the app passes getters so a reload is seen at once. */
+export interface ApiContext {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly provider: AlertProvider;
+  readonly silences: Silences;
+  readonly startedAt: Timestamp;
+  routing(): RoutingTable;
+  originalConfig(): string;
+  /** Normalises, validates and stores alerts; resolves after commit with the per-alert errors. */
+  ingest(alerts: readonly IncomingAlert[]): Promise<{ errors: string[] }>;
+}

@@ -1,0 +1,70 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { parseAlertmanagerConfig } from "./alertmanager.ts";
+import { originalConfigYaml } from "./original.ts";
+
+const load = (text: string, env: NodeJS.ProcessEnv = {}) => parseAlertmanagerConfig(text, "am.yml", env);
+
+test("errors name the file, line and path", () => {
+  const cases: Array<[string, RegExp]> = [
+    ["route:\n  receiver: nope\nreceivers:\n  - name: a\n", /^am\.yml:2:13 \(route\.receiver\): undefined receiver "nope" used in route$/],
+    ["route:\n  receiver: a\n  routes:\n    - matchers: ['a~~b']\nreceivers:\n  - name: a\n", /am\.yml:4:18 \(route\.routes\[0\]\.matchers\[0\]\): bad matcher format: a~~b/],
+    ["route:\n  receiver: a\n  group_by: ['...', x]\nreceivers:\n  - name: a\n", /wildcard group_by/],
+    ["route:\n  receiver: a\n  group_interval: 0s\nreceivers:\n  - name: a\n", /group_interval cannot be zero/],
+    ["route:\n  receiver: a\n  group_wait: 5x\nreceivers:\n  - name: a\n", /am\.yml:3:15 \(route\.group_wait\): not a valid duration string: "5x"/],
+    ["route:\n  receiver: a\nreceivers:\n  - name: a\n  - name: a\n", /not unique/],
+    ["route:\n  receiver: a\n  matchers: ['x=\"1\"']\nreceivers:\n  - name: a\n", /root route must not have any matchers/],
+    ["route:\n  receiver: a\n  routes:\n    - mute_time_intervals: [nope]\nreceivers:\n  - name: a\n", /undefined time interval "nope" used in route/],
+    ["route:\n  receiver: a\nreceivers:\n  - name: a\n    opsgenie_configs: [{}]\n", /opsgenie_configs are not supported/],
+    ["route:\n  receiver: a\nbogus: 1\nreceivers:\n  - name: a\n", /Unrecognized key/],
+    ["route: [\n", /^am\.yml:\d+:\d+: /],
+    ["receivers:\n  - name: a\n", /no routes provided/],
+  ];
+  for (const [text, re] of cases) assert.throws(() => load(text), (err: Error) => re.test(err.message), text);
+});
+
+test("${VAR} expands from the environment, unset variables are an error, expanded values are masked", () => {
+  const text = "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: http://x/${TOKEN}\n";
+  const c = load(text, { TOKEN: "s3cr3t" });
+  assert.equal(c.receivers[0]!.integrations[0]!.settings.url, "http://x/s3cr3t");
+  const original = originalConfigYaml(c);
+  assert.ok(!original.includes("s3cr3t"));
+  assert.match(original, /url: <secret>/);
+  assert.throws(() => load(text, {}), /am\.yml:6:\d+ .*environment variable TOKEN is not set/);
+});
+
+test("the re-serialised config fills Alertmanager's defaults and parses back", () => {
+  const c = load(`
+global:
+  slack_api_url: https://hooks.slack.example/services/T/B/X
+  smtp_smarthost: localhost:25
+  smtp_from: am@example.org
+route:
+  receiver: hook
+  group_by: [alertname]
+  repeat_interval: 90m
+  routes:
+    - matchers: ['team=ops']
+      receiver: slack
+receivers:
+  - name: hook
+    webhook_configs: [{url: "http://127.0.0.1:5001/"}]
+  - name: slack
+    slack_configs: [{channel: "#ops"}]
+    email_configs: [{to: ops@example.org}]
+`);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking arbitrary YAML in a test
+  const y = parse(originalConfigYaml(c)) as Record<string, any>;
+  assert.equal(y.global.resolve_timeout, "5m");
+  assert.equal(y.global.slack_api_url, "<secret>");
+  assert.equal(y.route.repeat_interval, "1h30m");
+  assert.deepEqual(y.route.routes[0].matchers, ['team="ops"']);
+  assert.equal(y.route.routes[0].continue, false);
+  assert.deepEqual(y.receivers[0].webhook_configs[0], { send_resolved: true, http_config: { follow_redirects: true, enable_http2: true }, url: "http://127.0.0.1:5001/", max_alerts: 0 });
+  assert.equal(y.receivers[1].slack_configs[0].api_url, "<secret>");
+  assert.equal(y.receivers[1].slack_configs[0].send_resolved, false);
+  assert.equal(y.receivers[1].email_configs[0].smarthost, "localhost:25");
+  assert.deepEqual(y.receivers[1].email_configs[0].headers, { From: "am@example.org", Subject: '{{ template "email.default.subject" . }}', To: "ops@example.org" });
+  assert.deepEqual(y.templates, []);
+});

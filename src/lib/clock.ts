@@ -1,0 +1,77 @@
+/** Injectable time source: every timer and `now()` in AlertPrism goes through a Clock so tests can drive time. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export interface TimerHandle {
+  readonly id: number;
+}
+
+let nextTimerId = 1;
+
+/** Wall-clock time with real timers; timers are unref'd so they never keep a stopping process alive. */
+export class SystemClock implements Clock {
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+
+  now(): number {
+    return Date.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = nextTimerId++;
+    const t = setTimeout(() => {
+      this.timers.delete(id);
+      fn();
+    }, Math.max(0, ms));
+    t.unref();
+    this.timers.set(id, t);
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const t = this.timers.get(handle.id);
+    if (t) clearTimeout(t);
+    this.timers.delete(handle.id);
+  }
+}
+
+/** A clock tests move by hand: `advance(ms)` fires due timers in time order. */
+export class FakeClock implements Clock {
+  private current: number;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(start = Date.UTC(2026, 10, 22, 3, 0, 0)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = nextTimerId++;
+    this.timers.set(id, { at: this.current + Math.max(0, ms), fn });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers.delete(handle.id);
+  }
+
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      let nextId: number | undefined;
+      let nextAt = Infinity;
+      for (const [id, t] of this.timers) if (t.at <= target && t.at < nextAt) { nextAt = t.at; nextId = id; }
+      if (nextId === undefined) break;
+      const timer = this.timers.get(nextId);
+      this.timers.delete(nextId);
+      this.current = nextAt;
+      timer?.fn();
+    }
+    this.current = target;
+  }
+}

@@ -1,0 +1,55 @@
+import { pino, type Logger, type DestinationStream } from "pino";
+
+export type { Logger };
+export type LogFormat = "logfmt" | "json";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Keys whose values are secrets wherever they appear in a log record. */
+const REDACT = [
+  "password", "*.password", "token", "*.token", "authorization", "*.authorization", "headers.authorization",
+  "routing_key", "*.routing_key", "service_key", "*.service_key", "secret", "*.secret", "api_url", "*.api_url",
+];
+
+/** Alertmanager logs in logfmt by default; keep that for its users, JSON for log pipelines. */
+export function createLogger(opts: { level: LogLevel; format: LogFormat; destination?: DestinationStream }): Logger {
+  const dest = opts.destination ?? (opts.format === "logfmt" ? logfmtStream(process.stderr) : pino.destination(2));
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACT, censor: "<secret>" },
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    dest,
+  );
+}
+
+/** Converts pino's JSON lines into `ts=… level=… msg="…" key=value` lines. */
+function logfmtStream(out: NodeJS.WritableStream): DestinationStream {
+  return {
+    write(line: string) {
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        const parts: string[] = [];
+        const { time, level, msg, ...rest } = rec;
+        parts.push(`ts=${String(time)}`, `level=${String(level)}`);
+        for (const [k, v] of Object.entries(rest)) parts.push(`${k}=${logfmtValue(v)}`);
+        if (msg !== undefined) parts.push(`msg=${logfmtValue(msg)}`);
+        out.write(parts.join(" ") + "\n");
+      } catch {
+        out.write(line);
+      }
+    },
+  };
+}
+
+function logfmtValue(v: unknown): string {
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+/** A logger that drops everything, for tests. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

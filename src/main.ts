@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { App } from "./app.ts";
+import { parseArgs, resolveSettings, helpText } from "./settings.ts";
+import { checkConfig } from "./check-config.ts";
+import { ConfigError, errorMessage } from "./lib/errors.ts";
+import { VERSION } from "./version.ts";
+
+/** Entry point: parse the command line, build the app, wire signals. Nothing else lives here. */
+async function main(): Promise<number> {
+  const cmd = parseArgs(process.argv.slice(2));
+  if (cmd.kind === "help") {
+    process.stdout.write(helpText() + "\n");
+    return 0;
+  }
+  if (cmd.kind === "version") {
+    process.stdout.write(`alertprism ${VERSION}\n`);
+    return 0;
+  }
+  const settings = resolveSettings(cmd.values);
+  if (cmd.kind === "check-config") return checkConfig(settings, cmd.files, process.stdout);
+
+  const app = new App({ settings });
+  await app.start();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down");
+    app.stop().then(() => process.exit(0), (err: unknown) => {
+      app.log.error({ err: errorMessage(err) }, "shutdown failed");
+      process.exit(1);
+    });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => {
+    app.reload().catch(() => undefined); // reload() logs and counts the failure itself
+  });
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`alertprism: ${err instanceof ConfigError ? err.message : errorMessage(err)}\n`);
+    if (!(err instanceof ConfigError)) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,34 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Process-wide metrics. Names follow Alertmanager's where the meaning is the same, so existing
+ * dashboards and alert rules keep working; AlertPrism's own use the alertprism_ prefix.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly alertsReceived = new Counter({ name: "alertmanager_alerts_received_total", help: "Alerts received by the API.", labelNames: ["status", "version"], registers: [this.registry] });
+  readonly alertsInvalid = new Counter({ name: "alertmanager_alerts_invalid_total", help: "Received alerts that were invalid.", labelNames: ["version"], registers: [this.registry] });
+  readonly configLastReloadSuccessful = new Gauge({ name: "alertmanager_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", registers: [this.registry] });
+  readonly configLastReloadSuccessTime = new Gauge({ name: "alertmanager_config_last_reload_success_timestamp_seconds", help: "Time of the last successful configuration reload.", registers: [this.registry] });
+  readonly httpDuration = new Histogram({ name: "alertprism_http_request_duration_seconds", help: "HTTP request latency.", labelNames: ["method", "handler", "code"], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
+  readonly storageErrors = new Counter({ name: "alertprism_storage_errors_total", help: "Failed storage operations.", labelNames: ["operation"], registers: [this.registry] });
+  readonly commitBatchSize = new Histogram({ name: "alertprism_storage_commit_units", help: "Write units committed together by group commit.", buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry] });
+  readonly historyPruned = new Counter({ name: "alertprism_history_pruned_events_total", help: "History events removed by retention.", registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Gauges computed at scrape time from the live state (counts by state). */
+  registerStateGauges(alertCounts: () => Record<string, number>, silenceCounts: () => Record<string, number>): void {
+    const gauge = (name: string, help: string, counts: () => Record<string, number>) =>
+      new Gauge({
+        name, help, labelNames: ["state"], registers: [this.registry],
+        collect() {
+          for (const [state, n] of Object.entries(counts())) this.set({ state }, n);
+        },
+      });
+    gauge("alertmanager_alerts", "Alerts in the live set by state.", alertCounts);
+    gauge("alertmanager_silences", "Silences by state.", silenceCounts);
+  }
+}

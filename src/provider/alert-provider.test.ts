@@ -1,0 +1,120 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FakeClock } from "../lib/clock.ts";
+import { silentLogger } from "../lib/log.ts";
+import { addMillis, fromMillis } from "../types/time.ts";
+import type { Alert } from "../types/alert.ts";
+import { fingerprint } from "../types/labels.ts";
+import { memoryStore } from "../store/test-db.ts";
+import { Silences } from "../silence/silences.ts";
+import { Inhibitor } from "../inhibit/inhibitor.ts";
+import { parseAlertmanagerConfig } from "../config/alertmanager.ts";
+import { AlertProvider } from "./alert-provider.ts";
+import type { StatusSource } from "./status.ts";
+
+const M = 60_000;
+
+function setup() {
+  const clock = new FakeClock();
+  const store = memoryStore();
+  const silences = new Silences(store.silences, store.queue, clock, 120 * 60 * M);
+  const config = parseAlertmanagerConfig(`
+route: {receiver: a}
+receivers: [{name: a}]
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [alertname]
+`);
+  const inhibitor = new Inhibitor(config.inhibitRules);
+  const status: StatusSource = {
+    observe: (a) => inhibitor.observe(a),
+    forget: (fp) => inhibitor.forget(fp),
+    statusOf: (a, now) => ({ silencedBy: silences.mutedBy(a.labels, now), inhibitedBy: inhibitor.inhibitedBy(a, now) }),
+    affectsOthers: (a) => inhibitor.isSource(a),
+    nextTransitionMs: (now) => silences.nextTransitionMs(now),
+    transitionedBetween: (f, t) => silences.transitionedBetween(f, t),
+  };
+  const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
+  silences.onChange(() => provider.silencesChanged());
+  const alert = (labels: Record<string, string>, p: { endsIn?: number; timeout?: boolean } = {}): Alert => {
+    const now = fromMillis(clock.now());
+    return { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt: now, endsAt: addMillis(now, p.endsIn ?? 5 * M), updatedAt: now, generatorURL: "", timeout: p.timeout ?? true };
+  };
+  const kinds = (labels: Record<string, string>) => store.alerts.events({ fingerprint: fingerprint(labels), limit: 100 }).reverse().map((e) => e.kind);
+  return { clock, store, silences, provider, alert, kinds };
+}
+
+test("history records new, updated and resolved; a bare heartbeat re-post records nothing", async () => {
+  const { provider, alert, kinds, clock } = setup();
+  const labels = { alertname: "A" };
+  await provider.put([alert(labels)]);
+  clock.advance(M);
+  await provider.put([alert(labels)]);
+  assert.deepEqual(kinds(labels), ["new"]);
+  await provider.put([{ ...alert(labels), annotations: { summary: "changed" } }]);
+  assert.deepEqual(kinds(labels), ["new", "updated"]);
+  await provider.put([alert(labels, { endsIn: 0, timeout: false })]);
+  assert.deepEqual(kinds(labels), ["new", "updated", "resolved"]);
+  assert.equal(provider.get(fingerprint(labels))!.state, "resolved");
+});
+
+test("an alert left alone resolves at endsAt, recorded at that time, and is GC'd later", async () => {
+  const { provider, alert, store, clock } = setup();
+  const labels = { alertname: "Quiet" };
+  await provider.put([alert(labels)]);
+  const endsAt = clock.now() + 5 * M;
+  clock.advance(5 * M + 1);
+  await provider.sweep();
+  const [resolved] = store.alerts.events({ fingerprint: fingerprint(labels), kinds: ["resolved"], limit: 1 });
+  assert.equal(resolved!.atMs, endsAt);
+  assert.deepEqual(resolved!.detail, { by: "resolve_timeout" });
+  clock.advance(31 * M);
+  await provider.sweep();
+  assert.equal(provider.get(fingerprint(labels)), undefined);
+  assert.equal(store.alerts.loadAll().length, 0);
+  assert.equal(store.alerts.events({ fingerprint: fingerprint(labels), limit: 10 }).length, 2, "history outlives the live set");
+});
+
+test("silenced/unsilenced and inhibited/uninhibited are recorded", async () => {
+  const { provider, alert, kinds, silences, clock } = setup();
+  const warn = { alertname: "X", severity: "warning" };
+  await provider.put([alert(warn, { endsIn: 60 * M })]);
+  const id = await silences.set({
+    matchers: [{ name: "alertname", value: "X", isRegex: false, isEqual: true }],
+    startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + 10 * M), createdBy: "t", comment: "",
+  });
+  await provider.refreshStatuses();
+  assert.deepEqual(kinds(warn), ["new", "silenced"]);
+  assert.deepEqual(provider.get(fingerprint(warn))!.status.silencedBy, [id]);
+  clock.advance(10 * M + 1);
+  await provider.sweep();
+  assert.deepEqual(kinds(warn), ["new", "silenced", "unsilenced"]);
+  await provider.put([alert({ alertname: "X", severity: "critical" }, { endsIn: 60 * M })]);
+  await provider.refreshStatuses();
+  assert.deepEqual(kinds(warn), ["new", "silenced", "unsilenced", "inhibited"]);
+  await provider.put([alert({ alertname: "X", severity: "critical" }, { endsIn: 0, timeout: false })]);
+  await provider.refreshStatuses();
+  assert.deepEqual(kinds(warn), ["new", "silenced", "unsilenced", "inhibited", "uninhibited"]);
+});
+
+test("a batch is one transaction and the live set survives a reload with original startsAt", async () => {
+  const { provider, alert, store, clock } = setup();
+  const batch = Array.from({ length: 100 }, (_, i) => alert({ alertname: "Many", i: String(i) }));
+  await provider.put(batch);
+  const started = batch[0]!.startsAt;
+  clock.advance(M);
+  await provider.put(batch.map((a) => ({ ...a, startsAt: fromMillis(clock.now()), updatedAt: fromMillis(clock.now()) })));
+  const reloaded = store.alerts.loadAll();
+  assert.equal(reloaded.length, 100);
+  assert.ok(reloaded.every((s) => s.alert.startsAt.ms === started.ms && s.state === "firing"));
+});
+
+test("a failed write leaves memory as it was", async () => {
+  const { provider, alert, store } = setup();
+  await provider.put([alert({ alertname: "Before" })]);
+  store.db.exec("CREATE TRIGGER boom BEFORE INSERT ON alert_events BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  await assert.rejects(provider.put([alert({ alertname: "After" })]), /disk full/);
+  assert.equal(provider.get(fingerprint({ alertname: "After" })), undefined);
+  assert.equal(provider.size, 1);
+});

@@ -1,0 +1,296 @@
+import type { Alert, AlertStatus } from "../types/alert.ts";
+import { isResolvedAt, EMPTY_STATUS } from "../types/alert.ts";
+import { compareTime } from "../types/time.ts";
+import { labelSetsEqual } from "../types/labels.ts";
+import type { Clock, TimerHandle } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import { errorMessage } from "../lib/errors.ts";
+import type { AlertsRepo } from "../store/alerts-repo.ts";
+import type { CommitQueue } from "../store/commit-queue.ts";
+import { applyIncoming } from "./merge.ts";
+import { statusEvents, type StatusSource, type StatusEvent } from "./status.ts";
+
+export type AlertState = "firing" | "resolved";
+
+/** One fingerprint of the live set: the alert, its last recorded firing state and status. */
+export interface LiveAlert {
+  readonly alert: Alert;
+  readonly state: AlertState;
+  readonly status: AlertStatus;
+}
+
+export type AlertListener = (alerts: readonly Alert[]) => void;
+
+export interface ProviderOptions {
+  readonly repo: AlertsRepo;
+  readonly queue: CommitQueue;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly status: StatusSource;
+  /** Resolved alerts stay this long after they end, then leave the live set (Alertmanager's --alerts.gc-interval). */
+  readonly gcIntervalMs: number;
+  /** Upper bound between sweeps, so silence and time changes are recorded promptly. */
+  readonly maxSweepDelayMs?: number;
+}
+
+interface Pending {
+  entry: LiveAlert;
+  events: StatusEvent[];
+}
+
+/**
+ * The live alert set, kept in memory for reads and in SQLite for durability. Every change is written
+ * (with its history events) in the same transaction before the caller's promise resolves.
+ */
+export class AlertProvider {
+  private readonly live = new Map<string, LiveAlert>();
+  private readonly listeners: AlertListener[] = [];
+  private status: StatusSource;
+  private sweepTimer: TimerHandle | undefined;
+  private nextSweepAt = Infinity;
+  private lastSweepMs = 0;
+  private refreshQueued = false;
+  private stopped = true;
+
+  constructor(private readonly opts: ProviderOptions) {
+    this.status = opts.status;
+  }
+
+  load(): number {
+    for (const s of this.opts.repo.loadAll()) {
+      this.live.set(s.alert.fingerprint, s);
+      this.status.observe(s.alert);
+    }
+    return this.live.size;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.lastSweepMs = this.opts.clock.now();
+    this.scheduleSweep(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweepTimer) this.opts.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  subscribe(listener: AlertListener): void {
+    this.listeners.push(listener);
+  }
+
+  get(fingerprint: string): LiveAlert | undefined {
+    return this.live.get(fingerprint);
+  }
+
+  all(): IterableIterator<LiveAlert> {
+    return this.live.values();
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** The current status of an alert, computed now (as Alertmanager does when listing). */
+  statusOf(alert: Alert): AlertStatus {
+    return this.status.statusOf(alert, this.opts.clock.now());
+  }
+
+  /** Swaps the status source (config reload) and re-evaluates every alert against it. */
+  setStatusSource(source: StatusSource): void {
+    this.status = source;
+    for (const e of this.live.values()) source.observe(e.alert);
+    this.queueStatusRefresh();
+  }
+
+  /** Merges alerts into the live set; resolves once they and their history are committed. */
+  async put(incoming: readonly Alert[]): Promise<void> {
+    if (incoming.length === 0) return;
+    const before = new Map<string, LiveAlert | undefined>();
+    let othersAffected = false;
+    const committed = await this.opts.queue.submit(
+      () => {
+        const now = this.opts.clock.now();
+        const batch = new Map<string, Pending>();
+        for (const inc of incoming) {
+          const fp = inc.fingerprint;
+          if (!before.has(fp)) before.set(fp, this.live.get(fp));
+          const old = batch.get(fp)?.entry ?? this.live.get(fp);
+          const { alert, merged } = applyIncoming(old?.alert, inc, now);
+          const state: AlertState = isResolvedAt(alert, now) ? "resolved" : "firing";
+          const events = batch.get(fp)?.events ?? [];
+          events.push(...lifecycleEvents(old, alert, state, merged, now));
+          if ((old?.state ?? "resolved") !== state && this.status.affectsOthers(alert)) othersAffected = true;
+          batch.set(fp, { entry: { alert, state, status: old?.status ?? EMPTY_STATUS }, events });
+        }
+        for (const p of batch.values()) this.status.observe(p.entry.alert);
+        try {
+          for (const p of batch.values()) {
+            if (p.entry.state === "firing") {
+              const status = this.status.statusOf(p.entry.alert, now);
+              p.events.push(...statusEvents(p.entry.status, status));
+              p.entry = { ...p.entry, status };
+            }
+            this.opts.repo.ensureSeries(p.entry.alert);
+            this.opts.repo.save(p.entry);
+            for (const [kind, detail] of p.events) this.opts.repo.appendEvent(p.entry.alert.fingerprint, eventTime(kind, p.entry.alert, now), kind, detail);
+          }
+        } catch (err) {
+          this.restore(before);
+          throw err;
+        }
+        for (const p of batch.values()) this.live.set(p.entry.alert.fingerprint, p.entry);
+        return [...batch.values()].map((p) => p.entry.alert);
+      },
+      () => this.restore(before),
+    );
+    for (const a of committed) if (!isResolvedAt(a, this.opts.clock.now()) && a.endsAt.ms < this.nextSweepAt) this.scheduleSweep(a.endsAt.ms - this.opts.clock.now());
+    if (othersAffected) this.queueStatusRefresh();
+    this.emit(committed);
+  }
+
+  private restore(before: Map<string, LiveAlert | undefined>): void {
+    for (const [fp, old] of before) {
+      if (old) {
+        this.live.set(fp, old);
+        this.status.observe(old.alert);
+      } else {
+        this.live.delete(fp);
+        this.status.forget(fp);
+      }
+    }
+  }
+
+  private emit(alerts: readonly Alert[]): void {
+    for (const l of this.listeners) {
+      try {
+        l(alerts);
+      } catch (err) {
+        this.opts.log.error({ err: errorMessage(err) }, "alert listener failed");
+      }
+    }
+  }
+
+  /** A silence was created or changed: wake the sweep for its start/end and record status changes now. */
+  silencesChanged(): void {
+    const next = this.status.nextTransitionMs(this.opts.clock.now());
+    if (next !== undefined && next < this.nextSweepAt) this.scheduleSweep(next - this.opts.clock.now());
+    this.queueStatusRefresh();
+  }
+
+  /** Re-evaluates silencing/inhibition of every firing alert soon, coalescing bursts of triggers. */
+  queueStatusRefresh(): void {
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    setImmediate(() => {
+      this.refreshQueued = false;
+      this.refreshStatuses().catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, "status refresh failed"));
+    });
+  }
+
+  /**
+   * Records status changes (silenced, inhibited, …) of firing alerts as history. The diff is taken inside
+   * the commit unit, so concurrent refreshes serialise and never record the same change twice.
+   */
+  async refreshStatuses(): Promise<void> {
+    await this.opts.queue.submit(() => {
+      const now = this.opts.clock.now();
+      const changes: LiveAlert[] = [];
+      for (const e of this.live.values()) {
+        if (e.state !== "firing") continue;
+        const status = this.status.statusOf(e.alert, now);
+        const events = statusEvents(e.status, status);
+        if (events.length === 0) continue;
+        this.opts.repo.saveStatus(e.alert.fingerprint, status);
+        for (const [kind, detail] of events) this.opts.repo.appendEvent(e.alert.fingerprint, now, kind, detail);
+        changes.push({ ...e, status });
+      }
+      for (const c of changes) this.live.set(c.alert.fingerprint, c);
+    });
+  }
+
+  /**
+   * Time-driven changes: alerts whose endsAt passed become resolved (event at their end time),
+   * silence start/end re-evaluates statuses, long-resolved alerts are garbage-collected.
+   */
+  async sweep(): Promise<void> {
+    const now = this.opts.clock.now();
+    const { resolved, othersAffected } = await this.opts.queue.submit(() => {
+      const resolved: LiveAlert[] = [];
+      const doomed: string[] = [];
+      let othersAffected = false;
+      for (const e of this.live.values()) {
+        if (e.state === "firing" && isResolvedAt(e.alert, now)) {
+          resolved.push({ ...e, state: "resolved" });
+          if (this.status.affectsOthers(e.alert)) othersAffected = true;
+        } else if (e.state === "resolved" && e.alert.endsAt.ms < now - this.opts.gcIntervalMs) {
+          doomed.push(e.alert.fingerprint);
+        }
+      }
+      for (const e of resolved) {
+        this.opts.repo.saveState(e.alert.fingerprint, "resolved");
+        this.opts.repo.appendEvent(e.alert.fingerprint, e.alert.endsAt.ms, "resolved", { by: e.alert.timeout ? "resolve_timeout" : "endsAt" });
+      }
+      for (const fp of doomed) this.opts.repo.delete(fp);
+      for (const e of resolved) this.live.set(e.alert.fingerprint, e);
+      for (const fp of doomed) {
+        this.live.delete(fp);
+        this.status.forget(fp);
+      }
+      return { resolved, othersAffected };
+    });
+    if (resolved.length > 0) this.emit(resolved.map((e) => e.alert));
+    if (othersAffected || this.status.transitionedBetween(this.lastSweepMs, now)) await this.refreshStatuses();
+    this.lastSweepMs = now;
+  }
+
+  private scheduleSweep(delayMs: number): void {
+    if (this.stopped) return;
+    const max = this.opts.maxSweepDelayMs ?? 60_000;
+    const delay = Math.min(Math.max(0, delayMs), max);
+    if (this.sweepTimer) this.opts.clock.clearTimeout(this.sweepTimer);
+    this.nextSweepAt = this.opts.clock.now() + delay;
+    this.sweepTimer = this.opts.clock.setTimeout(() => void this.runSweep(), delay);
+  }
+
+  private async runSweep(): Promise<void> {
+    this.sweepTimer = undefined;
+    this.nextSweepAt = Infinity;
+    try {
+      await this.sweep();
+    } catch (err) {
+      this.opts.log.error({ err: errorMessage(err) }, "sweep failed");
+    }
+    this.scheduleSweep(this.nextDueMs(this.opts.clock.now()) - this.opts.clock.now());
+  }
+
+  private nextDueMs(now: number): number {
+    let next = Infinity;
+    for (const e of this.live.values()) {
+      const due = e.state === "firing" ? e.alert.endsAt.ms : e.alert.endsAt.ms + this.opts.gcIntervalMs + 1;
+      if (due < next) next = due;
+    }
+    const t = this.status.nextTransitionMs(now);
+    if (t !== undefined && t < next) next = t;
+    return Math.max(next, now);
+  }
+}
+
+/** new / updated / resolved events for one incoming version of an alert. */
+function lifecycleEvents(old: LiveAlert | undefined, alert: Alert, state: AlertState, merged: boolean, _now: number): StatusEvent[] {
+  const wasFiring = old?.state === "firing";
+  if (state === "firing") {
+    if (!wasFiring || !merged) return [["new", { startsAt: alert.startsAt.ms, annotations: alert.annotations }]];
+    const changed: string[] = [];
+    if (!labelSetsEqual(old.alert.annotations, alert.annotations)) changed.push("annotations");
+    if (old.alert.generatorURL !== alert.generatorURL) changed.push("generatorURL");
+    if (compareTime(old.alert.startsAt, alert.startsAt) !== 0) changed.push("startsAt");
+    return changed.length > 0 ? [["updated", { changed, annotations: alert.annotations }]] : [];
+  }
+  return wasFiring ? [["resolved", { by: "client" }]] : [];
+}
+
+function eventTime(kind: string, alert: Alert, now: number): number {
+  return kind === "resolved" ? Math.min(alert.endsAt.ms, now) : now;
+}

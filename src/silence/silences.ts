@@ -1,0 +1,194 @@
+import { randomUUID } from "node:crypto";
+import type { Silence, SilenceMatcher } from "../types/silence.ts";
+import { silenceState, silenceMatcherOp } from "../types/silence.ts";
+import type { Matcher } from "../types/matcher.ts";
+import type { LabelSet } from "../types/labels.ts";
+import { isValidLabelName } from "../types/labels.ts";
+import { compareTime, fromMillis, isZeroTime, type Timestamp } from "../types/time.ts";
+import { newMatcher, checkRegex, matchesAll } from "../matchers/index.ts";
+import type { Clock } from "../lib/clock.ts";
+import { NotFoundError, ValidationError } from "../lib/errors.ts";
+import type { SilencesRepo } from "../store/silences-repo.ts";
+import type { CommitQueue } from "../store/commit-queue.ts";
+
+export interface SilenceInput {
+  readonly id?: string | undefined;
+  readonly matchers: readonly SilenceMatcher[];
+  readonly startsAt: Timestamp;
+  readonly endsAt: Timestamp;
+  readonly createdBy: string;
+  readonly comment: string;
+}
+
+type Listener = () => void;
+
+/** Alertmanager's silence store: pending/active/expired by time, update-in-place-or-replace, GC after retention. */
+export class Silences {
+  private readonly byId = new Map<string, Silence>();
+  private readonly compiled = new Map<string, Matcher[]>();
+  private readonly listeners: Listener[] = [];
+
+  constructor(
+    private readonly repo: SilencesRepo,
+    private readonly queue: CommitQueue,
+    private readonly clock: Clock,
+    private readonly retentionMs: number,
+  ) {}
+
+  load(): number {
+    for (const s of this.repo.loadAll()) this.remember(s);
+    return this.byId.size;
+  }
+
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  list(): Silence[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): Silence | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Ids of the active silences that mute the label set, sorted. */
+  mutedBy(labels: LabelSet, nowMs: number): string[] {
+    const ids: string[] = [];
+    for (const s of this.byId.values()) {
+      if (silenceState(s, nowMs) !== "active") continue;
+      if (matchesAll(this.compiled.get(s.id) ?? [], labels)) ids.push(s.id);
+    }
+    return ids.sort();
+  }
+
+  /** The earliest future moment at which some silence changes state. */
+  nextTransitionMs(nowMs: number): number | undefined {
+    let next: number | undefined;
+    for (const s of this.byId.values()) {
+      for (const t of [s.startsAt.ms, s.endsAt.ms]) if (t > nowMs && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
+  /** Whether some silence started or ended in (fromMs, toMs]. */
+  transitionedBetween(fromMs: number, toMs: number): boolean {
+    for (const s of this.byId.values()) {
+      if ((s.startsAt.ms > fromMs && s.startsAt.ms <= toMs) || (s.endsAt.ms > fromMs && s.endsAt.ms <= toMs)) return true;
+    }
+    return false;
+  }
+
+  /** Creates or updates a silence; resolves to its id once committed. */
+  async set(input: SilenceInput): Promise<string> {
+    const now = this.clock.now();
+    if (compareTime(input.startsAt, input.endsAt) >= 0) throw new ValidationError("Failed to create silence: start time must be before end time");
+    if (input.endsAt.ms < now) throw new ValidationError("Failed to create silence: end time can't be in the past");
+    const prev = input.id ? this.byId.get(input.id) : undefined;
+    if (input.id && !prev) throw new NotFoundError("silence not found");
+    const compiled = validateSilence(input);
+    const nowTs = fromMillis(now);
+
+    if (prev && canUpdateInPlace(prev, input, now)) {
+      const updated: Silence = { ...input, id: prev.id, updatedAt: nowTs };
+      await this.commit([updated], compiled);
+      return prev.id;
+    }
+    const writes: Silence[] = [];
+    if (prev && silenceState(prev, now) !== "expired") writes.push(expiredCopy(prev, now));
+    const created: Silence = {
+      ...input,
+      id: randomUUID(),
+      startsAt: input.startsAt.ms < now ? nowTs : input.startsAt,
+      updatedAt: nowTs,
+    };
+    writes.push(created);
+    await this.commit(writes, compiled);
+    return created.id;
+  }
+
+  /** Expires a silence: active → ends now; pending → starts and ends now; expired → unchanged. */
+  async expire(id: string): Promise<void> {
+    const s = this.byId.get(id);
+    if (!s) throw new NotFoundError("silence not found");
+    const now = this.clock.now();
+    if (silenceState(s, now) === "expired") return;
+    await this.commit([expiredCopy(s, now)]);
+  }
+
+  /** Drops silences that expired more than the retention ago. */
+  async gc(): Promise<number> {
+    const cutoff = this.clock.now() - this.retentionMs;
+    const doomed = [...this.byId.values()].filter((s) => s.endsAt.ms < cutoff).map((s) => s.id);
+    if (doomed.length === 0) return 0;
+    await this.queue.submit(() => {
+      for (const id of doomed) this.repo.delete(id);
+      for (const id of doomed) { this.byId.delete(id); this.compiled.delete(id); }
+    });
+    return doomed.length;
+  }
+
+  private async commit(silences: Silence[], compiledLast?: Matcher[]): Promise<void> {
+    const previous = silences.map((s) => this.byId.get(s.id));
+    await this.queue.submit(
+      () => {
+        for (const s of silences) this.repo.save(s);
+        silences.forEach((s, i) => this.remember(s, i === silences.length - 1 ? compiledLast : undefined));
+      },
+      () => previous.forEach((p, i) => (p ? this.remember(p) : this.byId.delete(silences[i]!.id))),
+    );
+    for (const l of this.listeners) l();
+  }
+
+  private remember(s: Silence, compiled?: Matcher[]): void {
+    this.byId.set(s.id, s);
+    this.compiled.set(s.id, compiled ?? compileMatchers(s.matchers));
+  }
+}
+
+function expiredCopy(s: Silence, nowMs: number): Silence {
+  const now = fromMillis(nowMs);
+  const pending = silenceState(s, nowMs) === "pending";
+  return { ...s, startsAt: pending ? now : s.startsAt, endsAt: now, updatedAt: now };
+}
+
+/** Alertmanager's canUpdate: same matchers, and times changed only in ways the current state allows. */
+function canUpdateInPlace(prev: Silence, next: SilenceInput, nowMs: number): boolean {
+  if (JSON.stringify(prev.matchers.map(normalise)) !== JSON.stringify(next.matchers.map(normalise))) return false;
+  switch (silenceState(prev, nowMs)) {
+    case "active":
+      return Math.floor(prev.startsAt.ms / 1000) === Math.floor(next.startsAt.ms / 1000) && next.endsAt.ms >= nowMs;
+    case "pending":
+      return next.startsAt.ms >= nowMs;
+    case "expired":
+      return false;
+  }
+}
+
+function normalise(m: SilenceMatcher): SilenceMatcher {
+  return { name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual };
+}
+
+function compileMatchers(ms: readonly SilenceMatcher[]): Matcher[] {
+  return ms.map((m) => newMatcher(silenceMatcherOp(m), m.name, m.value));
+}
+
+/** Alertmanager's validateSilence, with its messages under "silence invalid: ". */
+function validateSilence(s: SilenceInput): Matcher[] {
+  const invalid = (msg: string): never => {
+    throw new ValidationError(`silence invalid: ${msg}`);
+  };
+  if (s.matchers.length === 0) invalid("at least one matcher required");
+  s.matchers.forEach((m, i) => {
+    if (!isValidLabelName(m.name)) invalid(`invalid label matcher ${i}: invalid label name "${m.name}"`);
+    if (m.isRegex) {
+      const err = checkRegex(m.value);
+      if (err) invalid(`invalid label matcher ${i}: invalid regular expression ${JSON.stringify(m.value)}: ${err}`);
+    }
+  });
+  const compiled = compileMatchers(s.matchers);
+  if (compiled.every((m) => m.matches(""))) invalid("at least one matcher must not match the empty string");
+  if (isZeroTime(s.startsAt)) invalid("invalid zero start timestamp");
+  if (isZeroTime(s.endsAt)) invalid("invalid zero end timestamp");
+  return compiled;
+}

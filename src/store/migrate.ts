@@ -1,0 +1,25 @@
+import type { Database } from "better-sqlite3";
+import { StorageError } from "../lib/errors.ts";
+import { sql as m001 } from "./migrations/001-initial.ts";
+
+/** Ordered, append-only; migration N sets user_version = N. */
+const MIGRATIONS: readonly string[] = [m001];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to date in one transaction per step; refuses a database written by newer code. */
+export function migrate(db: Database): { from: number; to: number } {
+  const from = db.pragma("user_version", { simple: true }) as number;
+  if (from > SCHEMA_VERSION) {
+    throw new StorageError(
+      `database schema version ${from} is newer than this AlertPrism understands (${SCHEMA_VERSION}); upgrade AlertPrism or restore a backup`,
+    );
+  }
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+  return { from, to: SCHEMA_VERSION };
+}

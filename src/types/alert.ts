@@ -1,0 +1,47 @@
+import type { LabelSet } from "./labels.ts";
+import { compareLabelSets } from "./labels.ts";
+import type { Timestamp } from "./time.ts";
+
+/** An alert as Alertmanager holds it (types.Alert). */
+export interface Alert {
+  readonly fingerprint: string;
+  readonly labels: LabelSet;
+  readonly annotations: LabelSet;
+  readonly startsAt: Timestamp;
+  readonly endsAt: Timestamp;
+  readonly updatedAt: Timestamp;
+  readonly generatorURL: string;
+  /** endsAt was derived from resolve_timeout rather than sent by the client. */
+  readonly timeout: boolean;
+}
+
+/** Alertmanager's Resolved(): endsAt is not after now. */
+export function isResolvedAt(alert: Alert, nowMs: number): boolean {
+  const e = alert.endsAt;
+  return e.ms < nowMs || (e.ms === nowMs && e.subMsNanos === 0);
+}
+
+/** Silencing and inhibition state of an alert, as the API reports it. */
+export interface AlertStatus {
+  readonly silencedBy: readonly string[];
+  readonly inhibitedBy: readonly string[];
+}
+
+export const EMPTY_STATUS: AlertStatus = { silencedBy: [], inhibitedBy: [] };
+
+/** History event kinds recorded for every change of an alert. */
+export type AlertEventKind =
+  | "new" | "updated" | "resolved" | "silenced" | "unsilenced" | "inhibited" | "uninhibited";
+
+/** Alertmanager's notification order: by `job`, then `instance` (alerts having them first), then label set. */
+export function compareAlertsForNotification(a: Alert, b: Alert): number {
+  for (const key of ["job", "instance"]) {
+    const av = a.labels[key];
+    const bv = b.labels[key];
+    if (av === undefined && bv === undefined) continue;
+    if (av === undefined) return 1;
+    if (bv === undefined) return -1;
+    if (av !== bv) return av < bv ? -1 : 1;
+  }
+  return compareLabelSets(a.labels, b.labels);
+}
