@@ -49,6 +49,7 @@ export class App {
   private readonly db: Database;
   private readonly queue: CommitQueue;
   private readonly silences: Silences;
+  private readonly alertsRepo: AlertsRepo;
   private readonly provider: AlertProvider;
   private runtime: Runtime;
   private server: Server | undefined;
@@ -67,8 +68,9 @@ export class App {
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
     this.queue = new CommitQueue(this.db);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs);
+    this.alertsRepo = new AlertsRepo(this.db);
     this.provider = new AlertProvider({
-      repo: new AlertsRepo(this.db),
+      repo: this.alertsRepo,
       queue: this.queue,
       clock: this.clock,
       log: this.log.child({ component: "provider" }),
@@ -213,8 +215,7 @@ export class App {
 
   async pruneHistory(): Promise<number> {
     const before = this.clock.now() - this.opts.settings.historyRetentionMs;
-    const repo = new AlertsRepo(this.db);
-    const n = await this.queue.submit(() => repo.pruneHistory(before));
+    const n = await this.queue.submit(() => this.alertsRepo.pruneHistory(before));
     this.metrics.historyPruned.inc(n);
     return n;
   }

@@ -132,18 +132,21 @@ export class AlertProvider {
               p.events.push(...statusEvents(p.entry.status, status));
               p.entry = { ...p.entry, status };
             }
-            this.opts.repo.ensureSeries(p.entry.alert);
             this.opts.repo.save(p.entry);
             for (const [kind, detail] of p.events) this.opts.repo.appendEvent(p.entry.alert.fingerprint, eventTime(kind, p.entry.alert, now), kind, detail);
           }
         } catch (err) {
+          this.opts.repo.forgetUncommittedSeries();
           this.restore(before);
           throw err;
         }
         for (const p of batch.values()) this.live.set(p.entry.alert.fingerprint, p.entry);
         return [...batch.values()].map((p) => p.entry.alert);
       },
-      () => this.restore(before),
+      () => {
+        this.opts.repo.forgetUncommittedSeries();
+        this.restore(before);
+      },
     );
     for (const a of committed) if (!isResolvedAt(a, this.opts.clock.now()) && a.endsAt.ms < this.nextSweepAt) this.scheduleSweep(a.endsAt.ms - this.opts.clock.now());
     if (othersAffected) this.queueStatusRefresh();

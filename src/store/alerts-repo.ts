@@ -19,13 +19,16 @@ export interface AlertEvent {
 }
 
 interface AlertRow {
-  fingerprint: string; labels: string; annotations: string; starts_at: string; ends_at: string;
+  series_id: number; fingerprint: string; labels: string; annotations: string; starts_at: string; ends_at: string;
   updated_at: string; generator_url: string; timeout: number; state: "firing" | "resolved";
   silenced_by: string; inhibited_by: string;
 }
 
 /** The live alert set and its history. Callers run these inside a CommitQueue unit. */
 export class AlertsRepo {
+  /** fingerprint → series id, for every series in the database; labels never change for a fingerprint. */
+  private readonly seriesIds = new Map<string, number>();
+  private seriesIdsStale = false;
   private readonly insertSeries: Statement;
   private readonly insertSeriesLabel: Statement;
   private readonly upsert: Statement;
@@ -35,32 +38,60 @@ export class AlertsRepo {
   private readonly insertEvent: Statement;
 
   constructor(private readonly db: Database) {
-    this.insertSeries = db.prepare("INSERT OR IGNORE INTO series (fingerprint, labels) VALUES (?, ?)");
-    this.insertSeriesLabel = db.prepare("INSERT OR IGNORE INTO series_labels (name, value, fingerprint) VALUES (?, ?, ?)");
+    this.insertSeries = db.prepare("INSERT INTO series (fingerprint, labels) VALUES (?, ?)");
+    this.insertSeriesLabel = db.prepare("INSERT INTO series_labels (name, value, series_id) VALUES (?, ?, ?)");
     this.upsert = db.prepare(`
-      INSERT INTO alerts (fingerprint, annotations, starts_at, ends_at, updated_at, ends_at_ms, generator_url, timeout, state, silenced_by, inhibited_by)
-      VALUES (@fingerprint, @annotations, @starts_at, @ends_at, @updated_at, @ends_at_ms, @generator_url, @timeout, @state, @silenced_by, @inhibited_by)
-      ON CONFLICT (fingerprint) DO UPDATE SET annotations = excluded.annotations, starts_at = excluded.starts_at,
+      INSERT INTO alerts (series_id, annotations, starts_at, ends_at, updated_at, ends_at_ms, generator_url, timeout, state, silenced_by, inhibited_by)
+      VALUES (@series_id, @annotations, @starts_at, @ends_at, @updated_at, @ends_at_ms, @generator_url, @timeout, @state, @silenced_by, @inhibited_by)
+      ON CONFLICT (series_id) DO UPDATE SET annotations = excluded.annotations, starts_at = excluded.starts_at,
         ends_at = excluded.ends_at, updated_at = excluded.updated_at, ends_at_ms = excluded.ends_at_ms,
         generator_url = excluded.generator_url, timeout = excluded.timeout, state = excluded.state,
         silenced_by = excluded.silenced_by, inhibited_by = excluded.inhibited_by`);
-    this.remove = db.prepare("DELETE FROM alerts WHERE fingerprint = ?");
-    this.setStatus = db.prepare("UPDATE alerts SET silenced_by = ?, inhibited_by = ? WHERE fingerprint = ?");
-    this.setState = db.prepare("UPDATE alerts SET state = ? WHERE fingerprint = ?");
-    this.insertEvent = db.prepare("INSERT INTO alert_events (fingerprint, at_ms, kind, detail) VALUES (?, ?, ?, ?)");
+    this.remove = db.prepare("DELETE FROM alerts WHERE series_id = ?");
+    this.setStatus = db.prepare("UPDATE alerts SET silenced_by = ?, inhibited_by = ? WHERE series_id = ?");
+    this.setState = db.prepare("UPDATE alerts SET state = ? WHERE series_id = ?");
+    this.insertEvent = db.prepare("INSERT INTO alert_events (series_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)");
+    this.loadSeriesIds();
   }
 
-  /** Records the label set of a fingerprint once; labels never change for a fingerprint. */
-  ensureSeries(alert: Alert): void {
-    const r = this.insertSeries.run(alert.fingerprint, JSON.stringify(alert.labels));
-    if (r.changes === 0) return;
-    for (const [name, value] of Object.entries(alert.labels)) this.insertSeriesLabel.run(name, value, alert.fingerprint);
+  private loadSeriesIds(): void {
+    this.seriesIdsStale = false;
+    this.seriesIds.clear();
+    for (const r of this.db.prepare("SELECT id, fingerprint FROM series").iterate() as IterableIterator<{ id: number; fingerprint: string }>) {
+      this.seriesIds.set(r.fingerprint, r.id);
+    }
+  }
+
+  /** Records the label set of an alert once and returns its series id. */
+  ensureSeries(alert: Alert): number {
+    if (this.seriesIdsStale) this.loadSeriesIds();
+    const known = this.seriesIds.get(alert.fingerprint);
+    if (known !== undefined) return known;
+    const id = Number(this.insertSeries.run(alert.fingerprint, JSON.stringify(alert.labels)).lastInsertRowid);
+    for (const [name, value] of Object.entries(alert.labels)) this.insertSeriesLabel.run(name, value, id);
+    this.seriesIds.set(alert.fingerprint, id);
+    return id;
+  }
+
+  /**
+   * A unit that wrote series is being rolled back: the id map is re-read on next use, by which time
+   * the rollback has happened.
+   */
+  forgetUncommittedSeries(): void {
+    this.seriesIdsStale = true;
+  }
+
+  private idOf(fingerprint: string): number {
+    if (this.seriesIdsStale) this.loadSeriesIds();
+    const id = this.seriesIds.get(fingerprint);
+    if (id === undefined) throw new Error(`no series for fingerprint ${fingerprint}`);
+    return id;
   }
 
   save(s: StoredAlert): void {
     const a = s.alert;
     this.upsert.run({
-      fingerprint: a.fingerprint,
+      series_id: this.ensureSeries(a),
       annotations: JSON.stringify(a.annotations),
       starts_at: formatRfc3339Nano(a.startsAt),
       ends_at: formatRfc3339Nano(a.endsAt),
@@ -75,24 +106,24 @@ export class AlertsRepo {
   }
 
   saveStatus(fingerprint: string, status: AlertStatus): void {
-    this.setStatus.run(JSON.stringify(status.silencedBy), JSON.stringify(status.inhibitedBy), fingerprint);
+    this.setStatus.run(JSON.stringify(status.silencedBy), JSON.stringify(status.inhibitedBy), this.idOf(fingerprint));
   }
 
   saveState(fingerprint: string, state: "firing" | "resolved"): void {
-    this.setState.run(state, fingerprint);
+    this.setState.run(state, this.idOf(fingerprint));
   }
 
   delete(fingerprint: string): void {
-    this.remove.run(fingerprint);
+    this.remove.run(this.idOf(fingerprint));
   }
 
   appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail: Readonly<Record<string, unknown>> = {}): void {
-    this.insertEvent.run(fingerprint, atMs, kind, JSON.stringify(detail));
+    this.insertEvent.run(this.idOf(fingerprint), atMs, kind, JSON.stringify(detail));
   }
 
   loadAll(): StoredAlert[] {
     const rows = this.db.prepare(`
-      SELECT a.*, s.labels FROM alerts a JOIN series s ON s.fingerprint = a.fingerprint`).all() as AlertRow[];
+      SELECT a.*, s.fingerprint, s.labels FROM alerts a JOIN series s ON s.id = a.series_id`).all() as AlertRow[];
     return rows.map((r) => ({
       alert: {
         fingerprint: r.fingerprint,
@@ -113,16 +144,16 @@ export class AlertsRepo {
   events(q: { fingerprint?: string; fromMs?: number; toMs?: number; kinds?: readonly string[]; labels?: LabelSet; limit: number }): AlertEvent[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.fingerprint) { where.push("e.fingerprint = ?"); args.push(q.fingerprint); }
+    if (q.fingerprint) { where.push("s.fingerprint = ?"); args.push(q.fingerprint); }
     if (q.fromMs !== undefined) { where.push("e.at_ms >= ?"); args.push(q.fromMs); }
     if (q.toMs !== undefined) { where.push("e.at_ms <= ?"); args.push(q.toMs); }
     if (q.kinds?.length) { where.push(`e.kind IN (${q.kinds.map(() => "?").join(",")})`); args.push(...q.kinds); }
     for (const [name, value] of Object.entries(q.labels ?? {})) {
-      where.push("e.fingerprint IN (SELECT fingerprint FROM series_labels WHERE name = ? AND value = ?)");
+      where.push("e.series_id IN (SELECT series_id FROM series_labels WHERE name = ? AND value = ?)");
       args.push(name, value);
     }
-    const sql = `SELECT e.id, e.fingerprint, e.at_ms, e.kind, e.detail, s.labels FROM alert_events e
-      JOIN series s ON s.fingerprint = e.fingerprint ${where.length ? "WHERE " + where.join(" AND ") : ""}
+    const sql = `SELECT e.id, s.fingerprint, e.at_ms, e.kind, e.detail, s.labels FROM alert_events e
+      JOIN series s ON s.id = e.series_id ${where.length ? "WHERE " + where.join(" AND ") : ""}
       ORDER BY e.at_ms DESC, e.id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, q.limit) as Array<{ id: number; fingerprint: string; at_ms: number; kind: AlertEventKind; detail: string; labels: string }>;
     return rows.map((r) => ({
@@ -134,8 +165,9 @@ export class AlertsRepo {
   /** Retention: drops history older than `beforeMs` and label sets nothing refers to any more. */
   pruneHistory(beforeMs: number): number {
     const n = this.db.prepare("DELETE FROM alert_events WHERE at_ms < ?").run(beforeMs).changes;
-    this.db.prepare(`DELETE FROM series WHERE fingerprint NOT IN (SELECT fingerprint FROM alerts)
-      AND fingerprint NOT IN (SELECT fingerprint FROM alert_events)`).run();
+    this.db.prepare(`DELETE FROM series WHERE id NOT IN (SELECT series_id FROM alerts)
+      AND id NOT IN (SELECT series_id FROM alert_events)`).run();
+    this.loadSeriesIds();
     return n;
   }
 }
