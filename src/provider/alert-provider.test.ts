@@ -48,9 +48,12 @@ inhibit_rules:
 test("history records new, updated and resolved; a bare heartbeat re-post records nothing", async () => {
   const { provider, alert, kinds, clock } = setup();
   const labels = { alertname: "A" };
-  await provider.put([alert(labels)]);
+  const first = alert(labels);
+  await provider.put([first]);
   clock.advance(M);
   await provider.put([alert(labels)]);
+  // A Prometheus re-send: same startsAt, explicit endsAt beyond the stored one (replaced, not merged).
+  await provider.put([{ ...alert(labels, { endsIn: 10 * M, timeout: false }), startsAt: first.startsAt }]);
   assert.deepEqual(kinds(labels), ["new"]);
   await provider.put([{ ...alert(labels), annotations: { summary: "changed" } }]);
   assert.deepEqual(kinds(labels), ["new", "updated"]);

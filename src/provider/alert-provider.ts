@@ -284,7 +284,10 @@ export class AlertProvider {
 function lifecycleEvents(old: LiveAlert | undefined, alert: Alert, state: AlertState, merged: boolean, _now: number): StatusEvent[] {
   const wasFiring = old?.state === "firing";
   if (state === "firing") {
-    if (!wasFiring || !merged) return [["new", { startsAt: alert.startsAt.ms, annotations: alert.annotations }]];
+    // Prometheus re-sends keep startsAt and move endsAt past the old range, so Alertmanager's rule
+    // replaces rather than merges them; with the same startsAt it is still the same episode.
+    const sameEpisode = wasFiring && (merged || compareTime(old.alert.startsAt, alert.startsAt) === 0);
+    if (!sameEpisode) return [["new", { startsAt: alert.startsAt.ms, annotations: alert.annotations }]];
     const changed: string[] = [];
     if (!labelSetsEqual(old.alert.annotations, alert.annotations)) changed.push("annotations");
     if (old.alert.generatorURL !== alert.generatorURL) changed.push("generatorURL");
