@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { loadAlertmanagerConfigFile } from "./config/alertmanager.ts";
 import { loadAlertPrismFile } from "./config/alertprism.ts";
 import { errorMessage } from "./lib/errors.ts";
@@ -5,7 +6,7 @@ import type { Settings } from "./settings.ts";
 
 /** `alertprism check-config [files]`: validates configs without starting, like `amtool check-config`. */
 export function checkConfig(settings: Settings, files: readonly string[], out: NodeJS.WritableStream): number {
-  const targets = files.length > 0 ? files.map((f) => ({ file: f, kind: f.includes("alertprism") ? "alertprism" : "alertmanager" }))
+  const targets = files.length > 0 ? files.map((f) => ({ file: f, kind: basename(f).startsWith("alertprism") ? "alertprism" : "alertmanager" }))
     : [{ file: settings.configFile, kind: "alertmanager" }, ...(settings.alertprismFile ? [{ file: settings.alertprismFile, kind: "alertprism" }] : [])];
   let failed = 0;
   for (const t of targets) {

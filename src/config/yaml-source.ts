@@ -96,5 +96,7 @@ export function validateWith<T>(schema: z.ZodType<T>, src: YamlSource, data: unk
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const path = [...base, ...issue.path.filter((p): p is string | number => typeof p !== "symbol")];
+  // Point at the offending key itself, not at the map that holds it.
+  if (issue.code === "unrecognized_keys" && issue.keys.length > 0) path.push(issue.keys[0]!);
   throw new ConfigError(issue.message, src.where(path));
 }

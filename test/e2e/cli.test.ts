@@ -1,0 +1,90 @@
+import { describe, test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT, makeTempDir, freePort, waitForHttp, runAmtool, requireBinary, sleep } from "./harness.ts";
+import { spawn } from "node:child_process";
+
+const MAIN = join(REPO_ROOT, "src/main.ts");
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
+}
+
+describe("the alertprism command line", () => {
+  test("--help lists Alertmanager-style flags with their variables", () => {
+    const r = cli(["--help"]);
+    assert.equal(r.status, 0);
+    for (const flag of ["--config.file", "--storage.path", "--web.listen-address", "--web.route-prefix", "--log.level", "--log.format", "ALERTPRISM_LISTEN_ADDRESS"]) {
+      assert.ok(r.stdout.includes(flag), flag);
+    }
+  });
+
+  test("check-config accepts the shipped file and rejects a broken one with file:line", () => {
+    requireBinary("amtool");
+    const ok = cli(["check-config", "alertmanager/alertmanager.yml"]);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /SUCCESS/);
+    const amtool = spawnSync("amtool", ["check-config", "alertmanager/alertmanager.yml"], { cwd: REPO_ROOT, encoding: "utf8" });
+    assert.equal(amtool.status, 0, "the shipped file must pass amtool check-config too: " + amtool.stdout + amtool.stderr);
+    const dir = makeTempDir("cli");
+    const bad = join(dir, "bad.yml");
+    writeFileSync(bad, "route:\n  receiver: nobody\nreceivers:\n  - name: somebody\n");
+    const r = cli(["check-config", bad]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /bad\.yml:2:13 \(route\.receiver\): undefined receiver "nobody" used in route/);
+  });
+
+  test("an unknown flag fails start-up with a clear message", () => {
+    const r = cli(["--web.listen-adress=:1"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /unknown flag --web\.listen-adress/);
+  });
+});
+
+describe("settings from the environment, route prefix, SIGHUP reload", () => {
+  const dir = makeTempDir("cli-env");
+  let proc: ReturnType<typeof spawn> | undefined;
+  let logs = "";
+  after(() => {
+    proc?.kill("SIGKILL");
+  });
+
+  test("env vars configure the server; amtool works under the prefix; SIGHUP reloads", async () => {
+    requireBinary("amtool");
+    const port = await freePort();
+    const configFile = join(dir, "am.yml");
+    writeFileSync(configFile, "route:\n  receiver: first\nreceivers:\n  - name: first\n");
+    proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ALERTPRISM_CONFIG_FILE: configFile,
+        ALERTPRISM_STORAGE_PATH: dir,
+        ALERTPRISM_LISTEN_ADDRESS: `127.0.0.1:${port}`,
+        ALERTPRISM_ROUTE_PREFIX: "/prism",
+        ALERTPRISM_LOG_FORMAT: "json",
+      },
+    });
+    proc.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
+    const url = `http://127.0.0.1:${port}/prism`;
+    await waitForHttp(`${url}/-/ready`, 30_000);
+    assert.ok(logs.split("\n").filter(Boolean).every((l) => l.startsWith("{")), "JSON log lines: " + logs);
+
+    const add = await runAmtool(["alert", "add", "alertname=Prefixed"], url);
+    assert.equal(add.code, 0, add.stderr);
+    const q = await runAmtool(["-o", "json", "alert", "query"], url);
+    assert.equal((JSON.parse(q.stdout) as Array<{ labels: { alertname: string } }>)[0]?.labels.alertname, "Prefixed");
+
+    writeFileSync(configFile, "route:\n  receiver: second\nreceivers:\n  - name: second\n");
+    proc.kill("SIGHUP");
+    let names: string[] = [];
+    for (let i = 0; i < 50 && names[0] !== "second"; i++) {
+      await sleep(100);
+      names = ((await (await fetch(`${url}/api/v2/receivers`)).json()) as Array<{ name: string }>).map((r) => r.name);
+    }
+    assert.deepEqual(names, ["second"], logs);
+    assert.match(logs, /configuration reloaded/);
+  });
+});
