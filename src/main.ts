@@ -33,6 +33,10 @@ async function main(): Promise<number> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // A stray rejection is a bug to log, not a reason to drop every alert in flight.
+  process.on("unhandledRejection", (reason: unknown) => {
+    app.log.error({ err: errorMessage(reason), stack: (reason as Error)?.stack }, "unhandled promise rejection");
+  });
   process.on("SIGHUP", () => {
     app.reload().catch(() => undefined); // reload() logs and counts the failure itself
   });

@@ -12,6 +12,8 @@ import { statusEvents, type StatusSource, type StatusEvent } from "./status.ts";
 
 export type AlertState = "firing" | "resolved";
 
+const MIN_SWEEP_SPACING_MS = 200;
+
 /** One fingerprint of the live set: the alert, its last recorded firing state and status. */
 export interface LiveAlert {
   readonly alert: Alert;
@@ -49,6 +51,7 @@ export class AlertProvider {
   private sweepTimer: TimerHandle | undefined;
   private nextSweepAt = Infinity;
   private lastSweepMs = 0;
+  private lastSweepStartMs = -Infinity;
   private refreshQueued = false;
   private stopped = true;
 
@@ -251,7 +254,10 @@ export class AlertProvider {
   private scheduleSweep(delayMs: number): void {
     if (this.stopped) return;
     const max = this.opts.maxSweepDelayMs ?? 60_000;
-    const delay = Math.min(Math.max(0, delayMs), max);
+    // A sweep scans the whole live set: many alerts ending at distinct moments share one sweep. Events
+    // still carry each alert's own end time, and listings hide ended alerts without waiting for a sweep.
+    const spacing = this.lastSweepStartMs + MIN_SWEEP_SPACING_MS - this.opts.clock.now();
+    const delay = Math.min(Math.max(0, delayMs, spacing), max);
     if (this.sweepTimer) this.opts.clock.clearTimeout(this.sweepTimer);
     this.nextSweepAt = this.opts.clock.now() + delay;
     this.sweepTimer = this.opts.clock.setTimeout(() => void this.runSweep(), delay);
@@ -260,6 +266,7 @@ export class AlertProvider {
   private async runSweep(): Promise<void> {
     this.sweepTimer = undefined;
     this.nextSweepAt = Infinity;
+    this.lastSweepStartMs = this.opts.clock.now();
     try {
       await this.sweep();
     } catch (err) {
