@@ -5,6 +5,7 @@ import type { Logger } from "../lib/log.ts";
 import { ValidationError, NotFoundError, StorageError, ConfigError, errorMessage } from "../lib/errors.ts";
 import { ApiError } from "./http-error.ts";
 import { apiV2Router } from "./v2/router.ts";
+import { parseGoQuery } from "./v2/query.ts";
 import type { ApiContext } from "./v2/context.ts";
 
 export interface ServerOptions {
@@ -21,7 +22,7 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
-  app.set("query parser", "simple");
+  app.set("query parser", parseGoQuery);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const id = (req.headers["x-request-id"] as string | undefined) ?? randomUUID();

@@ -1,5 +1,5 @@
 import type { Alert } from "../types/alert.ts";
-import { fingerprint, goQuote, isValidLabelName, sortedLabelNames, withoutEmptyValues, type LabelSet } from "../types/labels.ts";
+import { fingerprint, goQuote, isValidLabelName, sortedLabelNames, sortedLabelSet, withoutEmptyValues, type LabelSet } from "../types/labels.ts";
 import { addMillis, compareTime, fromMillis, isZeroTime, type Timestamp } from "../types/time.ts";
 
 /** An alert as a client sent it, before Alertmanager's defaults. */
@@ -31,8 +31,8 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
     const startsGiven = a.startsAt !== undefined && !isZeroTime(a.startsAt);
     const startsAt = startsGiven ? a.startsAt! : endsGiven ? a.endsAt! : now;
     const endsAt = endsGiven ? a.endsAt! : addMillis(now, resolveTimeoutMs);
-    const labels = withoutEmptyValues(a.labels);
-    const problem = validate(labels, startsAt, endsAt);
+    const labels = sortedLabelSet(withoutEmptyValues(a.labels));
+    const problem = validate(labels, a.annotations, startsAt, endsAt);
     if (problem) {
       errors.push(problem);
       continue;
@@ -40,7 +40,7 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
     valid.push({
       fingerprint: fingerprint(labels),
       labels,
-      annotations: a.annotations,
+      annotations: sortedLabelSet(a.annotations),
       startsAt,
       endsAt,
       updatedAt: now,
@@ -51,12 +51,19 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
   return { valid, errors };
 }
 
-function validate(labels: LabelSet, startsAt: Timestamp, endsAt: Timestamp): string | undefined {
+function validate(labels: LabelSet, annotations: LabelSet, startsAt: Timestamp, endsAt: Timestamp): string | undefined {
   if (compareTime(endsAt, startsAt) < 0) return "start time must be before end time";
-  // Sorted, so the reported label is deterministic (Go reports whichever its map iteration meets first).
-  for (const name of sortedLabelNames(labels)) {
-    if (!isValidLabelName(name)) return `invalid label set: invalid name ${goQuote(name)}`;
-  }
+  const badLabel = invalidName(labels);
+  if (badLabel !== undefined) return `invalid label set: invalid name ${goQuote(badLabel)}`;
   if (Object.keys(labels).length === 0) return "at least one label pair required";
+  // Annotations are a LabelSet in Alertmanager too: their names must be valid label names.
+  const badAnnotation = invalidName(annotations);
+  if (badAnnotation !== undefined) return `invalid annotations: invalid name ${goQuote(badAnnotation)}`;
   return undefined;
+}
+
+/** First invalid name in sorted order, so the report is deterministic (Go's map iteration order is not). */
+function invalidName(set: LabelSet): string | undefined {
+  if (Object.keys(set).every(isValidLabelName)) return undefined; // the common case needs no sort
+  return sortedLabelNames(set).find((name) => !isValidLabelName(name));
 }

@@ -86,8 +86,9 @@ export class Silences {
     if (input.endsAt.ms < now) throw new ValidationError("Failed to create silence: end time can't be in the past");
     const prev = input.id ? this.byId.get(input.id) : undefined;
     if (input.id && !prev) throw new NotFoundError("silence not found");
-    const compiled = validateSilence(input);
     const nowTs = fromMillis(now);
+    // Alertmanager validates after clamping a past (or zero, as amtool sends) start to now.
+    const compiled = validateSilence({ ...input, startsAt: input.startsAt.ms < now ? nowTs : input.startsAt });
 
     if (prev && canUpdateInPlace(prev, input, now)) {
       const updated: Silence = { ...input, id: prev.id, updatedAt: nowTs };

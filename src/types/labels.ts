@@ -133,6 +133,13 @@ export function withoutEmptyValues(labels: LabelSet): LabelSet {
   return out;
 }
 
+/** Copy with keys in Go's order: Go's JSON encoder sorts map keys, so clients see them sorted. */
+export function sortedLabelSet(labels: LabelSet): LabelSet {
+  const out: Record<string, string> = {};
+  for (const k of sortedLabelNames(labels)) out[k] = labels[k]!;
+  return out;
+}
+
 /** The subset of labels named in `names` that the set has. */
 export function pickLabels(labels: LabelSet, names: readonly string[]): LabelSet {
   const out: Record<string, string> = {};

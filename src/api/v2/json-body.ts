@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { Request } from "express";
 import { ApiError } from "../http-error.ts";
 
@@ -10,12 +11,66 @@ export function readJsonBody(req: Request, what: "alerts" | "silence"): unknown 
   const raw = req.body as unknown;
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
   if (buf.length === 0) return undefined;
-  const text = buf.toString("utf8");
+  const text = isUtf8(buf) ? buf.toString("utf8") : goDecodeUtf8(buf);
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (err) {
     throw parseFailure(what, goSyntaxError(text, err));
   }
+  // Go decodes an unpaired \uD800-\uDFFF escape as U+FFFD; JSON.parse keeps the lone surrogate.
+  return SURROGATE_ESCAPE.test(text) ? wellFormed(parsed) : parsed;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function wellFormed(v: unknown): unknown {
+  if (typeof v === "string") return v.replace(LONE_SURROGATE, "\uFFFD");
+  if (Array.isArray(v)) return v.map(wellFormed);
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    // defineProperty, not assignment: a "__proto__" key must stay a plain property as JSON.parse made it.
+    Object.defineProperty(out, k.replace(LONE_SURROGATE, "\uFFFD"), { value: wellFormed(x), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * UTF-8 decoding as Go's json decoder does it: every byte that does not start a valid sequence becomes
+ * one U+FFFD (utf8.DecodeRune), where TextDecoder would fold a truncated sequence into a single one.
+ */
+function goDecodeUtf8(buf: Buffer): string {
+  const out: number[] = [];
+  for (let i = 0; i < buf.length; ) {
+    const n = goRuneLength(buf, i);
+    if (n === 0) {
+      out.push(0xef, 0xbf, 0xbd);
+      i += 1;
+    } else {
+      for (let j = 0; j < n; j++) out.push(buf[i + j]!);
+      i += n;
+    }
+  }
+  return Buffer.from(out).toString("utf8");
+}
+
+/** Length of the valid UTF-8 sequence at i, or 0 if invalid (Go's first-byte table and accept ranges). */
+function goRuneLength(b: Buffer, i: number): number {
+  const b0 = b[i]!;
+  if (b0 < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const ok1 = b0 === 0xe0 ? cont(1, 0xa0) : b0 === 0xed ? cont(1, 0x80, 0x9f) : cont(1);
+    return ok1 && cont(2) ? 3 : 0;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const ok1 = b0 === 0xf0 ? cont(1, 0x90) : b0 === 0xf4 ? cont(1, 0x80, 0x8f) : cont(1);
+    return ok1 && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
 }
 
 export function parseFailure(what: string, because: string): ApiError {

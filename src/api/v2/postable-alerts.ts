@@ -29,12 +29,16 @@ export function decodePostableAlerts(body: unknown): PostableAlert[] {
   return decoded as PostableAlert[];
 }
 
+// go-swagger's PostableAlert.UnmarshalJSON decodes this anonymous struct first, so Go names it in type errors.
+const ALERT_TIMES_STRUCT =
+  'struct { Annotations models.LabelSet "json:\\"annotations,omitempty\\""; EndsAt strfmt.DateTime "json:\\"endsAt,omitempty\\""; StartsAt strfmt.DateTime "json:\\"startsAt,omitempty\\"" }';
+
 type Decoded = Omit<PostableAlert, "labels"> & { labels: Record<string, string> | undefined };
 
 function decodeItem(item: unknown): Decoded {
   if (item === null) return { labels: undefined, annotations: {}, startsAt: undefined, endsAt: undefined, generatorURL: "" };
   if (typeof item !== "object" || Array.isArray(item)) {
-    throw parseFailure("alerts", `json: cannot unmarshal ${goJsonKind(item)} into Go value of type models.PostableAlert`);
+    throw parseFailure("alerts", `json: cannot unmarshal ${goJsonKind(item)} into Go value of type ${ALERT_TIMES_STRUCT}`);
   }
   const o = item as Record<string, unknown>;
   let labels: Record<string, string> | undefined;

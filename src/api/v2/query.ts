@@ -43,3 +43,37 @@ function lastValue(v: unknown): string | undefined {
   const all = allValues(v);
   return all.length > 0 ? all[0] : undefined;
 }
+
+/**
+ * Go's url.ParseQuery, which go-openapi reads parameters from: a pair holding a semicolon or a bad
+ * %-escape is dropped (not an error), `+` is a space, and repeated keys keep their order.
+ */
+export function parseGoQuery(query: string | null | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  // Express passes null when the URL has no query at all.
+  for (const pair of (query ?? "").split("&")) {
+    if (pair === "" || pair.includes(";")) continue;
+    const eq = pair.indexOf("=");
+    const key = goQueryUnescape(eq < 0 ? pair : pair.slice(0, eq));
+    const value = goQueryUnescape(eq < 0 ? "" : pair.slice(eq + 1));
+    if (key === undefined || value === undefined) continue;
+    (out[key] ??= []).push(value);
+  }
+  return out;
+}
+
+function goQueryUnescape(s: string): string | undefined {
+  if (!s.includes("%") && !s.includes("+")) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "+") bytes.push(0x20);
+    else if (c === "%") {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(c, "utf8"));
+  }
+  return Buffer.from(bytes).toString("utf8");
+}

@@ -13,6 +13,7 @@ import type { SilenceInput } from "../../silence/silences.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATE_ORDER = { active: 0, pending: 1, expired: 2 } as const;
+const SILENCE_ID_STRUCT = 'struct { ID string "json:\\"id,omitempty\\"" }';
 
 export function gettableSilence(s: Silence, nowMs: number): Record<string, unknown> {
   return {
@@ -95,11 +96,13 @@ export function postSilences(ctx: ApiContext) {
 
 /** postableSilence: JSON types first (400), then required fields in Go field order (422). */
 export function decodePostableSilence(body: unknown): SilenceInput {
-  if (body === undefined || body === null) throw ApiError.framework(422, "silence in body is required", SWAGGER.required);
-  if (typeof body !== "object" || Array.isArray(body)) {
-    throw parseFailure("silence", `json: cannot unmarshal ${goJsonKind(body)} into Go value of type models.PostableSilence`);
+  if (body === undefined) throw ApiError.framework(422, "silence in body is required", SWAGGER.required);
+  // Alertmanager first decodes the body into a struct holding only the id, hence that type in the message.
+  if (body !== null && (typeof body !== "object" || Array.isArray(body))) {
+    throw parseFailure("silence", `json: cannot unmarshal ${goJsonKind(body)} into Go value of type ${SILENCE_ID_STRUCT}`);
   }
-  const o = body as Record<string, unknown>;
+  // A JSON null decodes like {} in Go: the required-field checks below then report it.
+  const o = (body ?? {}) as Record<string, unknown>;
   const str = (key: string, goField: string): string | undefined => {
     const v = o[key];
     if (v === undefined || v === null) return undefined;
@@ -116,7 +119,7 @@ export function decodePostableSilence(body: unknown): SilenceInput {
       throw err;
     }
   };
-  const id = str("id", "PostableSilence.id");
+  const id = str("id", ".id");
   const comment = str("comment", "Silence.comment");
   const createdBy = str("createdBy", "Silence.createdBy");
   const startsAt = time("startsAt");
@@ -154,7 +157,7 @@ function decodeMatchers(v: unknown): PartialMatcher[] | undefined {
   if (!Array.isArray(v)) throw parseFailure("silence", `json: cannot unmarshal ${goJsonKind(v)} into Go struct field Silence.matchers of type models.Matchers`);
   return v.map((m: unknown) => {
     if (m === null) return {};
-    if (typeof m !== "object" || Array.isArray(m)) throw parseFailure("silence", `json: cannot unmarshal ${goJsonKind(m)} into Go value of type models.Matcher`);
+    if (typeof m !== "object" || Array.isArray(m)) throw parseFailure("silence", `json: cannot unmarshal ${goJsonKind(m)} into Go struct field Silence.matchers of type models.Matcher`);
     const o = m as Record<string, unknown>;
     const out: PartialMatcher = {};
     for (const key of ["name", "value"] as const) {
