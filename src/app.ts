@@ -18,6 +18,15 @@ import { Inhibitor } from "./inhibit/inhibitor.ts";
 import { AlertProvider } from "./provider/alert-provider.ts";
 import type { StatusSource } from "./provider/status.ts";
 import { RoutingTable } from "./dispatch/routing-table.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { NotifyRepo } from "./store/notify-repo.ts";
+import { NotificationLog } from "./nflog/nflog.ts";
+import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
+import { buildNotifiers, type DingTalkAttachment } from "./notify/registry.ts";
+import { BuiltinTemplater } from "./notify/builtin-templater.ts";
+import type { Notifier } from "./notify/notifier.ts";
+import { parseTimeInterval, TimeIntervalSet, type TimeInterval } from "./timeinterval/index.ts";
+import { loadDingTalkAttachments } from "./config/alertprism.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { silenceState } from "./types/silence.ts";
@@ -39,7 +48,14 @@ interface Runtime {
   readonly routing: RoutingTable;
   readonly inhibitor: Inhibitor;
   readonly original: string;
+  readonly timeIntervals: TimeIntervalSet;
+  readonly notifiers: ReadonlyMap<string, readonly Notifier[]>;
 }
+
+/** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
+const USER_AGENT = `Alertmanager/0.25.0 (AlertPrism ${VERSION})`;
+/** How long a start-up replay of undelivered notifications may take before the dispatcher starts. */
+const OUTBOX_REPLAY_MS = 10_000;
 
 /** Composition root: builds and wires every component; start, stop and reload. */
 export class App {
@@ -51,6 +67,10 @@ export class App {
   private readonly silences: Silences;
   private readonly alertsRepo: AlertsRepo;
   private readonly provider: AlertProvider;
+  private readonly notifyRepo: NotifyRepo;
+  private readonly nflog: NotificationLog;
+  private readonly pipeline: NotifyPipeline;
+  private dispatcher: Dispatcher | undefined;
   private runtime: Runtime;
   private server: Server | undefined;
   private readonly startedAt: Timestamp;
@@ -77,16 +97,71 @@ export class App {
       status: this.statusSource(this.runtime.inhibitor),
       gcIntervalMs: s.gcIntervalMs,
     });
+    this.notifyRepo = new NotifyRepo(this.db);
+    this.nflog = new NotificationLog(this.notifyRepo);
+    this.pipeline = new NotifyPipeline({
+      clock: this.clock,
+      log: this.log.child({ component: "notify" }),
+      queue: this.queue,
+      repo: this.notifyRepo,
+      nflog: this.nflog,
+      externalURL: s.externalUrl,
+      muting: () => this.muting(),
+      notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
+      observer: {
+        attempt: (integration, ok, durationMs, error) => {
+          this.metrics.notifications.inc({ integration });
+          this.metrics.notificationLatency.observe({ integration }, durationMs / 1000);
+          if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
+        },
+      },
+    });
     const silenceCount = this.silences.load();
     const alertCount = this.provider.load();
+    const logCount = this.nflog.load();
     this.silences.onChange(() => this.provider.silencesChanged());
-    this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount }, "state restored");
+    this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount }, "state restored");
     this.registerGauges();
   }
 
   private buildRuntime(): Runtime {
     const config = loadAlertmanagerConfigFile(this.opts.settings.configFile, this.opts.env);
-    return { config, routing: new RoutingTable(config), inhibitor: new Inhibitor(config.inhibitRules), original: originalConfigYaml(config) };
+    const dingtalk: DingTalkAttachment[] = this.opts.settings.alertprismFile
+      ? loadDingTalkAttachments(this.opts.settings.alertprismFile, this.opts.env)
+      : [];
+    const notifiers = buildNotifiers(config, dingtalk, {
+      templater: new BuiltinTemplater(),
+      userAgent: USER_AGENT,
+      log: this.log.child({ component: "notify" }),
+    });
+    return {
+      config,
+      routing: new RoutingTable(config),
+      inhibitor: new Inhibitor(config.inhibitRules),
+      original: originalConfigYaml(config),
+      timeIntervals: parseTimeIntervals(config),
+      notifiers,
+    };
+  }
+
+  /** Muting at flush time: inhibition, silences and time intervals of the current configuration. */
+  private muting(): Muting {
+    const { inhibitor, timeIntervals } = this.runtime;
+    return {
+      inhibited: (a, now) => inhibitor.inhibitedBy(a, now).length > 0,
+      silenced: (a, now) => this.silences.mutedBy(a.labels, now).length > 0,
+      inInterval: (name, at) => timeIntervals.contains(name, at),
+    };
+  }
+
+  private startDispatcher(): void {
+    this.dispatcher?.stop();
+    const provider = this.provider;
+    this.dispatcher = new Dispatcher(this.runtime.routing.root, {
+      current: () => [...provider.all()].map((e) => e.alert),
+      subscribe: (listener) => provider.subscribe(listener),
+    }, this.clock, this.pipeline.flush);
+    this.dispatcher.start();
   }
 
   private statusSource(inhibitor: Inhibitor): StatusSource {
@@ -133,13 +208,13 @@ export class App {
       startedAt: this.startedAt,
       routing: () => this.runtime.routing,
       originalConfig: () => this.runtime.original,
-      ingest: (alerts) => this.ingest(alerts),
+      ingest: (alerts, resolveTimeoutMs) => this.ingest(alerts, resolveTimeoutMs),
     };
   }
 
   /** Applies Alertmanager's defaults and validation, then commits the valid alerts. */
-  async ingest(incoming: readonly IncomingAlert[]): Promise<{ errors: string[] }> {
-    const { valid, errors } = normaliseAlerts(incoming, this.clock.now(), this.runtime.config.resolveTimeoutMs);
+  async ingest(incoming: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }> {
+    const { valid, errors } = normaliseAlerts(incoming, this.clock.now(), resolveTimeoutMs ?? this.runtime.config.resolveTimeoutMs);
     if (errors.length > 0) this.metrics.alertsInvalid.inc({ version: "v2" }, errors.length);
     const now = this.clock.now();
     let firing = 0;
@@ -167,6 +242,8 @@ export class App {
     }
     this.runtime = next;
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
+    // Alertmanager rebuilds its dispatcher on reload; the notification log keeps it from re-notifying.
+    if (this.dispatcher) this.startDispatcher();
     this.metrics.configLastReloadSuccessful.set(1);
     this.metrics.configLastReloadSuccessTime.set(this.clock.now() / 1000);
     this.log.info({ file: next.config.file }, "configuration reloaded");
@@ -181,6 +258,11 @@ export class App {
       registry: this.metrics.registry,
       isReady: () => this.ready,
       reload: () => this.reload(),
+      webhook: {
+        bearerToken: s.webhookBearerToken,
+        resolveTimeoutMs: s.webhookResolveTimeoutMs,
+        ingest: (alerts, timeout) => this.ingest(alerts, timeout),
+      },
     });
     this.provider.start();
     this.scheduleMaintenance();
@@ -196,6 +278,8 @@ export class App {
       });
     });
     this.ready = true;
+    await this.replayOutbox();
+    this.startDispatcher();
     const addr = server.address() as AddressInfo;
     this.log.info({ address: `${addr.address}:${addr.port}`, routePrefix: s.routePrefix, version: VERSION }, "listening");
     return addr;
@@ -213,9 +297,20 @@ export class App {
     this.cronTasks.push(cron.schedule("43 3 * * *", run("history_retention", () => this.pruneHistory())));
   }
 
+  /** Delivers notifications a previous run decided but did not deliver, before new flushes start. */
+  private async replayOutbox(): Promise<void> {
+    const r = await this.pipeline.replayOutbox(this.clock.now() + OUTBOX_REPLAY_MS);
+    for (const [outcome, n] of Object.entries(r)) if (n > 0) this.metrics.outboxReplayed.inc({ outcome }, n);
+    if (r.delivered + r.failed + r.dropped > 0) this.log.info(r, "replayed undelivered notifications");
+  }
+
   async pruneHistory(): Promise<number> {
     const before = this.clock.now() - this.opts.settings.historyRetentionMs;
-    const n = await this.queue.submit(() => this.alertsRepo.pruneHistory(before));
+    const n = await this.queue.submit(() => {
+      this.notifyRepo.pruneDeliveries(before);
+      this.nflog.prune(this.clock.now() - this.opts.settings.silenceRetentionMs);
+      return this.alertsRepo.pruneHistory(before);
+    });
     this.metrics.historyPruned.inc(n);
     return n;
   }
@@ -229,6 +324,7 @@ export class App {
   private async doStop(): Promise<void> {
     this.ready = false;
     for (const t of this.cronTasks) t.stop();
+    this.dispatcher?.stop();
     this.provider.stop();
     const server = this.server;
     if (server) {
@@ -251,4 +347,15 @@ export class App {
   liveAlerts(): Alert[] {
     return [...this.provider.all()].map((e) => e.alert);
   }
+}
+
+/** Every named time interval of the config, parsed with file:line errors. */
+function parseTimeIntervals(config: AlertmanagerConfig): TimeIntervalSet {
+  const named = new Map<string, TimeInterval[]>();
+  for (const key of ["mute_time_intervals", "time_intervals"] as const) {
+    (config.raw[key] ?? []).forEach((entry, i) => {
+      named.set(entry.name, entry.time_intervals.map((ti, j) => parseTimeInterval(ti, (path) => config.where([key, i, "time_intervals", j, ...path]))));
+    });
+  }
+  return new TimeIntervalSet(named);
 }

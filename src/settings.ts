@@ -22,6 +22,9 @@ export interface Settings {
   readonly silenceRetentionMs: number;
   readonly historyRetentionMs: number;
   readonly maxRequestBytes: number;
+  /** Protects POST /api/v1/webhook when set. */
+  readonly webhookBearerToken: string | undefined;
+  readonly webhookResolveTimeoutMs: number;
 }
 
 interface FlagSpec {
@@ -46,6 +49,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "alerts.gc-interval", env: "ALERTPRISM_ALERTS_GC_INTERVAL", help: "How long resolved alerts stay in the live set.", fallback: "30m" },
   { flag: "data.retention", env: "ALERTPRISM_DATA_RETENTION", help: "How long expired silences are kept.", fallback: "120h" },
   { flag: "history.retention", env: "ALERTPRISM_HISTORY_RETENTION", help: "How long alert history is kept.", fallback: "2160h" },
+  { flag: "webhook.resolve-timeout", env: "ALERTPRISM_WEBHOOK_RESOLVE_TIMEOUT", help: "End time given to firing alerts received from an Alertmanager webhook (set above its repeat_interval).", fallback: "24h" },
 ];
 
 export type Command = { kind: "serve" | "check-config"; values: Map<string, string>; files: string[] } | { kind: "help" } | { kind: "version" };
@@ -158,6 +162,9 @@ export function resolveSettings(flags: ReadonlyMap<string, string>, env: NodeJS.
     silenceRetentionMs: duration("data.retention", file.silences?.retention),
     historyRetentionMs: duration("history.retention", file.storage?.history_retention),
     maxRequestBytes,
+    // Only from the environment or the file: a token on the command line would show in `ps`.
+    webhookBearerToken: env.ALERTPRISM_WEBHOOK_BEARER_TOKEN || file.webhook_receiver?.bearer_token,
+    webhookResolveTimeoutMs: duration("webhook.resolve-timeout", file.webhook_receiver?.resolve_timeout),
   };
 }
 

@@ -7,6 +7,7 @@ import { ApiError } from "./http-error.ts";
 import { apiV2Router } from "./v2/router.ts";
 import { parseGoQuery } from "./v2/query.ts";
 import type { ApiContext } from "./v2/context.ts";
+import { webhookReceiver, type WebhookReceiverOptions } from "./webhook/receiver.ts";
 
 export interface ServerOptions {
   readonly routePrefix: string;
@@ -15,6 +16,7 @@ export interface ServerOptions {
   readonly registry: Registry;
   isReady(): boolean;
   reload(): Promise<void>;
+  readonly webhook: WebhookReceiverOptions;
 }
 
 /** Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics. */
@@ -25,8 +27,11 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   app.set("query parser", parseGoQuery);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const id = (req.headers["x-request-id"] as string | undefined) ?? randomUUID();
+    // A client's id is kept only if it is short and plain: it goes into a header and every log line.
+    const given = req.headers["x-request-id"];
+    const id = typeof given === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
     res.locals.log = ctx.log.child({ component: "http", requestId: id });
+    res.setHeader("X-Request-Id", id);
     res.setHeader("Access-Control-Allow-Origin", "*");
     res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     res.setHeader("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
@@ -66,6 +71,10 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   router.get("/ready", (_req, res) => res.status(opts.isReady() ? 200 : 503).json({ ready: opts.isReady() }));
   router.get("/metrics", (_req, res, next) => {
     opts.registry.metrics().then((text) => res.type(opts.registry.contentType).send(text), next);
+  });
+  const webhook = webhookReceiver(opts.webhook);
+  router.post("/api/v1/webhook", rawBody, (req, res, next) => {
+    webhook(req, res).catch(next);
   });
   router.use("/api/v2", apiV2Router(ctx, opts.version, rawBody));
 

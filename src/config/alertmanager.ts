@@ -53,6 +53,8 @@ export interface AlertmanagerConfig {
   /** The validated file contents (env expanded), kept to re-serialise it for /api/v2/status. */
   readonly raw: RawConfig;
   readonly fromEnv: ReadonlySet<string>;
+  /** Names a location in the file ("alertmanager.yml:12:9 (receivers[0]…)") for errors found later. */
+  readonly where: (path: ConfigPath) => string;
 }
 
 export const DEFAULT_RESOLVE_TIMEOUT_MS = 5 * 60_000;
@@ -157,7 +159,7 @@ function buildConfig(src: YamlSource): AlertmanagerConfig {
 
   return {
     file: src.file, resolveTimeoutMs, route, inhibitRules, receivers, timeIntervals,
-    templates: raw.templates ?? [], raw, fromEnv: src.fromEnv,
+    templates: raw.templates ?? [], raw, fromEnv: src.fromEnv, where: src.where,
   };
 }
 

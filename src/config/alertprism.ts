@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { readYamlFile, validateWith } from "./yaml-source.ts";
+import { parseDingTalkConfigs } from "../notify/dingtalk/config.ts";
+import type { DingTalkAttachment } from "../notify/registry.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "../lib/errors.ts";
 
@@ -27,6 +29,12 @@ export const alertprismSchema = z.strictObject({
   }).optional(),
   alerts: z.strictObject({ gc_interval: durationString.optional() }).optional(),
   silences: z.strictObject({ retention: durationString.optional() }).optional(),
+  webhook_receiver: z.strictObject({
+    bearer_token: z.string().min(1).optional(),
+    resolve_timeout: durationString.optional(),
+  }).optional(),
+  /** DingTalk robots, each attached to an Alertmanager receiver by name; validated by the DingTalk channel. */
+  dingtalk_configs: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 export type AlertPrismFile = z.infer<typeof alertprismSchema>;
 
@@ -43,4 +51,15 @@ export function parseByteSize(v: number | string): number {
   const unit = UNITS[(m?.[2] || "b").toLowerCase()];
   if (!m || unit === undefined) throw new ConfigError(`not a size: ${JSON.stringify(v)}`);
   return Math.floor(Number(m[1]) * unit);
+}
+
+/** The DingTalk robots of alertprism.yml, validated (also across entries), with the receiver of each. */
+export function loadDingTalkAttachments(file: string, env?: NodeJS.ProcessEnv): DingTalkAttachment[] {
+  const src = readYamlFile(file, env);
+  const parsed = validateWith(alertprismSchema, src);
+  const where = (path: ReadonlyArray<string | number>) => src.where(["dingtalk_configs", ...path]);
+  return parseDingTalkConfigs(parsed.dingtalk_configs ?? [], where).map((config, i) => {
+    if (!config.receiver) throw new ConfigError("receiver is required: the Alertmanager receiver this robot belongs to", where([i]));
+    return { receiver: config.receiver, config, where: where([i, "receiver"]) };
+  });
 }

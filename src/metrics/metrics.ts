@@ -13,6 +13,10 @@ export class Metrics {
   readonly httpDuration = new Histogram({ name: "alertprism_http_request_duration_seconds", help: "HTTP request latency.", labelNames: ["method", "handler", "code"], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
   readonly storageErrors = new Counter({ name: "alertprism_storage_errors_total", help: "Failed storage operations.", labelNames: ["operation"], registers: [this.registry] });
   readonly commitBatchSize = new Histogram({ name: "alertprism_storage_commit_units", help: "Write units committed together by group commit.", buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry] });
+  readonly notifications = new Counter({ name: "alertmanager_notifications_total", help: "Notification attempts.", labelNames: ["integration"], registers: [this.registry] });
+  readonly notificationsFailed = new Counter({ name: "alertmanager_notifications_failed_total", help: "Failed notification attempts.", labelNames: ["integration", "reason"], registers: [this.registry] });
+  readonly notificationLatency = new Histogram({ name: "alertmanager_notification_latency_seconds", help: "Latency of notification attempts.", labelNames: ["integration"], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
+  readonly outboxReplayed = new Counter({ name: "alertprism_outbox_replayed_total", help: "Undelivered notifications found at start-up, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
   readonly historyPruned = new Counter({ name: "alertprism_history_pruned_events_total", help: "History events removed by retention.", registers: [this.registry] });
 
   constructor() {

@@ -79,8 +79,13 @@ export class AlertProvider {
     this.sweepTimer = undefined;
   }
 
-  subscribe(listener: AlertListener): void {
+  /** Calls the listener after every committed change; returns the unsubscribe function. */
+  subscribe(listener: AlertListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   get(fingerprint: string): LiveAlert | undefined {

@@ -1,6 +1,6 @@
 import type { LabelSet } from "./labels.ts";
 import { compareLabelSets } from "./labels.ts";
-import type { Timestamp } from "./time.ts";
+import { isZeroTime, type Timestamp } from "./time.ts";
 
 /** An alert as Alertmanager holds it (types.Alert). */
 export interface Alert {
@@ -15,9 +15,10 @@ export interface Alert {
   readonly timeout: boolean;
 }
 
-/** Alertmanager's Resolved(): endsAt is not after now. */
+/** Alertmanager's Resolved(): endsAt is set (not Go's zero time) and not after now. */
 export function isResolvedAt(alert: Alert, nowMs: number): boolean {
   const e = alert.endsAt;
+  if (isZeroTime(e)) return false;
   return e.ms < nowMs || (e.ms === nowMs && e.subMsNanos === 0);
 }
 

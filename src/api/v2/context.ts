@@ -16,5 +16,5 @@ export interface ApiContext {
   routing(): RoutingTable;
   originalConfig(): string;
   /** Normalises, validates and stores alerts; resolves after commit with the per-alert errors. */
-  ingest(alerts: readonly IncomingAlert[]): Promise<{ errors: string[] }>;
+  ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }>;
 }

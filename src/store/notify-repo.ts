@@ -1,0 +1,99 @@
+import type { Database, Statement } from "better-sqlite3";
+
+export interface NflogRow {
+  readonly groupKey: string;
+  readonly receiver: string;
+  readonly integration: string;
+  readonly firing: readonly string[];
+  readonly resolved: readonly string[];
+  readonly sentAtMs: number;
+}
+
+export interface OutboxRow {
+  readonly groupKey: string;
+  readonly receiver: string;
+  readonly integration: string;
+  /** JSON of the decided notification (data, sets), opaque to the store. */
+  readonly payload: string;
+  readonly createdMs: number;
+}
+
+export interface DeliveryRow {
+  readonly atMs: number;
+  readonly groupKey: string;
+  readonly receiver: string;
+  readonly integration: string;
+  readonly attempt: number;
+  readonly status: "success" | "failed";
+  readonly retryable: boolean;
+  readonly error: string | undefined;
+  readonly durationMs: number;
+  readonly firing: number;
+  readonly resolved: number;
+}
+
+/** Notification log, outbox and delivery records. Callers run writes inside a CommitQueue unit. */
+export class NotifyRepo {
+  private readonly upsertLog: Statement;
+  private readonly upsertOutbox: Statement;
+  private readonly deleteOutbox: Statement;
+  private readonly insertDelivery: Statement;
+
+  constructor(private readonly db: Database) {
+    this.upsertLog = db.prepare(`INSERT INTO nflog (group_key, receiver, integration, firing, resolved, sent_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (group_key, receiver, integration) DO UPDATE SET firing = excluded.firing, resolved = excluded.resolved, sent_at_ms = excluded.sent_at_ms`);
+    this.upsertOutbox = db.prepare(`INSERT INTO outbox (group_key, receiver, integration, payload, created_ms) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (group_key, receiver, integration) DO UPDATE SET payload = excluded.payload, created_ms = excluded.created_ms`);
+    this.deleteOutbox = db.prepare("DELETE FROM outbox WHERE group_key = ? AND receiver = ? AND integration = ? AND created_ms = ?");
+    this.insertDelivery = db.prepare(`INSERT INTO deliveries (at_ms, group_key, receiver, integration, attempt, status, retryable, error, duration_ms, firing, resolved)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  loadLog(): NflogRow[] {
+    const rows = this.db.prepare("SELECT * FROM nflog").all() as Array<{ group_key: string; receiver: string; integration: string; firing: string; resolved: string; sent_at_ms: number }>;
+    return rows.map((r) => ({ groupKey: r.group_key, receiver: r.receiver, integration: r.integration, firing: JSON.parse(r.firing) as string[], resolved: JSON.parse(r.resolved) as string[], sentAtMs: r.sent_at_ms }));
+  }
+
+  saveLog(e: NflogRow): void {
+    this.upsertLog.run(e.groupKey, e.receiver, e.integration, JSON.stringify(e.firing), JSON.stringify(e.resolved), e.sentAtMs);
+  }
+
+  pruneLog(beforeMs: number): number {
+    return this.db.prepare("DELETE FROM nflog WHERE sent_at_ms < ?").run(beforeMs).changes;
+  }
+
+  saveOutbox(o: OutboxRow): void {
+    this.upsertOutbox.run(o.groupKey, o.receiver, o.integration, o.payload, o.createdMs);
+  }
+
+  /** Removes the row only if it is still the same decision (a newer one may have replaced it). */
+  removeOutbox(o: Pick<OutboxRow, "groupKey" | "receiver" | "integration" | "createdMs">): void {
+    this.deleteOutbox.run(o.groupKey, o.receiver, o.integration, o.createdMs);
+  }
+
+  loadOutbox(): OutboxRow[] {
+    const rows = this.db.prepare("SELECT * FROM outbox ORDER BY created_ms").all() as Array<{ group_key: string; receiver: string; integration: string; payload: string; created_ms: number }>;
+    return rows.map((r) => ({ groupKey: r.group_key, receiver: r.receiver, integration: r.integration, payload: r.payload, createdMs: r.created_ms }));
+  }
+
+  recordDelivery(d: DeliveryRow): void {
+    this.insertDelivery.run(d.atMs, d.groupKey, d.receiver, d.integration, d.attempt, d.status, d.retryable ? 1 : 0, d.error ?? null, d.durationMs, d.firing, d.resolved);
+  }
+
+  deliveries(q: { receiver?: string; fromMs?: number; limit: number }): DeliveryRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.receiver) { where.push("receiver = ?"); args.push(q.receiver); }
+    if (q.fromMs !== undefined) { where.push("at_ms >= ?"); args.push(q.fromMs); }
+    const rows = this.db.prepare(`SELECT * FROM deliveries ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY at_ms DESC, id DESC LIMIT ?`).all(...args, q.limit) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      atMs: r.at_ms as number, groupKey: r.group_key as string, receiver: r.receiver as string, integration: r.integration as string,
+      attempt: r.attempt as number, status: r.status as "success" | "failed", retryable: r.retryable === 1,
+      error: (r.error as string | null) ?? undefined, durationMs: r.duration_ms as number, firing: r.firing as number, resolved: r.resolved as number,
+    }));
+  }
+
+  pruneDeliveries(beforeMs: number): number {
+    return this.db.prepare("DELETE FROM deliveries WHERE at_ms < ?").run(beforeMs).changes;
+  }
+}
