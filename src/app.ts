@@ -11,22 +11,17 @@ import { openDatabase, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
-import { loadAlertmanagerConfigFile, type AlertmanagerConfig } from "./config/alertmanager.ts";
-import { originalConfigYaml } from "./config/original.ts";
 import { Silences } from "./silence/silences.ts";
-import { Inhibitor } from "./inhibit/inhibitor.ts";
 import { AlertProvider } from "./provider/alert-provider.ts";
 import type { StatusSource } from "./provider/status.ts";
-import { RoutingTable } from "./dispatch/routing-table.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
+import type { Inhibitor } from "./inhibit/inhibitor.ts";
+import { loadRuntimeConfig, type RuntimeConfig } from "./runtime-config.ts";
+import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/config.ts";
+import { ConfigWatcher } from "./config/watcher.ts";
 import { NotifyRepo } from "./store/notify-repo.ts";
 import { NotificationLog } from "./nflog/nflog.ts";
 import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
-import { buildNotifiers, type DingTalkAttachment } from "./notify/registry.ts";
-import { BuiltinTemplater } from "./notify/builtin-templater.ts";
-import type { Notifier } from "./notify/notifier.ts";
-import { parseTimeInterval, TimeIntervalSet, type TimeInterval } from "./timeinterval/index.ts";
-import { loadDingTalkAttachments } from "./config/alertprism.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { silenceState } from "./types/silence.ts";
@@ -42,18 +37,8 @@ export interface AppOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** The loaded configuration and everything derived from it; swapped whole on reload. */
-interface Runtime {
-  readonly config: AlertmanagerConfig;
-  readonly routing: RoutingTable;
-  readonly inhibitor: Inhibitor;
-  readonly original: string;
-  readonly timeIntervals: TimeIntervalSet;
-  readonly notifiers: ReadonlyMap<string, readonly Notifier[]>;
-}
+type Runtime = RuntimeConfig;
 
-/** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
-const USER_AGENT = `Alertmanager/0.25.0 (AlertPrism ${VERSION})`;
 /** How long a start-up replay of undelivered notifications may take before the dispatcher starts. */
 const OUTBOX_REPLAY_MS = 10_000;
 
@@ -71,6 +56,8 @@ export class App {
   private readonly nflog: NotificationLog;
   private readonly pipeline: NotifyPipeline;
   private dispatcher: Dispatcher | undefined;
+  private readonly dingtalk: DingTalkChannel;
+  private watcher: ConfigWatcher | undefined;
   private runtime: Runtime;
   private server: Server | undefined;
   private readonly startedAt: Timestamp;
@@ -83,6 +70,7 @@ export class App {
     this.clock = opts.clock ?? new SystemClock();
     this.log = opts.logger ?? createLogger({ level: s.logLevel, format: s.logFormat });
     this.startedAt = fromMillis(this.clock.now());
+    this.dingtalk = createDingTalkChannel({ clock: this.clock });
     this.runtime = this.buildRuntime();
 
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
@@ -125,23 +113,7 @@ export class App {
   }
 
   private buildRuntime(): Runtime {
-    const config = loadAlertmanagerConfigFile(this.opts.settings.configFile, this.opts.env);
-    const dingtalk: DingTalkAttachment[] = this.opts.settings.alertprismFile
-      ? loadDingTalkAttachments(this.opts.settings.alertprismFile, this.opts.env)
-      : [];
-    const notifiers = buildNotifiers(config, dingtalk, {
-      templater: new BuiltinTemplater(),
-      userAgent: USER_AGENT,
-      log: this.log.child({ component: "notify" }),
-    });
-    return {
-      config,
-      routing: new RoutingTable(config),
-      inhibitor: new Inhibitor(config.inhibitRules),
-      original: originalConfigYaml(config),
-      timeIntervals: parseTimeIntervals(config),
-      notifiers,
-    };
+    return loadRuntimeConfig(this.opts.settings, this.log, this.opts.env, this.dingtalk);
   }
 
   /** Muting at flush time: inhibition, silences and time intervals of the current configuration. */
@@ -280,6 +252,9 @@ export class App {
     this.ready = true;
     await this.replayOutbox();
     this.startDispatcher();
+    this.watcher = new ConfigWatcher([s.configFile, ...(s.alertprismFile ? [s.alertprismFile] : [])], () => {
+      this.reload().catch(() => undefined); // reload() logs the error and sets the metric
+    }, this.log);
     const addr = server.address() as AddressInfo;
     this.log.info({ address: `${addr.address}:${addr.port}`, routePrefix: s.routePrefix, version: VERSION }, "listening");
     return addr;
@@ -323,6 +298,7 @@ export class App {
 
   private async doStop(): Promise<void> {
     this.ready = false;
+    this.watcher?.close();
     for (const t of this.cronTasks) t.stop();
     this.dispatcher?.stop();
     this.provider.stop();
@@ -338,6 +314,9 @@ export class App {
         server.closeIdleConnections();
       });
     }
+    // Sends under way finish (or stay in the outbox for the next start) before the database closes.
+    await this.pipeline.drain(10_000);
+    this.dingtalk.stop();
     this.queue.close();
     this.db.close();
     this.log.info("stopped");
@@ -347,15 +326,4 @@ export class App {
   liveAlerts(): Alert[] {
     return [...this.provider.all()].map((e) => e.alert);
   }
-}
-
-/** Every named time interval of the config, parsed with file:line errors. */
-function parseTimeIntervals(config: AlertmanagerConfig): TimeIntervalSet {
-  const named = new Map<string, TimeInterval[]>();
-  for (const key of ["mute_time_intervals", "time_intervals"] as const) {
-    (config.raw[key] ?? []).forEach((entry, i) => {
-      named.set(entry.name, entry.time_intervals.map((ti, j) => parseTimeInterval(ti, (path) => config.where([key, i, "time_intervals", j, ...path]))));
-    });
-  }
-  return new TimeIntervalSet(named);
 }

@@ -1,27 +1,53 @@
 import { basename } from "node:path";
-import { loadAlertmanagerConfigFile } from "./config/alertmanager.ts";
-import { loadAlertPrismFile } from "./config/alertprism.ts";
+import { loadAlertPrismFile, loadDingTalkAttachments } from "./config/alertprism.ts";
 import { errorMessage } from "./lib/errors.ts";
+import { silentLogger } from "./lib/log.ts";
+import { loadRuntimeConfig } from "./runtime-config.ts";
 import type { Settings } from "./settings.ts";
 
-/** `alertprism check-config [files]`: validates configs without starting, like `amtool check-config`. */
+/**
+ * `alertprism check-config [files]`: validates without starting, like `amtool check-config`, but also
+ * every integration, template and time interval, and the DingTalk robots of alertprism.yml. With no
+ * files, both configured files are checked together (so robots are checked against the receivers).
+ */
 export function checkConfig(settings: Settings, files: readonly string[], out: NodeJS.WritableStream): number {
-  const targets = files.length > 0 ? files.map((f) => ({ file: f, kind: basename(f).startsWith("alertprism") ? "alertprism" : "alertmanager" }))
-    : [{ file: settings.configFile, kind: "alertmanager" }, ...(settings.alertprismFile ? [{ file: settings.alertprismFile, kind: "alertprism" }] : [])];
+  const isAlertPrism = (f: string) => basename(f).startsWith("alertprism");
+  const checks: Array<{ label: string; run: () => string }> = files.length > 0
+    ? files.map((f) => ({
+        label: f,
+        run: () => {
+          if (isAlertPrism(f)) {
+            loadAlertPrismFile(f);
+            return `${loadDingTalkAttachments(f).length} dingtalk robots`;
+          }
+          return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
+        },
+      }))
+    : [{
+        label: [settings.configFile, settings.alertprismFile].filter(Boolean).join("' and '"),
+        run: () => summary(loadRuntimeConfig(settings, silentLogger())),
+      }];
   let failed = 0;
-  for (const t of targets) {
+  for (const c of checks) {
     try {
-      if (t.kind === "alertprism") {
-        loadAlertPrismFile(t.file);
-        out.write(`Checking '${t.file}'  SUCCESS\n`);
-      } else {
-        const c = loadAlertmanagerConfigFile(t.file);
-        out.write(`Checking '${t.file}'  SUCCESS\nFound:\n - global config\n - route\n - ${c.inhibitRules.length} inhibit rules\n - ${c.receivers.length} receivers\n - ${c.templates.length} templates\n`);
-      }
+      const found = c.run();
+      out.write(`Checking '${c.label}'  SUCCESS\nFound:\n${found}\n`);
     } catch (err) {
       failed++;
-      out.write(`Checking '${t.file}'  FAILED: ${errorMessage(err)}\n`);
+      out.write(`Checking '${c.label}'  FAILED: ${errorMessage(err)}\n`);
     }
   }
   return failed === 0 ? 0 : 1;
+}
+
+function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
+  const integrations = [...r.notifiers.values()].reduce((n, list) => n + list.length, 0);
+  return [
+    " - global config",
+    " - route",
+    ` - ${r.config.inhibitRules.length} inhibit rules`,
+    ` - ${r.config.receivers.length} receivers (${integrations} integrations)`,
+    ` - ${r.config.timeIntervals.size} time intervals`,
+    ` - ${r.config.templates.length} templates`,
+  ].join("\n");
 }

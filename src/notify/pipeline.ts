@@ -53,10 +53,30 @@ const integrationId = (n: Notifier) => `${n.kind}/${n.index}`;
  */
 export class NotifyPipeline {
   private lastOutboxMs = 0;
+  private readonly inFlight = new Set<Promise<boolean>>();
 
   constructor(private readonly deps: PipelineDeps) {}
 
-  readonly flush = async (f: GroupFlush): Promise<boolean> => {
+  /** The dispatcher's flush handler; tracked so shutdown can let sends finish. */
+  readonly flush = (f: GroupFlush): Promise<boolean> => {
+    const p = this.run(f);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  };
+
+  /** Waits for in-flight notifications, at most `timeoutMs`; what is cut off stays in the outbox. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async run(f: GroupFlush): Promise<boolean> {
     const { route, nowMs } = f;
     const muting = this.deps.muting();
     let alerts = f.alerts.filter((a) => !muting.inhibited(a, nowMs));
@@ -84,7 +104,7 @@ export class NotifyPipeline {
       return this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
     }));
     return results.every(Boolean);
-  };
+  }
 
   /** Persists the decision, sends it with retries until the deadline, then logs it and clears the outbox. */
   async deliver(n: Notifier, d: Decision, deadlineMs: number): Promise<boolean> {

@@ -6,7 +6,7 @@ import { webhookChannel } from "./webhook/config.ts";
 import { slackChannel } from "./slack/config.ts";
 import { pagerdutyChannel } from "./pagerduty/config.ts";
 import { emailChannel } from "./email/config.ts";
-import { dingtalkChannel, type DingTalkConfig } from "./dingtalk/config.ts";
+import type { DingTalkChannel, DingTalkConfig } from "./dingtalk/config.ts";
 
 /** alertmanager.yml integration keys and the channel that handles each. */
 const AM_CHANNELS: Record<string, Channel<unknown>> = {
@@ -28,7 +28,11 @@ export interface DingTalkAttachment {
  * Validates every integration of every receiver and builds its notifier. Any invalid entry fails the
  * whole load (start-up, reload or check-config) with the file, line and path of the entry.
  */
-export function buildNotifiers(config: AlertmanagerConfig, dingtalk: readonly DingTalkAttachment[], deps: ChannelDeps): Map<string, Notifier[]> {
+export function buildNotifiers(
+  config: AlertmanagerConfig, dingtalk: readonly DingTalkAttachment[], deps: ChannelDeps,
+  /** The app's DingTalk channel: its per-robot budgets outlive reloads. */
+  dingtalkChannel: DingTalkChannel,
+): Map<string, Notifier[]> {
   const out = new Map<string, Notifier[]>();
   const global = (config.raw.global ?? {}) as Record<string, unknown>;
   config.receivers.forEach((receiver, ri) => {

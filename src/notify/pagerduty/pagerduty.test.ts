@@ -212,7 +212,7 @@ describe("pagerduty event", () => {
       },
       client: "AlertPrism",
       client_url: "http://alertprism:9093/#/alerts?receiver=ops",
-      images: [{ src: "https://img/x.png", alt: "graph" }],
+      images: [{ src: "https://img/x.png", alt: "graph", href: "" }],
       links: [{ href: "https://runbooks/latency", text: "runbook" }],
     });
     // Key order follows Alertmanager's Go structs, so differential tests can compare bodies byte for byte.
@@ -281,6 +281,13 @@ describe("pagerduty event", () => {
     assert.equal(small.originalBytes, undefined);
   });
 
+  test("the body is encoded as Go's encoding/json does: <, > and & escaped", () => {
+    const event = buildPagerDutyEvent(resolvedCfg({ class: "a<b>&c\u2028" }), data("firing"), GROUP_KEY, templater);
+    const { body } = encodePagerDutyEvent(event);
+    assert.ok(body.includes('"class":"a\\u003cb\\u003e\\u0026c\\u2028"'), body.slice(0, 300));
+    assert.deepEqual(JSON.parse(body), event);
+  });
+
   test("an event too big even without custom_details is refused, not sent", () => {
     const cfg = resolvedCfg({ links: [{ href: `https://x/${"z".repeat(600_000)}` }] });
     const event = buildPagerDutyEvent(cfg, data("firing"), GROUP_KEY, templater);
@@ -342,8 +349,9 @@ describe("pagerduty notifier against a local PagerDuty", () => {
       assert.equal(first!.headers["content-type"], "application/json");
       assert.equal(first!.headers["user-agent"], "Alertmanager/0.25.0");
       const resolvedCfgValue = { ...cfg, routingKey: cfg.routingKey! };
-      assert.equal(first!.body, JSON.stringify(buildPagerDutyEvent(resolvedCfgValue, data("firing"), GROUP_KEY, templater)));
-      assert.equal(second!.body, JSON.stringify(buildPagerDutyEvent(resolvedCfgValue, data("resolved"), GROUP_KEY, templater)));
+      assert.equal(first!.body, encodePagerDutyEvent(buildPagerDutyEvent(resolvedCfgValue, data("firing"), GROUP_KEY, templater)).body);
+      assert.equal(second!.body, encodePagerDutyEvent(buildPagerDutyEvent(resolvedCfgValue, data("resolved"), GROUP_KEY, templater)).body);
+      assert.deepEqual(JSON.parse(first!.body), buildPagerDutyEvent(resolvedCfgValue, data("firing"), GROUP_KEY, templater));
       assert.ok(lines.some((l) => l.includes("PagerDuty accepted the event")));
       assert.ok(lines.every((l) => !l.includes(ROUTING_KEY)));
     } finally {

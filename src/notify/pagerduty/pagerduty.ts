@@ -119,7 +119,7 @@ export interface PagerDutyEvent {
   };
   readonly client?: string;
   readonly client_url?: string;
-  readonly images?: ReadonlyArray<{ readonly src: string; readonly alt?: string; readonly href?: string }>;
+  readonly images?: ReadonlyArray<{ readonly src: string; readonly alt: string; readonly href: string }>;
   readonly links?: ReadonlyArray<{ readonly href: string; readonly text: string }>;
 }
 
@@ -168,11 +168,9 @@ export function buildPagerDutyEvent(
   const details: Record<string, string> = {};
   for (const key of Object.keys(cfg.details).sort()) details[key] = tmpl(cfg.details[key]!);
 
-  const images = cfg.images
-    .map((i) => ({ src: tmpl(i.src), alt: tmpl(i.alt), href: tmpl(i.href) }))
-    // PagerDuty needs a src; Alertmanager drops images whose src renders empty instead of failing the event.
-    .filter((i) => i.src !== "")
-    .map((i) => ({ src: i.src, ...(i.alt !== "" ? { alt: i.alt } : {}), ...(i.href !== "" ? { href: i.href } : {}) }));
+  // PagerDuty needs a src (an href for links); like Alertmanager, entries that render empty are dropped rather
+  // than failing the event. alt/href/text are always sent, even empty, as Alertmanager's structs do.
+  const images = cfg.images.map((i) => ({ src: tmpl(i.src), alt: tmpl(i.alt), href: tmpl(i.href) })).filter((i) => i.src !== "");
   const links = cfg.links.map((l) => ({ href: tmpl(l.href), text: tmpl(l.text) })).filter((l) => l.href !== "");
 
   const payload: PagerDutyEvent["payload"] = {
@@ -213,16 +211,25 @@ export interface EncodedEvent {
  * refused here, not sent.
  */
 export function encodePagerDutyEvent(event: PagerDutyEvent, maxBytes = MAX_EVENT_BYTES): EncodedEvent {
-  const body = JSON.stringify(event);
+  const body = goJson(event);
   const bytes = Buffer.byteLength(body);
   if (bytes <= maxBytes) return { body };
   const note = `Custom details have been removed because the original event (${bytes} bytes) exceeds PagerDuty's maximum event size of ${maxBytes} bytes`;
-  const smaller = JSON.stringify({ ...event, payload: { ...event.payload, custom_details: { error: note } } });
+  const smaller = goJson({ ...event, payload: { ...event.payload, custom_details: { error: note } } });
   const smallerBytes = Buffer.byteLength(smaller);
   if (smallerBytes > maxBytes) {
     throw new NotifyError(false, `event is ${smallerBytes} bytes even without custom_details, over PagerDuty's limit of ${maxBytes} bytes`);
   }
   return { body: smaller, originalBytes: bytes };
+}
+
+/**
+ * JSON as Go's encoding/json writes it: <, > and & (and U+2028/U+2029) escaped as \uXXXX. Same meaning to
+ * PagerDuty, but the body and its size match Alertmanager's, which differential tests compare. The characters
+ * can only occur inside JSON strings, so replacing them everywhere is safe.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
