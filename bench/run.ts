@@ -7,14 +7,20 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
 import { Agent, request } from "undici";
 
+const SINK_PORT = 19399;
 const CONFIG = `
 route:
   receiver: sink
   group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1h
 receivers:
   - name: sink
+    webhook_configs:
+      - url: http://127.0.0.1:${SINK_PORT}/
 `;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -83,14 +89,52 @@ async function ingest(t: Target, perRequest: number, bodies: (seq: number) => st
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
+/** A webhook sink that resolves a waiter when the notification for an alertname arrives. */
+function startSink(): { waiters: Map<string, () => void>; close(): void } {
+  const waiters = new Map<string, () => void>();
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      res.end("ok");
+      try {
+        const name = (JSON.parse(body) as { groupLabels: { alertname?: string } }).groupLabels.alertname;
+        if (name) waiters.get(name)?.();
+      } catch { /* not ours */ }
+    });
+  });
+  server.listen(SINK_PORT, "127.0.0.1");
+  return { waiters, close: () => server.close() };
+}
+
+/** POST of a new alert to its webhook notification, one at a time, with group_wait 0s. */
+async function deliveryLatency(t: Target, sink: ReturnType<typeof startSink>, samples: number): Promise<Result> {
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const name = `Latency_${t.name}_${i}`;
+    const arrived = new Promise<void>((resolve) => sink.waiters.set(name, resolve));
+    const t0 = performance.now();
+    const r = await request(`${t.url}/api/v2/alerts`, { method: "POST", body: JSON.stringify([{ labels: { alertname: name } }]), headers: { "content-type": "application/json" } });
+    await r.body.dump();
+    await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error(`${t.name}: no notification for ${name}`)), 5000))]);
+    latencies.push(performance.now() - t0);
+    sink.waiters.delete(name);
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { alertsPerSec: 0, requests: samples, p50ms: round(pct(0.5)), p99ms: round(pct(0.99)) };
+}
+
 async function main(): Promise<void> {
   const targets: Target[] = [await start("alertprism", 19301)];
   if (existsSync("/usr/bin/prometheus-alertmanager")) targets.push(await start("alertmanager", 19302));
   else console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
   const results: Record<string, Record<string, Result>> = {};
+  const sink = startSink();
   try {
     for (const t of targets) {
       results[t.name] = {
+        "POST -> webhook, group_wait 0s": await deliveryLatency(t, sink, 200),
         "ingest new, 1/request": await ingest(t, 1, (s) => batch("n1", s, 1), 200_000),
         "ingest new, 64/request": await ingest(t, 64, (s) => batch("n64", s, 64), 20_000),
         // Prometheus re-sends every firing alert each evaluation: the same 10,000 fingerprints over and over.
@@ -98,6 +142,7 @@ async function main(): Promise<void> {
       };
     }
   } finally {
+    sink.close();
     for (const t of targets) {
       t.proc.kill("SIGTERM");
       rmSync(t.dir, { recursive: true, force: true });
@@ -107,7 +152,7 @@ async function main(): Promise<void> {
   for (const scenario of Object.keys(results.alertprism!)) {
     for (const t of targets) {
       const r = results[t.name]![scenario]!;
-      rows.push([scenario, t.name, String(r.alertsPerSec), String(r.p50ms), String(r.p99ms), String(r.requests)]);
+      rows.push([scenario, t.name, r.alertsPerSec ? String(r.alertsPerSec) : "-", String(r.p50ms), String(r.p99ms), String(r.requests)]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

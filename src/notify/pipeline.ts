@@ -111,7 +111,10 @@ export class NotifyPipeline {
     const { clock, queue, repo, nflog, log } = this.deps;
     const createdMs = (this.lastOutboxMs = Math.max(clock.now(), this.lastOutboxMs + 1));
     const row: OutboxRow = { ...d.key, payload: JSON.stringify(d), createdMs };
-    await queue.submit(() => repo.saveOutbox(row));
+    // Not awaited: the send need not wait for this fsync. Units commit in order, so the row is written
+    // before the one that clears it; and if a crash beats both, the alerts and the log are durable and
+    // the first flush after the restart decides the same notification again.
+    queue.submit(() => repo.saveOutbox(row)).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving to the outbox failed"));
 
     const controller = new AbortController();
     const abortTimer = clock.setTimeout(() => controller.abort(), Math.max(0, deadlineMs - clock.now()));
