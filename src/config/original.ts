@@ -145,6 +145,12 @@ function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal): Obj {
   }
   for (const [k, v] of Object.entries(c)) if (!(k in merged)) merged[k] = v;
   if (kind !== "email_configs") merged.http_config = withHttpDefaults(c.http_config ?? g.http_config);
+  if (kind === "pagerduty_configs") {
+    // Alertmanager adds its default details to the configured ones, and sources from the configured client.
+    const defaultDetails = defaults.find(([k]) => k === "details")![1](g) as Obj;
+    merged.details = { ...defaultDetails, ...(isObj(c.details) ? c.details : {}) };
+    if (c.source === undefined && c.client !== undefined) merged.source = c.client;
+  }
   if (kind === "email_configs") {
     const headers: Obj = {};
     if (merged.from !== undefined) headers.From = merged.from;

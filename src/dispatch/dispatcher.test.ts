@@ -230,3 +230,18 @@ test("a failing integration is retried within the flush and again at the next ti
   await t.run(3000);
   assert.deepEqual(n.sent.map((s) => t.at(s.at)), [4], "the log was not updated, so the next tick sends");
 });
+
+test("a 5xx is retried with backoff within the same flush", async () => {
+  const t = setup(CONFIG);
+  const n = t.notifierFor("default");
+  let failures = 2;
+  const original = n.notify.bind(n);
+  n.notify = async (req) => {
+    if (failures-- > 0) throw new NotifyError(true, "503 unavailable", { status: 503 });
+    return original(req);
+  };
+  t.post(t.alert({ alertname: "Flaky" }));
+  await t.run(2900); // before the next tick at t=4
+  assert.equal(n.sent.length, 1, "delivered by a retry inside the first flush");
+  assert.ok(t.at(n.sent[0]!.at) > 1 && t.at(n.sent[0]!.at) < 4, `retried after backoff, at ${t.at(n.sent[0]!.at)}s`);
+});
