@@ -21,6 +21,12 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Series start at 0 so rate()/increase() in alert rules see the first failure, not just later ones.
+    for (const operation of ["put_alerts", "silence_gc", "history_retention"]) this.storageErrors.inc({ operation }, 0);
+    for (const integration of ["webhook", "slack", "pagerduty", "email", "dingtalk"]) {
+      this.notifications.inc({ integration }, 0);
+      for (const reason of ["clientError", "serverError"]) this.notificationsFailed.inc({ integration, reason }, 0);
+    }
   }
 
   /** Gauges computed at scrape time from the live state (counts by state). */
