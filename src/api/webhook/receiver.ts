@@ -24,11 +24,21 @@ export function webhookReceiver(opts: WebhookReceiverOptions) {
       throw ApiError.framework(401, "missing or wrong bearer token");
     }
     requireJsonContentType(req);
-    const alerts = decodeWebhookPayload(readJsonBody(req, "alerts"));
+    const alerts = decodeWebhookPayload(readBody(req));
     const { errors } = await opts.ingest(alerts, opts.resolveTimeoutMs);
     if (errors.length > 0) throw ApiError.framework(400, `invalid alerts in webhook payload: ${errors.join("; ")}`);
     res.status(200).type("application/json").send(JSON.stringify({ accepted: alerts.length }) + "\n");
   };
+}
+
+/** The body as JSON; syntax errors in this endpoint's own words, not the v2 API's Go-style ones. */
+function readBody(req: Request): unknown {
+  try {
+    return readJsonBody(req, "alerts");
+  } catch (err) {
+    if (err instanceof ApiError) throw bad(`body is not valid JSON: ${err.message.replace(/^.* because /, "")}`);
+    throw err;
+  }
 }
 
 function authorised(header: string | undefined, token: string): boolean {
