@@ -406,7 +406,7 @@ export function startWebhookSink(): Promise<WebhookSink> {
     });
   });
   // Senders keep connections alive; without this close() would wait for their idle timeout.
-  server.keepAliveTimeout = 1_000;
+  server.keepAliveTimeout = 60_000;
   return new Promise((resolveSink, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {

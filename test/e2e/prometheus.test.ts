@@ -83,7 +83,7 @@ function startFakeExporter(): Promise<FakeExporter> {
     res.end(`# HELP test_queue_depth Queue depth the test controls.\n# TYPE test_queue_depth gauge\ntest_queue_depth ${value}\n`);
   });
   // Prometheus keeps its scrape connection alive; close() must not wait for that.
-  server.keepAliveTimeout = 1_000;
+  server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
