@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { SecureVersion } from "node:tls";
-import { inspect } from "node:util";
 import addressparser from "nodemailer/lib/addressparser";
 import MailComposer from "nodemailer/lib/mail-composer";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
@@ -13,6 +11,11 @@ import type { ChannelDeps } from "../channel.ts";
 import { NotifyError } from "../notifier.ts";
 import type { NotificationData, Notifier, NotifyRequest, Templater } from "../notifier.ts";
 import type { Logger } from "../../lib/log.ts";
+import { Secret } from "../secret.ts";
+import type { TlsSettings } from "../tls-config.ts";
+
+export { Secret };
+export type { TlsSettings };
 
 /**
  * Alertmanager 0.25's email integration over SMTP, driven through nodemailer's SMTPConnection (not its
@@ -21,35 +24,7 @@ import type { Logger } from "../../lib/log.ts";
  * message itself is composed by nodemailer's MailComposer (MIME, encoded words, Date, Message-ID).
  */
 
-/** A secret that prints, logs and JSON-encodes as `<secret>`; only `reveal()` gives the value. */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return "<secret>";
-  }
-  toJSON(): string {
-    return "<secret>";
-  }
-  [inspect.custom](): string {
-    return "<secret>";
-  }
-}
 
-/** Alertmanager's tls_config for the SMTP connection (used for STARTTLS and for implicit TLS). */
-export interface TlsSettings {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  readonly serverName?: string;
-  readonly insecureSkipVerify: boolean;
-  readonly minVersion?: SecureVersion;
-}
 
 /** One email_configs entry after validation, defaults and global fallbacks. */
 export interface EmailConfig {

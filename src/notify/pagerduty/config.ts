@@ -6,6 +6,7 @@ import type { Channel, ChannelDeps, Where } from "../channel.ts";
 import type { Notifier } from "../notifier.ts";
 import { PAGERDUTY_SEVERITIES, PagerDutyNotifier, Secret, isPagerDutySeverity } from "./pagerduty.ts";
 import type { PagerDutyConfig, TlsSettings } from "./pagerduty.ts";
+import { scalarString, tlsConfigSchema, TLS_VERSIONS } from "../tls-config.ts";
 
 /** Alertmanager's defaults for pagerduty_configs (config/notifiers.go, v0.25). */
 export const PAGERDUTY_DEFAULTS = {
@@ -21,20 +22,8 @@ export const PAGERDUTY_DEFAULTS = {
   },
 } as const;
 
-// YAML turns `num: 5` into a number; Alertmanager's Go YAML decoder reads any scalar into a string field.
-const scalarString = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
-const tlsConfigSchema = z.strictObject({
-  ca_file: z.string().optional(),
-  cert_file: z.string().optional(),
-  key_file: z.string().optional(),
-  server_name: z.string().optional(),
-  insecure_skip_verify: z.boolean().optional(),
-  min_version: z.enum(["TLS10", "TLS11", "TLS12", "TLS13"]).optional(),
-});
 
-/** Go's tls.VersionTLSxx names, as prometheus/common spells them, in Node's spelling. */
-const TLS_VERSIONS = { TLS10: "TLSv1", TLS11: "TLSv1.1", TLS12: "TLSv1.2", TLS13: "TLSv1.3" } as const;
 
 /**
  * Alertmanager's http_config keys. All are recognised so that a valid Alertmanager file never fails with

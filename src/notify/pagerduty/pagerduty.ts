@@ -3,12 +3,15 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
-import type { SecureVersion } from "node:tls";
-import { inspect } from "node:util";
 import type { ChannelDeps } from "../channel.ts";
 import { NotifyError } from "../notifier.ts";
 import type { NotificationData, Notifier, NotifyRequest, Templater } from "../notifier.ts";
 import type { Logger } from "../../lib/log.ts";
+import { Secret } from "../secret.ts";
+import type { TlsSettings } from "../tls-config.ts";
+
+export { Secret };
+export type { TlsSettings };
 
 /**
  * PagerDuty Events API v2, as Alertmanager 0.25's pagerduty integration speaks it.
@@ -33,38 +36,7 @@ export const MAX_EVENT_BYTES = 512_000;
 /** PagerDuty's limit on payload.summary, in characters (Alertmanager truncates by runes). */
 export const MAX_SUMMARY_RUNES = 1024;
 
-/**
- * A secret that cannot leak by accident: printing, logging or JSON-encoding it shows `<secret>`; only
- * `reveal()` gives the value, and only the request body calls it.
- */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return "<secret>";
-  }
-  toJSON(): string {
-    return "<secret>";
-  }
-  [inspect.custom](): string {
-    return "<secret>";
-  }
-}
 
-/** The subset of Alertmanager's tls_config this integration honours. */
-export interface TlsSettings {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  readonly serverName?: string;
-  readonly insecureSkipVerify: boolean;
-  readonly minVersion?: SecureVersion;
-}
 
 export interface PagerDutyImage {
   readonly src: string;
