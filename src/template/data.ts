@@ -1,0 +1,228 @@
+import type { LabelSet } from "../types/labels.ts";
+import type { Timestamp } from "../types/time.ts";
+import { parseApiTime, ZERO_TIME } from "../types/time.ts";
+import { TIME, timeValue } from "./time-values.ts";
+import type { Method, StructValue, Value } from "./types.ts";
+import { defineType, mapOf, slice, sliceOf, str, STRING, STRINGS, stringSlice } from "./types.ts";
+import { compareStrings } from "./unicode.ts";
+
+/**
+ * Alertmanager 0.25's template data (package template: Data, Alert, Alerts, KV, Pair, Pairs) with the
+ * methods templates call: `.Alerts.Firing`, `.Labels.SortedPairs`, `.CommonLabels.Remove`, ….
+ */
+
+export const KV = mapOf(STRING, STRING, "template.KV");
+export const PAIR = defineType({
+  kind: "struct",
+  name: "template.Pair",
+  fields: [
+    { name: "Name", type: STRING, exported: true },
+    { name: "Value", type: STRING, exported: true },
+  ],
+});
+export const PAIRS = sliceOf(PAIR, "template.Pairs");
+export const ALERT = defineType({
+  kind: "struct",
+  name: "template.Alert",
+  fields: [
+    { name: "Status", type: STRING, exported: true },
+    { name: "Labels", type: KV, exported: true },
+    { name: "Annotations", type: KV, exported: true },
+    { name: "StartsAt", type: TIME, exported: true },
+    { name: "EndsAt", type: TIME, exported: true },
+    { name: "GeneratorURL", type: STRING, exported: true },
+    { name: "Fingerprint", type: STRING, exported: true },
+  ],
+});
+export const ALERT_LIST = sliceOf(ALERT);
+export const ALERTS = sliceOf(ALERT, "template.Alerts");
+export const DATA = defineType({
+  kind: "struct",
+  name: "template.Data",
+  fields: [
+    { name: "Receiver", type: STRING, exported: true },
+    { name: "Status", type: STRING, exported: true },
+    { name: "Alerts", type: ALERTS, exported: true },
+    { name: "GroupLabels", type: KV, exported: true },
+    { name: "CommonLabels", type: KV, exported: true },
+    { name: "CommonAnnotations", type: KV, exported: true },
+    { name: "ExternalURL", type: STRING, exported: true },
+  ],
+});
+
+function kv(labels: LabelSet | undefined): Value {
+  const m = new Map<string, Value>();
+  for (const [k, v] of Object.entries(labels ?? {})) m.set(k, str(v));
+  return { kind: "map", type: KV, v: m, isNil: labels === undefined };
+}
+
+function kvEntries(v: Value): Map<string, Value> {
+  return v.kind === "map" ? new Map(v.v) : new Map();
+}
+
+function stringOf(v: Value | undefined): string {
+  return v !== undefined && v.kind === "string" ? v.v : "";
+}
+
+/** KV.SortedPairs: "alertname" first, then the other names in byte order. */
+function sortedPairs(recv: Value): Value {
+  const m = kvEntries(recv);
+  const names = [...m.keys()].filter((k) => k !== "alertname").sort(compareStrings);
+  if (m.has("alertname")) names.unshift("alertname");
+  return slice(
+    PAIRS,
+    names.map((n): StructValue => ({ kind: "struct", type: PAIR, v: [str(n), m.get(n) as Value] })),
+  );
+}
+
+function pairsColumn(recv: Value, column: 0 | 1): Value {
+  const items = recv.kind === "slice" ? recv.v : [];
+  return stringSlice(items.map((p) => (p.kind === "struct" ? stringOf(p.v[column]) : "")));
+}
+
+function method(params: Method["params"], call: Method["call"]): Method {
+  return { params, variadic: false, results: 1, returnsError: false, call };
+}
+
+KV.methods.set("SortedPairs", method([], sortedPairs));
+KV.methods.set("Names", method([], (r) => pairsColumn(sortedPairs(r), 0)));
+KV.methods.set("Values", method([], (r) => pairsColumn(sortedPairs(r), 1)));
+KV.methods.set(
+  "Remove",
+  method([STRINGS], (r, [keys]) => {
+    const m = kvEntries(r);
+    if (keys !== undefined && keys.kind === "slice") for (const k of keys.v) m.delete(stringOf(k));
+    return { kind: "map", type: KV, v: m };
+  }),
+);
+PAIRS.methods.set("Names", method([], (r) => pairsColumn(r, 0)));
+PAIRS.methods.set("Values", method([], (r) => pairsColumn(r, 1)));
+
+function alertsWithStatus(recv: Value, status: string): Value {
+  const items = recv.kind === "slice" ? recv.v : [];
+  return slice(ALERT_LIST, items.filter((a) => a.kind === "struct" && stringOf(a.v[0]) === status));
+}
+ALERTS.methods.set("Firing", method([], (r) => alertsWithStatus(r, "firing")));
+ALERTS.methods.set("Resolved", method([], (r) => alertsWithStatus(r, "resolved")));
+
+/** One alert of a notification (the shape of src/notify's NotifyAlert). */
+export interface TemplateAlertInput {
+  readonly status: string;
+  readonly labels: LabelSet;
+  readonly annotations: LabelSet;
+  readonly startsAt: Timestamp;
+  readonly endsAt: Timestamp;
+  readonly generatorURL: string;
+  readonly fingerprint: string;
+}
+
+/** What a notification carries (the shape of src/notify's NotificationData). */
+export interface TemplateDataInput {
+  readonly receiver: string;
+  readonly status: string;
+  readonly alerts: readonly TemplateAlertInput[];
+  readonly groupLabels: LabelSet;
+  readonly commonLabels: LabelSet;
+  readonly commonAnnotations: LabelSet;
+  readonly externalURL: string;
+}
+
+/** An alert whose maps may be absent (nil), as JSON allows. */
+type LooseAlert = Omit<TemplateAlertInput, "labels" | "annotations"> & {
+  readonly labels: LabelSet | undefined;
+  readonly annotations: LabelSet | undefined;
+};
+
+function alertValue(a: LooseAlert): StructValue {
+  return {
+    kind: "struct",
+    type: ALERT,
+    v: [str(a.status), kv(a.labels), kv(a.annotations), timeValue(a.startsAt), timeValue(a.endsAt), str(a.generatorURL), str(a.fingerprint)],
+  };
+}
+
+/** Notifications are immutable and each renders several fields: convert each one once. */
+const converted = new WeakMap<TemplateDataInput, Value>();
+
+/** Alertmanager's template.Data for a notification, ready to render templates against. */
+export function templateDataFrom(d: TemplateDataInput): Value {
+  let v = converted.get(d);
+  if (v === undefined) {
+    v = dataValue(d);
+    converted.set(d, v);
+  }
+  return v;
+}
+
+/** As templateDataFrom, where JSON may leave maps and the alert list out (Go's nil, which %#v shows). */
+function dataValue(d: Omit<TemplateDataInput, "alerts" | "groupLabels" | "commonLabels" | "commonAnnotations"> & {
+  readonly alerts: readonly LooseAlert[] | undefined;
+  readonly groupLabels: LabelSet | undefined;
+  readonly commonLabels: LabelSet | undefined;
+  readonly commonAnnotations: LabelSet | undefined;
+}): Value {
+  return {
+    kind: "struct",
+    type: DATA,
+    v: [
+      str(d.receiver),
+      str(d.status),
+      { kind: "slice", type: ALERTS, v: (d.alerts ?? []).map(alertValue), isNil: d.alerts === undefined },
+      kv(d.groupLabels),
+      kv(d.commonLabels),
+      kv(d.commonAnnotations),
+      str(d.externalURL),
+    ],
+  };
+}
+
+// ---- the JSON form (what `amtool template render --template.data` reads) ------------------------
+
+function record(x: unknown): Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
+}
+
+function text(x: unknown): string {
+  return typeof x === "string" ? x : "";
+}
+
+/** A JSON object of strings; undefined (Go's nil map) when absent or null. */
+function labels(x: unknown): LabelSet | undefined {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(x)) out[k] = text(v);
+  return out;
+}
+
+function time(x: unknown): Timestamp {
+  return typeof x === "string" ? parseApiTime(x) : ZERO_TIME;
+}
+
+/**
+ * template.Data from its JSON encoding (receiver, status, alerts[{status, labels, annotations, startsAt,
+ * endsAt, generatorURL, fingerprint}], groupLabels, commonLabels, commonAnnotations, externalURL).
+ * Absent fields take Go's zero values. Throws TimeParseError for a malformed time.
+ */
+export function templateDataFromJson(json: unknown): Value {
+  const d = record(json);
+  return dataValue({
+    receiver: text(d.receiver),
+    status: text(d.status),
+    alerts: Array.isArray(d.alerts) ? d.alerts.map((raw: unknown) => {
+      const a = record(raw);
+      return {
+        status: text(a.status),
+        labels: labels(a.labels),
+        annotations: labels(a.annotations),
+        startsAt: time(a.startsAt),
+        endsAt: time(a.endsAt),
+        generatorURL: text(a.generatorURL),
+        fingerprint: text(a.fingerprint),
+      };
+    }) : undefined,
+    groupLabels: labels(d.groupLabels),
+    commonLabels: labels(d.commonLabels),
+    commonAnnotations: labels(d.commonAnnotations),
+    externalURL: text(d.externalURL),
+  });
+}
