@@ -113,7 +113,7 @@ export class App {
   }
 
   private buildRuntime(): Runtime {
-    return loadRuntimeConfig(this.opts.settings, this.log, this.opts.env, this.dingtalk);
+    return loadRuntimeConfig(this.opts.settings, this.log, this.opts.env, this.dingtalk, () => this.metrics.templateErrors.inc());
   }
 
   /** Muting at flush time: inhibition, silences and time intervals of the current configuration. */

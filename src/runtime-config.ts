@@ -5,7 +5,14 @@ import { originalConfigYaml } from "./config/original.ts";
 import { RoutingTable } from "./dispatch/routing-table.ts";
 import { Inhibitor } from "./inhibit/inhibitor.ts";
 import { buildNotifiers } from "./notify/registry.ts";
-import { BuiltinTemplater } from "./notify/builtin-templater.ts";
+import { GoTemplater, templateSetWith } from "./notify/templater.ts";
+import { TemplateError, type TemplateSet } from "./template/index.ts";
+import { readTemplateFiles } from "./config/template-files.ts";
+import { defaultFieldText } from "./config/original.ts";
+import type { DingTalkAttachment } from "./notify/registry.ts";
+import type { NotificationData } from "./notify/notifier.ts";
+import { fromMillis, ZERO_TIME } from "./types/time.ts";
+import { ConfigError } from "./lib/errors.ts";
 import type { Notifier } from "./notify/notifier.ts";
 import { parseTimeInterval, TimeIntervalSet, type TimeInterval } from "./timeinterval/index.ts";
 import { VERSION } from "./version.ts";
@@ -19,6 +26,7 @@ export interface RuntimeConfig {
   readonly original: string;
   readonly timeIntervals: TimeIntervalSet;
   readonly notifiers: ReadonlyMap<string, readonly Notifier[]>;
+  readonly templates: TemplateSet;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -31,17 +39,92 @@ export const USER_AGENT = `Alertmanager/0.25.0 (AlertPrism ${VERSION})`;
 export function loadRuntimeConfig(
   files: { configFile: string; alertprismFile: string | undefined }, log: Logger, env?: NodeJS.ProcessEnv,
   dingtalkChannel: DingTalkChannel = createDingTalkChannel(),
+  onTemplateError: (message: string) => void = () => undefined,
 ): RuntimeConfig {
   const config = loadAlertmanagerConfigFile(files.configFile, env);
   const dingtalk = files.alertprismFile ? loadDingTalkAttachments(files.alertprismFile, env) : [];
+  const templates = loadTemplates(config);
+  const fallbacks = checkTemplateFields(config, dingtalk, templates);
+  const templater = new GoTemplater({
+    set: templates,
+    fallbacks,
+    onError: (message) => {
+      onTemplateError(message);
+      log.warn({ component: "notify", err: message }, "template failed at send time; the built-in default was used");
+    },
+  });
   return {
     config,
     routing: new RoutingTable(config),
     inhibitor: new Inhibitor(config.inhibitRules),
     original: originalConfigYaml(config),
     timeIntervals: parseTimeIntervals(config),
-    notifiers: buildNotifiers(config, dingtalk, { templater: new BuiltinTemplater(), userAgent: USER_AGENT, log: log.child({ component: "notify" }) }, dingtalkChannel),
+    notifiers: buildNotifiers(config, dingtalk, { templater, userAgent: USER_AGENT, log: log.child({ component: "notify" }) }, dingtalkChannel),
+    templates,
   };
+}
+
+/** The built-in templates plus the `templates:` files; a broken file fails the load with its file and line. */
+function loadTemplates(config: AlertmanagerConfig): TemplateSet {
+  const files = readTemplateFiles(config.templates, config.file);
+  try {
+    return templateSetWith(files);
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    // Go's messages name the template file and line: "template: name.tmpl:3: …".
+    const m = /^template: ([^:]+):(\d+)/.exec(err.message);
+    const file = m ? files.find((f) => f.name === m[1]) : undefined;
+    throw new ConfigError(err.message, file && m ? `${file.path}:${m[2]}` : config.file);
+  }
+}
+
+/** Data every template field is rendered against at load, so errors surface before the first alert does. */
+const SAMPLE: NotificationData = {
+  receiver: "example",
+  status: "firing",
+  alerts: [
+    { status: "firing", labels: { alertname: "Example", instance: "host:9100", job: "node", severity: "critical" }, annotations: { summary: "example" }, startsAt: fromMillis(Date.UTC(2026, 0, 1)), endsAt: ZERO_TIME, generatorURL: "http://prometheus/graph", fingerprint: "0000000000000001" },
+    { status: "resolved", labels: { alertname: "Example", instance: "host2:9100", job: "node", severity: "critical" }, annotations: {}, startsAt: fromMillis(Date.UTC(2026, 0, 1)), endsAt: fromMillis(Date.UTC(2026, 0, 1, 1)), generatorURL: "", fingerprint: "0000000000000002" },
+  ],
+  groupLabels: { alertname: "Example" },
+  commonLabels: { alertname: "Example", job: "node", severity: "critical" },
+  commonAnnotations: {},
+  externalURL: "http://alertprism:9093",
+};
+
+/**
+ * Renders every templated field of every integration against sample data (undefined templates, bad
+ * fields and function errors fail the load with the field's location) and maps each custom text to
+ * its field's built-in default, the send-time fallback.
+ */
+function checkTemplateFields(config: AlertmanagerConfig, dingtalk: readonly DingTalkAttachment[], set: TemplateSet): Map<string, string> {
+  const fallbacks = new Map<string, string>();
+  const probe = new GoTemplater({ set, onError: (message) => { throw new TemplateError(message, "exec"); } });
+  const check = (text: string, where: () => string, fallback: string | undefined) => {
+    try {
+      probe.render(text, SAMPLE);
+    } catch (err) {
+      if (err instanceof TemplateError) throw new ConfigError(err.message, where());
+      throw err;
+    }
+    if (fallback !== undefined && fallback !== text && !fallbacks.has(text)) fallbacks.set(text, fallback);
+  };
+  config.receivers.forEach((r, ri) => {
+    for (const integ of r.integrations) {
+      const walk = (v: unknown, path: Array<string | number>) => {
+        if (typeof v === "string") {
+          if (v.includes("{{")) check(v, () => config.where(["receivers", ri, integ.kind, integ.index, ...path]), defaultFieldText(integ.kind, path));
+        } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+        else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+      };
+      walk(integ.settings, []);
+    }
+  });
+  for (const d of dingtalk) {
+    check(d.config.title, () => d.where, '{{ template "dingtalk.default.title" . }}');
+    check(d.config.text, () => d.where, '{{ template "dingtalk.default.text" . }}');
+  }
+  return fallbacks;
 }
 
 /** Every named time interval of the config, parsed with file:line errors. */

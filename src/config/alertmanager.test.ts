@@ -34,6 +34,36 @@ test("${VAR} expands from the environment, unset variables are an error, expande
   assert.throws(() => load(text, {}), /am\.yml:6:\d+ .*environment variable TOKEN is not set/);
 });
 
+test("${VAR:-default} uses the default when VAR is unset or empty, like the shell, and is masked either way", () => {
+  const text = [
+    "route:",
+    "  receiver: a",
+    "receivers:",
+    "  - name: a",
+    "    webhook_configs:",
+    "      - url: http://${HOST:-127.0.0.1:5001}/${PATH_PART:-alerts}?t=${TOKEN:-}&x=${EXTRA:-a-b:c}",
+    "",
+  ].join("\n");
+  const url = (env: NodeJS.ProcessEnv) => load(text, env).receivers[0]!.integrations[0]!.settings.url;
+  // Unset: every default, including the empty one and one holding ":" and "-".
+  assert.equal(url({}), "http://127.0.0.1:5001/alerts?t=&x=a-b:c");
+  // Set and non-empty: the variable wins.
+  assert.equal(url({ HOST: "h:1", PATH_PART: "p", TOKEN: "s3cr3t", EXTRA: "e" }), "http://h:1/p?t=s3cr3t&x=e");
+  // Set but empty: the default, as with the shell's ":-" (a plain ${VAR} set to "" stays empty).
+  assert.equal(url({ HOST: "", PATH_PART: "", TOKEN: "", EXTRA: "" }), "http://127.0.0.1:5001/alerts?t=&x=a-b:c");
+  // The value is masked in config.original whether it came from the variable or from the default.
+  for (const env of [{}, { TOKEN: "s3cr3t" }]) {
+    const original = originalConfigYaml(load(text, env));
+    assert.match(original, /url: <secret>/);
+    assert.ok(!original.includes("s3cr3t") && !original.includes("127.0.0.1:5001"));
+  }
+  // Mixed with a plain reference, the plain one is still required.
+  const mixed = "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: http://x/${A:-a}/${B}\n";
+  assert.throws(() => load(mixed, {}), /am\.yml:6:\d+ .*environment variable B is not set/);
+  assert.equal(load(mixed, { B: "b" }).receivers[0]!.integrations[0]!.settings.url, "http://x/a/b");
+  assert.equal(load(mixed, { A: "", B: "" }).receivers[0]!.integrations[0]!.settings.url, "http://x/a/");
+});
+
 test("the re-serialised config fills Alertmanager's defaults and parses back", () => {
   const c = load(`
 global:

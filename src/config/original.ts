@@ -187,3 +187,16 @@ function isObj(v: unknown): v is Obj {
 }
 
 export type { RawConfig };
+
+/**
+ * The built-in default text of an integration field (e.g. slack_configs.title →
+ * `{{ template "slack.default.title" . }}`): what a broken custom template falls back to at send time.
+ */
+export function defaultFieldText(kind: IntegrationKey, path: readonly (string | number)[]): string | undefined {
+  const [key, sub] = path;
+  const entry = INTEGRATION_DEFAULTS[kind].find(([k]) => k === key);
+  const v = entry?.[1]({});
+  if (typeof v === "string" && v.includes("{{")) return v;
+  if (isObj(v) && typeof sub === "string" && typeof v[sub] === "string") return v[sub] as string;
+  return undefined;
+}

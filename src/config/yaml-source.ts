@@ -10,12 +10,20 @@ export interface YamlSource {
   readonly file: string;
   /** The document as plain data, `${VAR}` references already expanded. */
   readonly data: unknown;
-  /** JSON-pointer-like keys ("receivers/0/slack_configs/0/api_url") of values that came from the environment. */
+  /**
+   * JSON-pointer-like keys ("receivers/0/slack_configs/0/api_url") of values that came from the environment:
+   * every string holding a `${…}` reference, also when its `:-` default was used (masking a default costs
+   * nothing; telling defaults from real secrets per reference would be one more way to leak one).
+   */
   readonly fromEnv: ReadonlySet<string>;
   where(path: ConfigPath): string;
 }
 
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/**
+ * `${VAR}`, or `${VAR:-default}` with the shell's meaning: the default (which may be empty, and cannot
+ * contain `}`) is used when VAR is unset or empty.
+ */
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export function pathKey(path: ConfigPath): string {
   return path.join("/");
@@ -52,8 +60,9 @@ function expandEnv(
   if (typeof value === "string") {
     if (!value.includes("${")) return value;
     fromEnv.add(pathKey(path));
-    return value.replace(ENV_REF, (_m, name: string) => {
+    return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
+      if (fallback !== undefined) return v === undefined || v === "" ? fallback : v;
       if (v === undefined) throw new ConfigError(`environment variable ${name} is not set`, where(path));
       return v;
     });

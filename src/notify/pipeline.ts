@@ -10,6 +10,7 @@ import type { GroupFlush } from "../dispatch/aggr-group.ts";
 import { notificationData } from "./notification-data.ts";
 import { NotifyError, type NotificationData, type Notifier } from "./notifier.ts";
 import { sendWithRetry } from "./retry.ts";
+import { templateErrors } from "./templater.ts";
 
 /** Muting decisions taken at flush time, from the current silences, inhibition rules and time intervals. */
 export interface Muting {
@@ -120,14 +121,21 @@ export class NotifyPipeline {
     const abortTimer = clock.setTimeout(() => controller.abort(), Math.max(0, deadlineMs - clock.now()));
     const firingCount = d.data.alerts.filter((a) => a.status === "firing").length;
     const resolvedCount = d.data.alerts.length - firingCount;
+    // Template errors of each attempt are collected so the delivery record says the default was used.
+    let fallbacks: string[] = [];
     const result = await sendWithRetry(
-      () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }),
+      () => {
+        fallbacks = [];
+        return templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
+      },
       { clock, deadlineMs },
       (r) => {
+        const templateNote = fallbacks.length > 0 ? `template error, built-in default used: ${fallbacks.join("; ")}` : undefined;
         this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error);
         queue.submit(() => repo.recordDelivery({
           atMs: clock.now(), ...d.key, attempt: r.attempt, status: r.ok ? "success" : "failed",
-          retryable: r.error?.retryable ?? false, error: r.error?.reason, durationMs: r.durationMs,
+          retryable: r.error?.retryable ?? false,
+          error: [r.error?.reason, templateNote].filter(Boolean).join("; ") || undefined, durationMs: r.durationMs,
           firing: firingCount, resolved: resolvedCount,
         })).catch((err: unknown) => log.error({ err: errorMessage(err) }, "recording a delivery attempt failed"));
       },

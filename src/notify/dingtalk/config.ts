@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../../lib/errors.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Channel, Where } from "../channel.ts";
 import { DingTalkRobots, type DingTalkConfig } from "./dingtalk.ts";
@@ -157,7 +157,7 @@ function validate<T>(schema: z.ZodType<T>, data: unknown, where: Where): T {
   throw new ConfigError(issue.message, where(path));
 }
 
-const templateChecker = new BuiltinTemplater();
+const templateChecker = new GoTemplater();
 
 /**
  * Fails start-up on template text the built-in templater would send raw. Channel.parseConfig gets no

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { FakeClock } from "../../lib/clock.ts";
 import { createLogger } from "../../lib/log.ts";
 import { fromMillis, ZERO_TIME } from "../../types/time.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { ChannelDeps } from "../channel.ts";
 import { NotifyError, type NotificationData, type NotifyAlert, type Notifier } from "../notifier.ts";
 import { createDingTalkChannel, type DingTalkChannel } from "./config.ts";
@@ -67,7 +67,7 @@ async function robotServer(reply: (r: Received, n: number) => Reply = () => OK) 
 /** Channel deps whose logger writes JSON lines into `lines`, at debug level so everything is visible. */
 function deps(lines: string[] = []): ChannelDeps {
   return {
-    templater: new BuiltinTemplater(),
+    templater: new GoTemplater(),
     userAgent: "AlertPrism/0.1.0",
     log: createLogger({ level: "debug", format: "json", destination: { write: (l: string) => void lines.push(l) } }),
   };

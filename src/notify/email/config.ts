@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../../lib/errors.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { Channel, ChannelDeps, Where } from "../channel.ts";
 import type { Notifier } from "../notifier.ts";
 import { EmailNotifier, Secret, parseAddressList } from "./email.ts";
@@ -165,7 +165,7 @@ function parseTls(t: z.output<typeof rawEmailSchema>["tls_config"], where: Where
 }
 
 function checkTemplates(cfg: EmailConfig, localFrom: boolean, where: Where): void {
-  const templater = new BuiltinTemplater();
+  const templater = new GoTemplater();
   const check = (text: string | undefined, path: Path) => {
     if (text !== undefined) templater.check(text, where(path));
   };

@@ -10,7 +10,7 @@ import { pino } from "pino";
 import { SMTPServer } from "smtp-server";
 import type { SMTPServerOptions, SMTPServerSession } from "smtp-server";
 import { ConfigError } from "../../lib/errors.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { ChannelDeps, Where } from "../channel.ts";
 import { NotifyError } from "../notifier.ts";
 import type { NotificationData } from "../notifier.ts";
@@ -22,7 +22,7 @@ import type { EmailConfig } from "./email.ts";
 const PASSWORD = "hunter2-Pa55w0rd-SECRET";
 const CRAM_SECRET = "cram-md5-shared-SECRET";
 const where: Where = (path) => `alertmanager.yml (receivers[0].email_configs[0]${path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")})`;
-const templater = new BuiltinTemplater();
+const templater = new GoTemplater();
 
 function data(status: "firing" | "resolved" = "firing"): NotificationData {
   const labels = { alertname: "HighLatency", severity: "critical", job: "api" };
@@ -220,7 +220,7 @@ describe("email config", () => {
     ["duplicate header", { ...base, headers: { Subject: "a", subject: "b" } }, /duplicate header "Subject"/, ".headers.subject)"],
     ["password and password file", { ...base, auth_password_file: "/etc/hostname" }, /at most one of auth_password & auth_password_file/, ".auth_password_file)"],
     ["username without credentials", { ...base, auth_password: undefined }, /auth_username is set but none of/, ".auth_username)"],
-    ["custom template", { ...base, html: "{{ .CommonLabels.alertname }}" }, /custom Go templates are not supported/, ".html)"],
+    ["broken template", { ...base, html: "{{ .CommonLabels.alertname " }, /template: .*unclosed action/, ".html)"],
     ["bad to address", { ...base, to: "ops@example.com, oncall" }, /to must be a comma-separated list/, ".to)"],
     ["two from addresses", { ...base, from: "a@x.org, b@x.org" }, /from must hold exactly one/, ".from)"],
     ["unreadable ca_file", { ...base, tls_config: { ca_file: "/nonexistent/ca.pem" } }, /cannot read tls_config.ca_file \/nonexistent\/ca.pem: ENOENT/, ".tls_config.ca_file)"],

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../../lib/errors.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { Channel, ChannelDeps, Where } from "../channel.ts";
 import type { Notifier } from "../notifier.ts";
 import { PAGERDUTY_SEVERITIES, PagerDutyNotifier, Secret, isPagerDutySeverity } from "./pagerduty.ts";
@@ -192,7 +192,7 @@ export function parsePagerDutyConfig(raw: Readonly<Record<string, unknown>>, glo
 
 /** Every text field the notifier renders must be renderable; the routing key is not templated (it is a secret). */
 function checkTemplates(cfg: PagerDutyConfig, where: Where): void {
-  const templater = new BuiltinTemplater();
+  const templater = new GoTemplater();
   const check = (text: string | undefined, path: Path) => {
     if (text !== undefined) templater.check(text, where(path));
   };

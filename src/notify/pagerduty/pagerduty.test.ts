@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { ConfigError } from "../../lib/errors.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { ChannelDeps, Where } from "../channel.ts";
 import { NotifyError } from "../notifier.ts";
 import type { NotificationData, NotifyAlert } from "../notifier.ts";
@@ -24,7 +24,7 @@ import type { PagerDutyConfig, Secret } from "./pagerduty.ts";
 const ROUTING_KEY = "R0UT1NGK3Y0123456789abcdefSECRET";
 const GROUP_KEY = '{}/{severity="critical"}:{alertname="HighLatency"}';
 const where: Where = (path) => `alertmanager.yml (receivers[0].pagerduty_configs[0]${path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")})`;
-const templater = new BuiltinTemplater();
+const templater = new GoTemplater();
 
 function alert(status: "firing" | "resolved", labels: Record<string, string>, annotations: Record<string, string> = {}): NotifyAlert {
   return {
@@ -159,7 +159,7 @@ describe("pagerduty config", () => {
     ["Events API v1", { service_key: ROUTING_KEY }, /Events API v1.*routing_key/, ".service_key)"],
     ["bad severity", { routing_key: ROUTING_KEY, severity: "page" }, /severity must be one of critical, error, warning, info/, ".severity)"],
     ["wrong type", { routing_key: ROUTING_KEY, send_resolved: "yes" }, /expected boolean/, ".send_resolved)"],
-    ["custom template", { routing_key: ROUTING_KEY, description: "{{ .CommonLabels.alertname }}" }, /custom Go templates are not supported/, ".description)"],
+    ["broken template", { routing_key: ROUTING_KEY, description: "{{ .CommonLabels.alertname " }, /template: .*unclosed action/, ".description)"],
     ["non-http url", { routing_key: ROUTING_KEY, url: "ftp://x" }, /absolute http/, ".url)"],
     ["unreadable key file", { routing_key_file: "/nonexistent/pd-key" }, /cannot read routing_key_file \/nonexistent\/pd-key: ENOENT/, ".routing_key_file)"],
     ["proxy_url", { routing_key: ROUTING_KEY, http_config: { proxy_url: "http://proxy:3128" } }, /http_config.proxy_url is not supported/, ".http_config.proxy_url)"],

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../../lib/errors.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { Channel, ChannelDeps, Where } from "../channel.ts";
 import { checkHttpUrl, createHttpClient, globalWhere, integrationHttpConfig, readableFile, validateConfig } from "../http.ts";
 import type { Notifier } from "../notifier.ts";
@@ -144,7 +144,7 @@ function normaliseAction(a: z.infer<typeof action>): SlackActionConfig {
 
 /** Every text field must be something the templater can render; a raw `{{ … }}` must not reach Slack. */
 function checkTemplates(c: SlackConfig, where: Where): void {
-  const templater = new BuiltinTemplater();
+  const templater = new GoTemplater();
   const check = (text: string | undefined, path: ReadonlyArray<string | number>): void => {
     if (text) templater.check(text, where(path));
   };

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../lib/errors.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
 import { parseApiTime, ZERO_TIME } from "../../types/time.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { ChannelDeps, Where } from "../channel.ts";
 import { encodeGoJson } from "../http.ts";
 import { NotifyError, type NotificationData, type Notifier, type NotifyAlert } from "../notifier.ts";
@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), "alertprism-slack-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const where: Where = (path) => `am.yml (receivers[0].slack_configs[0]${path.map((k) => `.${k}`).join("")})`;
-const templater = new BuiltinTemplater();
+const templater = new GoTemplater();
 const deps: ChannelDeps = { templater, userAgent: "Alertmanager/0.25.0", log: silentLogger() };
 const HOOK = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX";
 
@@ -99,8 +99,8 @@ test("config: invalid entries name the key", () => {
   configError({ api_url: "hooks.slack.com/x" }, /invalid URL/, ".api_url");
   configError({}, /unsupported scheme "ftp"/, "am.yml (receivers[0].slack_configs[0]), inherited from global.slack_api_url", { slack_api_url: "ftp://h/x" });
   configError({ api_url: HOOK, chanel: "#x" }, /chanel/, ".chanel");
-  configError({ api_url: HOOK, title: "{{ .CommonLabels.team }}" }, /custom Go templates are not supported/, ".title");
-  configError({ api_url: HOOK, fields: [{ title: "ok", value: "{{ .Status | toUpper }}" }] }, /not supported/, ".fields.0.value");
+  configError({ api_url: HOOK, title: "{{ .CommonLabels.team " }, /template: .*unclosed action/, ".title");
+  configError({ api_url: HOOK, fields: [{ title: "ok", value: "{{ .Status | nope }}" }] }, /function "nope" not defined/, ".fields.0.value");
   configError({ api_url: HOOK, fields: [{ title: "t" }] }, /^am.yml .*: missing value in Slack field configuration$/, ".fields.0.value");
   configError({ api_url: HOOK, actions: [{ text: "t", url: "u" }] }, /missing type in Slack action configuration/, ".actions.0.type");
   configError({ api_url: HOOK, actions: [{ type: "button", text: "t", url: "u", confirm: {} }] }, /missing text in Slack confirmation configuration/, ".actions.0.confirm.text");

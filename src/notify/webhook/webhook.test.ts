@@ -11,7 +11,7 @@ import type { TLSSocket } from "node:tls";
 import { ConfigError } from "../../lib/errors.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { parseApiTime, ZERO_TIME } from "../../types/time.ts";
-import { BuiltinTemplater } from "../builtin-templater.ts";
+import { GoTemplater } from "../templater.ts";
 import type { ChannelDeps, Where } from "../channel.ts";
 import { NotifyError, type NotificationData, type Notifier, type NotifyAlert } from "../notifier.ts";
 import { webhookChannel } from "./config.ts";
@@ -21,7 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), "alertprism-webhook-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const where: Where = (path) => `am.yml (receivers[0].webhook_configs[0]${path.map((k) => `.${k}`).join("")})`;
-const deps: ChannelDeps = { templater: new BuiltinTemplater(), userAgent: "Alertmanager/0.25.0", log: silentLogger() };
+const deps: ChannelDeps = { templater: new GoTemplater(), userAgent: "Alertmanager/0.25.0", log: silentLogger() };
 
 function tmpFile(name: string, content: string): string {
   const p = join(dir, name);
