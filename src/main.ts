@@ -2,12 +2,15 @@
 import { App } from "./app.ts";
 import { parseArgs, resolveSettings, helpText } from "./settings.ts";
 import { checkConfig } from "./check-config.ts";
+import { templateRender } from "./template-render.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { VERSION } from "./version.ts";
 
 /** Entry point: parse the command line, build the app, wire signals. Nothing else lives here. */
 async function main(): Promise<number> {
-  const cmd = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === "template" && argv[1] === "render") return templateRender(argv.slice(2), process.stdout, process.stderr);
+  const cmd = parseArgs(argv);
   if (cmd.kind === "help") {
     process.stdout.write(helpText() + "\n");
     return 0;

@@ -86,12 +86,14 @@ export function parseArgs(argv: readonly string[]): Command {
 export function helpText(): string {
   const lines = [
     "usage: alertprism [check-config [FILES…]] [flags]",
+    "       alertprism template render --template.glob=GLOB --template.text=TEXT [--template.data=FILE.json]",
     "",
     "An Alertmanager-compatible alert receiver with durable history.",
     "",
     "Commands:",
     "  (none)          run the server",
     "  check-config    validate alertmanager.yml and alertprism.yml without starting",
+    "  template render render a template as amtool does (built-in default templates included)",
     "",
     "Flags (each can also be set with its environment variable):",
   ];

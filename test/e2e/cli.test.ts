@@ -36,6 +36,26 @@ describe("the alertprism command line", () => {
     assert.match(r.stdout, /bad\.yml:2:13 \(route\.receiver\): undefined receiver "nobody" used in route/);
   });
 
+  test("template render takes amtool's flags and renders what amtool renders", () => {
+    requireBinary("amtool");
+    const dir = makeTempDir("tmpl");
+    writeFileSync(join(dir, "team.tmpl"), '{{ define "team.title" }}{{ .Status | toUpper }} {{ range .Alerts }}{{ .Labels.instance }}/{{ .StartsAt.Format "15:04" }} {{ end }}{{ end }}');
+    writeFileSync(join(dir, "data.json"), JSON.stringify({
+      receiver: "ops", status: "firing", externalURL: "http://am", groupLabels: { alertname: "X" }, commonLabels: { alertname: "X" }, commonAnnotations: {},
+      alerts: [{ status: "firing", labels: { alertname: "X", instance: "a" }, annotations: {}, startsAt: "2026-11-22T03:04:05Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "", fingerprint: "1" }],
+    }));
+    const args = [`--template.glob=${dir}/*.tmpl`, '--template.text={{ template "team.title" . }}', `--template.data=${join(dir, "data.json")}`];
+    const ours = cli(["template", "render", ...args]);
+    const theirs = spawnSync("amtool", ["template", "render", ...args], { encoding: "utf8" });
+    assert.equal(theirs.status, 0, theirs.stderr);
+    assert.equal(ours.status, 0, ours.stderr);
+    assert.equal(ours.stdout, theirs.stdout);
+    assert.equal(ours.stdout, "FIRING a/03:04 ");
+    const bad = cli(["template", "render", `--template.glob=${dir}/*.tmpl`, "--template.text={{ nope }}"]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /function "nope" not defined/);
+  });
+
   test("an unknown flag fails start-up with a clear message", () => {
     const r = cli(["--web.listen-adress=:1"]);
     assert.equal(r.status, 1);

@@ -839,7 +839,10 @@ describe("the image's start command, run directly", { timeout: 80_000 }, () => {
     assert.equal(res.status, 200);
     assert.equal((await res.text()).trim(), "OK");
     // The database is in the volume, not in the working directory.
-    assert.ok(existsSync(join(fs.volumeDir, "alertprism.db")), `alertprism.db in the volume; logs:\n${srv.logs()}`);
+    const db = join(fs.volumeDir, "alertprism.db");
+    assert.ok(existsSync(db), `alertprism.db in the volume; logs:\n${srv.logs()}`);
+    const ids = userIds();
+    if (ids) assert.equal(statSync(db).uid, ids.uid, "written by the image's USER");
     const port = new URL(srv.url).port;
     const hc = runHealthcheck(healthcheckOf(runtime!).command, env, port);
     assert.equal(hc.status, 0, hc.transcript);
