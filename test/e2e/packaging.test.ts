@@ -863,6 +863,12 @@ describe("the image's start command, run directly", { timeout: 80_000 }, () => {
     const entry = execForm(runtime!.instructions.find((i) => i.keyword === "ENTRYPOINT"), "ENTRYPOINT");
     const command = strList(composeAlertprism.command, "services.alertprism.command");
     const srv = await startContainerCommand([...entry, ...command].map(fs.toHost), env);
+    const stop = async (): Promise<void> => {
+      srv.child.kill("SIGTERM");
+      const grace = durationMs(str(composeAlertprism.stop_grace_period, "stop_grace_period"));
+      const code = await Promise.race([srv.exited, sleep(grace).then(() => "timeout" as const)]);
+      assert.equal(code, 0, `exits cleanly within stop_grace_period after SIGTERM; logs:\n${srv.logs()}`);
+    };
     try {
       const receivers = (await (await fetch(`${srv.url}/api/v2/receivers`)).json()) as Array<{ name: string }>;
       assert.deepEqual(receivers.map((r) => r.name), ["watchdog", "p1", "p2", "email", "webhook"]);
@@ -902,11 +908,10 @@ describe("the image's start command, run directly", { timeout: 80_000 }, () => {
       const hcTest = strList(rec(composeAlertprism.healthcheck, "healthcheck").test, "test");
       const hc = runHealthcheck(hcTest.slice(1), env, new URL(srv.url).port);
       assert.equal(hc.status, 0, hc.transcript);
-    } finally {
-      srv.child.kill("SIGTERM");
-      const grace = durationMs(str(composeAlertprism.stop_grace_period, "stop_grace_period"));
-      const code = await Promise.race([srv.exited, sleep(grace).then(() => "timeout" as const)]);
-      assert.equal(code, 0, `exits cleanly within stop_grace_period after SIGTERM; logs:\n${srv.logs()}`);
+    } catch (err) {
+      srv.child.kill("SIGKILL"); // the first failure is the one to report
+      throw err;
     }
+    await stop();
   });
 });
