@@ -3,8 +3,8 @@
  * 0.25, measured in the same run on the same machine. Prints a table and JSON. Not a test: asserts nothing.
  * Load goes to 127.0.0.1 only and every scenario is bounded in requests and seconds.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { spawn, execSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:http";
@@ -44,7 +44,7 @@ async function start(name: string, port: number): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   writeFileSync(join(dir, "am.yml"), CONFIG);
   const args = name === "alertprism"
-    ? ["--import", "tsx", "src/main.ts", `--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"]
+    ? ["dist/src/main.js", `--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"]
     : [`--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"];
   const cmd = name === "alertprism" ? process.execPath : "prometheus-alertmanager";
   const proc = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ALERTPRISM_STORAGE_SYNCHRONOUS: process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ?? "full" } });
@@ -125,7 +125,73 @@ async function deliveryLatency(t: Target, sink: ReturnType<typeof startSink>, sa
   return { alertsPerSec: 0, requests: samples, p50ms: round(pct(0.5)), p99ms: round(pct(0.99)) };
 }
 
+/** Resident memory of a process, from /proc (Linux). */
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+/** Posts `count` distinct firing alerts (explicit endsAt an hour ahead, so they stay active). */
+async function fill(t: Target, from: number, count: number): Promise<void> {
+  const endsAt = new Date(Date.now() + 3600_000).toISOString();
+  const agent = new Agent({ connections: 4 });
+  let next = from;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < from + count) {
+      const start = next;
+      next += 64;
+      const alerts = [];
+      for (let i = start; i < Math.min(start + 64, from + count); i++) {
+        alerts.push({ labels: { alertname: `Mem${i % 50}`, instance: `host-${i}`, job: "bench", severity: i % 3 ? "warning" : "critical" }, annotations: { summary: "memory benchmark" }, endsAt });
+      }
+      const r = await request(`${t.url}/api/v2/alerts`, { method: "POST", body: JSON.stringify(alerts), headers: { "content-type": "application/json" }, dispatcher: agent });
+      await r.body.dump();
+      if (r.statusCode !== 200) throw new Error(`${t.name}: status ${r.statusCode}`);
+    }
+  }));
+  await agent.close();
+}
+
+/** Sequential GETs of a listing; returns p50/p99 and the body size. */
+async function listing(t: Target, path: string, samples: number): Promise<Result & { bytes: number }> {
+  const latencies: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    const r = await request(`${t.url}${path}`);
+    bytes = (await r.body.arrayBuffer()).byteLength;
+    latencies.push(performance.now() - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { alertsPerSec: 0, requests: samples, p50ms: round(pct(0.5)), p99ms: round(pct(0.99)), bytes };
+}
+
+/** Fresh servers: memory idle, then listing and memory with 10,000 and memory with 100,000 active alerts. */
+async function sizeScenarios(name: string, port: number): Promise<Record<string, number | Result>> {
+  const t = await start(name, port);
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = rssMiB(t.proc.pid);
+    await fill(t, 0, 10_000);
+    const alerts10k = await listing(t, "/api/v2/alerts", 30);
+    const groups10k = await listing(t, "/api/v2/alerts/groups", 30);
+    const rss10k = rssMiB(t.proc.pid);
+    await fill(t, 10_000, 90_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const rss100k = rssMiB(t.proc.pid);
+    return { "rss idle MiB": idle, "rss 10k MiB": rss10k, "rss 100k MiB": rss100k, "GET /api/v2/alerts, 10k active": alerts10k, "GET /api/v2/alerts/groups, 10k active": groups10k };
+  } finally {
+    t.proc.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  // Measure what production runs: the compiled JavaScript, not the TypeScript loader.
+  execSync("npm run build --silent", { stdio: "inherit" });
   const targets: Target[] = [await start("alertprism", 19301)];
   if (existsSync("/usr/bin/prometheus-alertmanager")) targets.push(await start("alertmanager", 19302));
   else console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
@@ -148,6 +214,11 @@ async function main(): Promise<void> {
       rmSync(t.dir, { recursive: true, force: true });
     }
   }
+  const sizes: Record<string, Record<string, number | Result>> = {};
+  for (const t of targets) sizes[t.name] = await sizeScenarios(t.name, t.name === "alertprism" ? 19303 : 19304);
+  for (const [name, r] of Object.entries(sizes)) {
+    for (const [scenario, v] of Object.entries(r)) if (typeof v !== "number") results[name]![scenario] = v;
+  }
   const rows: string[][] = [["scenario", "target", "alerts/s", "p50 ms", "p99 ms", "requests"]];
   for (const scenario of Object.keys(results.alertprism!)) {
     for (const t of targets) {
@@ -158,7 +229,11 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${CLIENTS} clients, ${SECONDS}s per scenario; AlertPrism synchronous=${process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ?? "full"}\n`);
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
-  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results }, null, 2));
+  console.log("\nresident memory (MiB):");
+  for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
+    console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${targets.map((t) => `${t.name} ${String(sizes[t.name]![key])}`).join("   ")}`);
+  }
+  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes }, null, 2));
 }
 
 main().catch((err: unknown) => {
