@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { fingerprint } from "../../src/types/labels.ts";
-import { backendsUnderTest, makeTempDir, runAmtool, startBackend } from "./harness.ts";
+import { backendsUnderTest, makeTempDir, runAmtool, startBackend, type GettableAlert } from "./harness.ts";
 import type { CommandResult, RunningServer } from "./harness.ts";
 
 const CONFIG_YAML = `
@@ -37,18 +37,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // API timestamps: RFC 3339 with exactly three fractional digits.
 const API_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/;
 const HOUR_MS = 3_600_000;
-
-interface GettableAlert {
-  annotations: Record<string, string>;
-  endsAt: string;
-  fingerprint: string;
-  receivers: Array<{ name: string }>;
-  startsAt: string;
-  status: { inhibitedBy: string[]; silencedBy: string[]; state: string };
-  updatedAt: string;
-  generatorURL?: string;
-  labels: Record<string, string>;
-}
 
 interface GettableSilence {
   id: string;

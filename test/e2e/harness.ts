@@ -469,3 +469,16 @@ export function backendsUnderTest(): BackendKind[] {
 export function startBackend(kind: BackendKind, configYaml: string): Promise<RunningServer> {
   return kind === "alertmanager" ? startAlertmanager({ configYaml }) : startAlertPrism({ configYaml });
 }
+
+/** An alert as GET /api/v2/alerts returns it (Alertmanager's gettableAlert). */
+export interface GettableAlert {
+  annotations: Record<string, string>;
+  endsAt: string;
+  fingerprint: string;
+  receivers: Array<{ name: string }>;
+  startsAt: string;
+  status: { inhibitedBy: string[]; silencedBy: string[]; state: string };
+  updatedAt: string;
+  generatorURL?: string;
+  labels: Record<string, string>;
+}

@@ -9,7 +9,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { fingerprint } from "../../src/types/labels.ts";
-import { makeTempDir, requireBinary, sleep, startAlertPrism, startPrometheus } from "./harness.ts";
+import { makeTempDir, requireBinary, sleep, startAlertPrism, startPrometheus, type GettableAlert } from "./harness.ts";
 import type { RunningServer } from "./harness.ts";
 
 const ALERTPRISM_CONFIG = `
@@ -44,18 +44,6 @@ groups:
 const WAIT_MS = 30_000;
 const POLL_MS = 200;
 const FAKE_EXPORTER_JOB = "fake";
-
-interface GettableAlert {
-  annotations: Record<string, string>;
-  endsAt: string;
-  fingerprint: string;
-  receivers: Array<{ name: string }>;
-  startsAt: string;
-  status: { inhibitedBy: string[]; silencedBy: string[]; state: string };
-  updatedAt: string;
-  generatorURL?: string;
-  labels: Record<string, string>;
-}
 
 interface EventRow {
   id: number;

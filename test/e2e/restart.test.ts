@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
 import { fingerprint } from "../../src/types/labels.ts";
-import { startAlertPrism } from "./harness.ts";
+import { startAlertPrism, type GettableAlert } from "./harness.ts";
 import type { RunningServer } from "./harness.ts";
 
 const CONFIG_YAML = `
@@ -32,18 +32,6 @@ interface PostableAlert {
   startsAt?: string;
   endsAt?: string;
   generatorURL?: string;
-}
-
-interface GettableAlert {
-  annotations: Record<string, string>;
-  endsAt: string;
-  fingerprint: string;
-  receivers: Array<{ name: string }>;
-  startsAt: string;
-  status: { inhibitedBy: string[]; silencedBy: string[]; state: string };
-  updatedAt: string;
-  generatorURL?: string;
-  labels: Record<string, string>;
 }
 
 interface SilenceMatcher {
