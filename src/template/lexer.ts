@@ -357,24 +357,15 @@ class Lexer {
   }
 
   private lexChar(): boolean {
-    for (;;) {
-      const c = this.input[this.pos++];
-      if (c === "\\") {
-        const n = this.input[this.pos];
-        if (n !== undefined && n !== "\n") {
-          this.pos++;
-          continue;
-        }
-        return this.error("unterminated character constant");
-      }
-      if (c === undefined || c === "\n") return this.error("unterminated character constant");
-      if (c === "'") break;
-    }
-    this.emit("charConstant");
-    return true;
+    return this.lexEscaped("'", "charConstant", "unterminated character constant");
   }
 
   private lexQuote(): boolean {
+    return this.lexEscaped('"', "string", "unterminated quoted string");
+  }
+
+  /** A '…' or "…" literal: backslash escapes anything but a newline; a newline or the end is an error. */
+  private lexEscaped(close: string, kind: "charConstant" | "string", unterminated: string): boolean {
     for (;;) {
       const c = this.input[this.pos++];
       if (c === "\\") {
@@ -383,12 +374,12 @@ class Lexer {
           this.pos++;
           continue;
         }
-        return this.error("unterminated quoted string");
+        return this.error(unterminated);
       }
-      if (c === undefined || c === "\n") return this.error("unterminated quoted string");
-      if (c === '"') break;
+      if (c === undefined || c === "\n") return this.error(unterminated);
+      if (c === close) break;
     }
-    this.emit("string");
+    this.emit(kind);
     return true;
   }
 

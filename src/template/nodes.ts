@@ -1,4 +1,5 @@
 import { quote } from "./strconv.ts";
+import type { NumberReadings } from "./number-literal.ts";
 
 /**
  * The parse tree, shaped like Go's text/template/parse nodes. Every node keeps its source (the text of the
@@ -102,18 +103,9 @@ export interface BoolNode extends Base {
 }
 
 /** A numeric constant with every interpretation Go's parser found valid for it. */
-export interface NumberNode extends Base {
+export interface NumberNode extends Base, NumberReadings {
   readonly type: "number";
   readonly text: string;
-  readonly isInt: boolean;
-  readonly int: bigint;
-  readonly isUint: boolean;
-  readonly uint: bigint;
-  readonly isFloat: boolean;
-  readonly float: number;
-  readonly isComplex: boolean;
-  readonly re: number;
-  readonly im: number;
 }
 
 export interface StringNode extends Base {

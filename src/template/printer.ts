@@ -199,20 +199,20 @@ export class Printer {
         this.buf += "(nil)";
         return;
       }
-      this.buf += "{";
-      v.v.forEach((e, i) => {
-        if (i > 0) this.buf += ", ";
-        this.printValue(e, verb, depth + 1);
-      });
-      this.buf += "}";
+      this.printElements(v.v, "{", ", ", "}", verb, depth);
       return;
     }
-    this.buf += "[";
-    v.v.forEach((e, i) => {
-      if (i > 0) this.buf += " ";
+    this.printElements(v.v, "[", " ", "]", verb, depth);
+  }
+
+  /** `%#v` prints `{a, b}`, every other verb `[a b]`. */
+  private printElements(elems: readonly Value[], open: string, sep: string, close: string, verb: string, depth: number): void {
+    this.buf += open;
+    elems.forEach((e, i) => {
+      if (i > 0) this.buf += sep;
       this.printValue(e, verb, depth + 1);
     });
-    this.buf += "]";
+    this.buf += close;
   }
 
   /** `%!verb(type=value)`, printed without calling String methods. */
