@@ -22,8 +22,8 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { REPO_ROOT, sleep, startAlertPrism, startPrometheus } from "./harness.ts";
-import type { RunningServer } from "./harness.ts";
+import { REPO_ROOT, sleep, startAlertPrism, startGaugeExporter, startPrometheus } from "./harness.ts";
+import type { GaugeExporter, RunningServer } from "./harness.ts";
 
 const SHIPPED_RULES = join(REPO_ROOT, "rules", "alert.rules");
 const SHIPPED_PROMETHEUS = join(REPO_ROOT, "prometheus", "prometheus.yml");
@@ -133,48 +133,6 @@ function listenSink(host: string, port: number): Promise<{ received: Received[];
   });
 }
 
-/** The trading service's /metrics: backtest_queue_depth as the test sets it, and a healthy trading system. */
-function startTradingExporter(): Promise<{ port: number; setDepth(v: number): void; close(): Promise<void> }> {
-  let depth = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.url?.split("?")[0] !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-    res.end([
-      "# HELP backtest_queue_depth Backtest jobs waiting for a worker.",
-      "# TYPE backtest_queue_depth gauge",
-      `backtest_queue_depth ${depth}`,
-      "# HELP trading_system_health_status 1 healthy, 0 unhealthy.",
-      "# TYPE trading_system_health_status gauge",
-      "trading_system_health_status 1",
-      "",
-    ].join("\n"));
-  });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const addr = server.address();
-      if (addr === null || typeof addr === "string") {
-        reject(new Error("trading exporter: no port"));
-        return;
-      }
-      resolve({
-        port: addr.port,
-        setDepth: (v) => {
-          depth = v;
-        },
-        close: () => new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-      });
-    });
-  });
-}
-
 /** The shipped prometheus.yml with 1 s intervals, the test rules, AlertPrism and the fake trading target. */
 function prometheusConfig(alertprismPort: number, exporterPort: number): string {
   const shipped: unknown = parse(readFileSync(SHIPPED_PROMETHEUS, "utf8"));
@@ -212,7 +170,7 @@ interface GettableAlert {
 
 describe("shipped rules + routing: Prometheus → AlertPrism → the P3 webhook", { timeout: 90_000 }, () => {
   let sink: Awaited<ReturnType<typeof listenSink>> | undefined;
-  let exporter: Awaited<ReturnType<typeof startTradingExporter>> | undefined;
+  let exporter: GaugeExporter | undefined;
   let prism: (RunningServer & { dbPath: string }) | undefined;
   let prom: RunningServer | undefined;
   const webhookPath = `full-stack-${randomBytes(4).toString("hex")}`;
@@ -231,7 +189,8 @@ describe("shipped rules + routing: Prometheus → AlertPrism → the P3 webhook"
     expectedPath = hook.pathTemplate.replace("${ALERT_WEBHOOK_PATH:-alerts}", webhookPath);
     assert.notEqual(expectedPath, hook.pathTemplate, "the webhook path comes from ALERT_WEBHOOK_PATH");
     sink = await listenSink(hook.host, hook.port);
-    exporter = await startTradingExporter();
+    // The trading service: backtest_queue_depth as the test sets it, and a healthy trading system.
+    exporter = await startGaugeExporter({ backtest_queue_depth: 0, trading_system_health_status: 1 });
     prism = await startAlertPrism({
       configYaml: testRouting,
       alertprismYaml: readFileSync(SHIPPED_SETTINGS, "utf8"),
@@ -289,7 +248,7 @@ describe("shipped rules + routing: Prometheus → AlertPrism → the P3 webhook"
 
   it(`${ALERT} fires above ${THRESHOLD} and is routed as P3: to the webhook (and email)`, async () => {
     assert.ok(exporter);
-    exporter.setDepth(THRESHOLD + 50);
+    exporter.set("backtest_queue_depth", THRESHOLD + 50);
     const inPrism = await until(`${ALERT} in AlertPrism`, async () => (await alertsInPrism()).find((a) => a.labels.alertname === ALERT));
     assert.equal(inPrism.labels.priority, "P3");
     assert.deepEqual(inPrism.receivers.map((r) => r.name).sort(), ["email", "webhook"]);
@@ -312,7 +271,7 @@ describe("shipped rules + routing: Prometheus → AlertPrism → the P3 webhook"
 
   it(`${ALERT} resolves when the queue drains, and the webhook gets the resolved notification`, async () => {
     assert.ok(exporter && fired, "the firing step must have passed");
-    exporter.setDepth(0);
+    exporter.set("backtest_queue_depth", 0);
     const resolved = (await until(`a resolved ${ALERT} notification at the webhook sink`, () => notificationsFor("resolved")[0] ? notificationsFor("resolved") : undefined))[0]!;
     assert.equal(resolved.path, expectedPath);
     assert.equal(resolved.payload.receiver, "webhook");

@@ -482,3 +482,40 @@ export interface GettableAlert {
   generatorURL?: string;
   labels: Record<string, string>;
 }
+
+/** A fake exporter: `/metrics` serves the named gauges with the values the test sets. */
+export interface GaugeExporter {
+  port: number;
+  set(name: string, value: number): void;
+  close(): Promise<void>;
+}
+
+export function startGaugeExporter(initial: Record<string, number>): Promise<GaugeExporter> {
+  const gauges = new Map(Object.entries(initial));
+  const server = createHttpServer((req, res) => {
+    if (req.url?.split("?")[0] !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+    res.end([...gauges].map(([name, v]) => `# TYPE ${name} gauge\n${name} ${v}\n`).join(""));
+  });
+  // Prometheus keeps its scrape connection alive; close() must not wait for that.
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const addr = server.address() as { port: number };
+      resolve({
+        port: addr.port,
+        set: (name, value) => {
+          gauges.set(name, value);
+        },
+        close: () => new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      });
+    });
+  });
+}

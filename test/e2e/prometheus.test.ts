@@ -4,12 +4,10 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { Server } from "node:http";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { fingerprint } from "../../src/types/labels.ts";
-import { makeTempDir, requireBinary, sleep, startAlertPrism, startPrometheus, type GettableAlert } from "./harness.ts";
+import { makeTempDir, requireBinary, sleep, startAlertPrism, startGaugeExporter, startPrometheus, type GaugeExporter, type GettableAlert } from "./harness.ts";
 import type { RunningServer } from "./harness.ts";
 
 const ALERTPRISM_CONFIG = `
@@ -51,48 +49,6 @@ interface EventRow {
   at_ms: number;
   kind: string;
   detail: string;
-}
-
-/** A /metrics endpoint whose single gauge the test sets. */
-interface FakeExporter {
-  port: number;
-  set(value: number): void;
-  close(): Promise<void>;
-}
-
-function startFakeExporter(): Promise<FakeExporter> {
-  let value = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.url?.split("?")[0] !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-    res.end(`# HELP test_queue_depth Queue depth the test controls.\n# TYPE test_queue_depth gauge\ntest_queue_depth ${value}\n`);
-  });
-  // Prometheus keeps its scrape connection alive; close() must not wait for that.
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const addr = server.address();
-      if (addr === null || typeof addr === "string") {
-        reject(new Error("fake exporter: no port"));
-        return;
-      }
-      resolve({
-        port: addr.port,
-        set: (v) => {
-          value = v;
-        },
-        close: () =>
-          new Promise<void>((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
 }
 
 /** Polls `probe` until it returns a value; fails after `timeoutMs` with `what` and the last value seen. */
@@ -138,7 +94,7 @@ function metricValue(text: string, name: string, want: Record<string, string>): 
 }
 
 describe("Prometheus 2.42 pushing to AlertPrism", { timeout: 90_000 }, () => {
-  let exporter: FakeExporter | undefined;
+  let exporter: GaugeExporter | undefined;
   let prism: (RunningServer & { dbPath: string }) | undefined;
   let prom: RunningServer | undefined;
   let exporterTarget = "";
@@ -155,7 +111,7 @@ describe("Prometheus 2.42 pushing to AlertPrism", { timeout: 90_000 }, () => {
     const check = spawnSync(requireBinary("promtool"), ["check", "rules", rulesCopy], { encoding: "utf8", timeout: 20_000 });
     assert.equal(check.status, 0, `promtool check rules: ${check.error?.message ?? ""}\nstdout:\n${check.stdout}\nstderr:\n${check.stderr}`);
 
-    exporter = await startFakeExporter();
+    exporter = await startGaugeExporter({ test_queue_depth: 0 });
     exporterTarget = `127.0.0.1:${exporter.port}`;
     prism = await startAlertPrism({ configYaml: ALERTPRISM_CONFIG });
     prom = await startPrometheus({
@@ -255,7 +211,7 @@ scrape_configs:
 
   step("QueueBackedUp fires when the gauge reaches 50, with the templated summary", async () => {
     assert.ok(exporter);
-    exporter.set(50);
+    exporter.set("test_queue_depth", 50);
     const q = await waitUntil("QueueBackedUp in GET /api/v2/alerts", WAIT_MS, async () => byName(await listAlerts(), "QueueBackedUp"), seen);
     const labels = { alertname: "QueueBackedUp", instance: exporterTarget, job: FAKE_EXPORTER_JOB, severity: "warning" };
     assert.deepEqual(q.labels, labels);
@@ -282,7 +238,7 @@ scrape_configs:
 
   step("QueueBackedUp leaves GET /api/v2/alerts once the gauge is back to 0", async () => {
     assert.ok(exporter && queue, "QueueBackedUp never fired");
-    exporter.set(0);
+    exporter.set("test_queue_depth", 0);
     await waitUntil(
       "QueueBackedUp to leave GET /api/v2/alerts",
       WAIT_MS,
