@@ -6,7 +6,6 @@ import { SystemClock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { fromMillis, type Timestamp } from "./types/time.ts";
-import type { Alert } from "./types/alert.ts";
 import { openDatabase, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
@@ -320,10 +319,5 @@ export class App {
     this.queue.close();
     this.db.close();
     this.log.info("stopped");
-  }
-
-  /** For tests: the live alerts. */
-  liveAlerts(): Alert[] {
-    return [...this.provider.all()].map((e) => e.alert);
   }
 }

@@ -80,19 +80,6 @@ export class NotifyRepo {
     this.insertDelivery.run(d.atMs, d.groupKey, d.receiver, d.integration, d.attempt, d.status, d.retryable ? 1 : 0, d.error ?? null, d.durationMs, d.firing, d.resolved);
   }
 
-  deliveries(q: { receiver?: string; fromMs?: number; limit: number }): DeliveryRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.receiver) { where.push("receiver = ?"); args.push(q.receiver); }
-    if (q.fromMs !== undefined) { where.push("at_ms >= ?"); args.push(q.fromMs); }
-    const rows = this.db.prepare(`SELECT * FROM deliveries ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY at_ms DESC, id DESC LIMIT ?`).all(...args, q.limit) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      atMs: r.at_ms as number, groupKey: r.group_key as string, receiver: r.receiver as string, integration: r.integration as string,
-      attempt: r.attempt as number, status: r.status as "success" | "failed", retryable: r.retryable === 1,
-      error: (r.error as string | null) ?? undefined, durationMs: r.duration_ms as number, firing: r.firing as number, resolved: r.resolved as number,
-    }));
-  }
-
   pruneDeliveries(beforeMs: number): number {
     return this.db.prepare("DELETE FROM deliveries WHERE at_ms < ?").run(beforeMs).changes;
   }
