@@ -241,7 +241,9 @@ test("a 5xx is retried with backoff within the same flush", async () => {
     return original(req);
   };
   t.post(t.alert({ alertname: "Flaky" }));
-  await t.run(2900); // before the next tick at t=4
+  // Up to t=3.9, just before the next tick at t=4: two jittered backoffs (≤ 1.5 × 0.5 s and 1.5 × 1 s)
+  // end by t=3.25 at the latest.
+  await t.run(3900);
   assert.equal(n.sent.length, 1, "delivered by a retry inside the first flush");
   assert.ok(t.at(n.sent[0]!.at) > 1 && t.at(n.sent[0]!.at) < 4, `retried after backoff, at ${t.at(n.sent[0]!.at)}s`);
 });
