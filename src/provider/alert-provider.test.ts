@@ -121,3 +121,67 @@ test("a failed write leaves memory as it was", async () => {
   assert.equal(provider.get(fingerprint({ alertname: "After" })), undefined);
   assert.equal(provider.size, 1);
 });
+
+test("replica dedup: history records the sources of an episode once each, and they survive a restart", async () => {
+  const { provider, alert, store, clock } = setup();
+  const labels = { alertname: "HA" };
+  const events = () => store.alerts.events({ fingerprint: fingerprint(labels), limit: 100 }).reverse().map((e) => [e.kind, e.detail]);
+  const fromA = alert(labels, { endsIn: 4000, timeout: false });
+  await provider.put([{ ...fromA, generatorURL: "http://prom-a/graph" }], [{ replica: "a" }]);
+  clock.advance(500);
+  // Replica b began evaluating a little earlier: an earlier startsAt covering the stored range is the same episode.
+  const fromB = { ...alert(labels, { endsIn: 4000, timeout: false }), startsAt: fromMillis(fromA.startsAt.ms - 1000), generatorURL: "http://prom-b/graph" };
+  await provider.put([fromB], [{ replica: "b" }]);
+  clock.advance(500);
+  // Re-sends from both replicas, alternating generatorURLs: nothing new to record.
+  for (let i = 0; i < 3; i++) {
+    await provider.put([{ ...alert(labels, { endsIn: 4000, timeout: false }), startsAt: fromB.startsAt, generatorURL: "http://prom-a/graph" }], [{ replica: "a" }]);
+    await provider.put([{ ...alert(labels, { endsIn: 4000, timeout: false }), startsAt: fromB.startsAt, generatorURL: "http://prom-b/graph" }], [{ replica: "b" }]);
+    clock.advance(500);
+  }
+  const sources = [{ replica: "a" }, { replica: "b" }];
+  assert.deepEqual(events(), [
+    ["new", { startsAt: fromA.startsAt.ms, annotations: {}, sources: [{ replica: "a" }] }],
+    ["updated", { changed: ["startsAt"], annotations: {} }],
+    ["source_added", { source: { replica: "b" }, sources }],
+  ]);
+  assert.deepEqual(provider.get(fingerprint(labels))!.sources, sources);
+  assert.deepEqual(store.alerts.loadAll()[0]!.sources, sources, "persisted with the alert");
+
+  // A restart (a new provider on the same store) knows both replicas: no second source_added.
+  const restarted = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status: { observe: () => undefined, forget: () => undefined, statusOf: () => ({ silencedBy: [], inhibitedBy: [] }), affectsOthers: () => false, nextTransitionMs: () => undefined, transitionedBetween: () => false }, gcIntervalMs: 30 * M });
+  restarted.load();
+  await restarted.put([{ ...alert(labels, { endsIn: 4000, timeout: false }), startsAt: fromB.startsAt }], [{ replica: "a" }]);
+  assert.equal(events().length, 3);
+
+  // Resolved by replica a: the event says who resolved it and which replicas the episode had.
+  await restarted.put([{ ...alert(labels, { endsIn: 0, timeout: false }), startsAt: fromB.startsAt }], [{ replica: "a" }]);
+  assert.deepEqual(events().at(-1), ["resolved", { by: "client", source: { replica: "a" }, sources }]);
+  // The next episode starts with only its own sender.
+  clock.advance(M);
+  await restarted.put([alert(labels, { endsIn: 4000, timeout: false })], [{ replica: "b" }]);
+  assert.deepEqual(events().at(-1)?.[0], "new");
+  assert.deepEqual((events().at(-1)?.[1] as { sources: unknown }).sources, [{ replica: "b" }]);
+});
+
+test("without sources, history is exactly as before (no sources keys), and a generatorURL change is an update", async () => {
+  const { provider, alert, store } = setup();
+  const labels = { alertname: "Plain" };
+  await provider.put([alert(labels)]);
+  await provider.put([{ ...alert(labels), generatorURL: "http://other/graph" }]);
+  const rows = store.alerts.events({ fingerprint: fingerprint(labels), limit: 10 }).reverse();
+  assert.deepEqual(rows.map((e) => e.kind), ["new", "updated"]);
+  assert.ok(rows.every((e) => !("sources" in e.detail)));
+  assert.equal(provider.get(fingerprint(labels))!.sources, undefined);
+  assert.equal((store.db.prepare("SELECT sources FROM alerts").get() as { sources: string }).sources, "[]");
+});
+
+test("resolved at endsAt (no client resolve): the resolved event carries the episode's sources", async () => {
+  const { provider, alert, store, clock } = setup();
+  const labels = { alertname: "Timeout" };
+  await provider.put([alert(labels, { endsIn: 1000, timeout: false })], [{ replica: "a" }]);
+  clock.advance(1001);
+  await provider.sweep();
+  const [resolved] = store.alerts.events({ fingerprint: fingerprint(labels), kinds: ["resolved"], limit: 1 });
+  assert.deepEqual(resolved!.detail, { by: "endsAt", sources: [{ replica: "a" }] });
+});

@@ -1,7 +1,7 @@
 import type { Alert, AlertStatus } from "../types/alert.ts";
 import { isResolvedAt, EMPTY_STATUS } from "../types/alert.ts";
 import { compareTime } from "../types/time.ts";
-import { labelSetsEqual } from "../types/labels.ts";
+import { compareLabelSets, labelSetsEqual, type LabelSet } from "../types/labels.ts";
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
@@ -19,6 +19,11 @@ export interface LiveAlert {
   readonly alert: Alert;
   readonly state: AlertState;
   readonly status: AlertStatus;
+  /**
+   * The replicas that sent this firing episode (the labels replica dedup removed, one set per sender),
+   * sorted; absent when none were removed.
+   */
+  readonly sources?: readonly LabelSet[];
 }
 
 export type AlertListener = (alerts: readonly Alert[]) => void;
@@ -112,8 +117,11 @@ export class AlertProvider {
     this.queueStatusRefresh();
   }
 
-  /** Merges alerts into the live set; resolves once they and their history are committed. */
-  async put(incoming: readonly Alert[]): Promise<void> {
+  /**
+   * Merges alerts into the live set; resolves once they and their history are committed. `sources[i]`,
+   * when given, is the replica that sent `incoming[i]` (the labels replica dedup removed from it).
+   */
+  async put(incoming: readonly Alert[], sources?: ReadonlyArray<LabelSet | undefined>): Promise<void> {
     if (incoming.length === 0) return;
     const before = new Map<string, LiveAlert | undefined>();
     let othersAffected = false;
@@ -121,16 +129,19 @@ export class AlertProvider {
       () => {
         const now = this.opts.clock.now();
         const batch = new Map<string, Pending>();
-        for (const inc of incoming) {
+        for (let i = 0; i < incoming.length; i++) {
+          const inc = incoming[i]!;
           const fp = inc.fingerprint;
           if (!before.has(fp)) before.set(fp, this.live.get(fp));
           const old = batch.get(fp)?.entry ?? this.live.get(fp);
           const { alert, merged } = applyIncoming(old?.alert, inc, now);
           const state: AlertState = isResolvedAt(alert, now) ? "resolved" : "firing";
           const events = batch.get(fp)?.events ?? [];
-          events.push(...lifecycleEvents(old, alert, state, merged, now));
+          const lifecycle = lifecycleEvents(old, alert, state, merged, sources?.[i]);
+          events.push(...lifecycle.events);
           if ((old?.state ?? "resolved") !== state && this.status.affectsOthers(alert)) othersAffected = true;
-          batch.set(fp, { entry: { alert, state, status: old?.status ?? EMPTY_STATUS }, events });
+          const entry: LiveAlert = { alert, state, status: old?.status ?? EMPTY_STATUS };
+          batch.set(fp, { entry: lifecycle.sources.length > 0 ? { ...entry, sources: lifecycle.sources } : entry, events });
         }
         for (const p of batch.values()) this.status.observe(p.entry.alert);
         try {
@@ -241,7 +252,7 @@ export class AlertProvider {
       }
       for (const e of resolved) {
         this.opts.repo.saveState(e.alert.fingerprint, "resolved");
-        this.opts.repo.appendEvent(e.alert.fingerprint, e.alert.endsAt.ms, "resolved", { by: e.alert.timeout ? "resolve_timeout" : "endsAt" });
+        this.opts.repo.appendEvent(e.alert.fingerprint, e.alert.endsAt.ms, "resolved", withSources({ by: e.alert.timeout ? "resolve_timeout" : "endsAt" }, e.sources));
       }
       for (const fp of doomed) this.opts.repo.delete(fp);
       for (const e of resolved) this.live.set(e.alert.fingerprint, e);
@@ -292,21 +303,51 @@ export class AlertProvider {
   }
 }
 
-/** new / updated / resolved events for one incoming version of an alert. */
-function lifecycleEvents(old: LiveAlert | undefined, alert: Alert, state: AlertState, merged: boolean, _now: number): StatusEvent[] {
+/**
+ * new / updated / source_added / resolved events for one incoming version of an alert, and the sources
+ * of its firing episode afterwards. `source` is the replica that sent it (labels replica dedup removed).
+ */
+function lifecycleEvents(
+  old: LiveAlert | undefined, alert: Alert, state: AlertState, merged: boolean, source: LabelSet | undefined,
+): { events: StatusEvent[]; sources: readonly LabelSet[] } {
   const wasFiring = old?.state === "firing";
+  const known = old?.sources ?? [];
   if (state === "firing") {
     // Prometheus re-sends keep startsAt and move endsAt past the old range, so Alertmanager's rule
-    // replaces rather than merges them; with the same startsAt it is still the same episode.
-    const sameEpisode = wasFiring && (merged || compareTime(old.alert.startsAt, alert.startsAt) === 0);
-    if (!sameEpisode) return [["new", { startsAt: alert.startsAt.ms, annotations: alert.annotations }]];
+    // replaces rather than merges them; with the same startsAt it is still the same episode. An earlier
+    // startsAt that replaces a firing alert covers its whole range: the same episode, started earlier
+    // (the other Prometheus of an HA pair, which began evaluating the rule a little sooner).
+    const sameEpisode = wasFiring && (merged || compareTime(alert.startsAt, old.alert.startsAt) <= 0);
+    if (!sameEpisode) {
+      const sources = source ? [source] : [];
+      return { events: [["new", withSources({ startsAt: alert.startsAt.ms, annotations: alert.annotations }, sources)]], sources };
+    }
+    const events: StatusEvent[] = [];
     const changed: string[] = [];
     if (!labelSetsEqual(old.alert.annotations, alert.annotations)) changed.push("annotations");
-    if (old.alert.generatorURL !== alert.generatorURL) changed.push("generatorURL");
+    // Each replica of an HA pair links to itself: a generatorURL that changes with the sender is no update.
+    if (old.alert.generatorURL !== alert.generatorURL && source === undefined) changed.push("generatorURL");
     if (compareTime(old.alert.startsAt, alert.startsAt) !== 0) changed.push("startsAt");
-    return changed.length > 0 ? [["updated", { changed, annotations: alert.annotations }]] : [];
+    if (changed.length > 0) events.push(["updated", { changed, annotations: alert.annotations }]);
+    const sources = withSource(known, source);
+    if (sources !== known) events.push(["source_added", { source, sources }]);
+    return { events, sources };
   }
-  return wasFiring ? [["resolved", { by: "client" }]] : [];
+  if (!wasFiring) return { events: [], sources: known };
+  const detail: Record<string, unknown> = { by: "client" };
+  if (source) detail.source = source;
+  return { events: [["resolved", withSources(detail, known)]], sources: known };
+}
+
+/** The episode's sources with `source` added (sorted, no duplicates); the same array when it is known or absent. */
+function withSource(known: readonly LabelSet[], source: LabelSet | undefined): readonly LabelSet[] {
+  if (!source || known.some((s) => labelSetsEqual(s, source))) return known;
+  return [...known, source].sort(compareLabelSets);
+}
+
+/** An event's detail with the episode's sources, when replica dedup recorded any. */
+function withSources(detail: Record<string, unknown>, sources: readonly LabelSet[] | undefined): Record<string, unknown> {
+  return sources && sources.length > 0 ? { ...detail, sources } : detail;
 }
 
 function eventTime(kind: string, alert: Alert, now: number): number {

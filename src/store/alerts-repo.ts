@@ -7,6 +7,8 @@ export interface StoredAlert {
   readonly alert: Alert;
   readonly state: "firing" | "resolved";
   readonly status: AlertStatus;
+  /** The replicas that sent the current firing episode (replica dedup); absent when none. */
+  readonly sources?: readonly LabelSet[];
 }
 
 export interface AlertEvent {
@@ -21,7 +23,7 @@ export interface AlertEvent {
 interface AlertRow {
   series_id: number; fingerprint: string; labels: string; annotations: string; starts_at: string; ends_at: string;
   updated_at: string; generator_url: string; timeout: number; state: "firing" | "resolved";
-  silenced_by: string; inhibited_by: string;
+  silenced_by: string; inhibited_by: string; sources: string;
 }
 
 /** The live alert set and its history. Callers run these inside a CommitQueue unit. */
@@ -41,12 +43,12 @@ export class AlertsRepo {
     this.insertSeries = db.prepare("INSERT INTO series (fingerprint, labels) VALUES (?, ?)");
     this.insertSeriesLabel = db.prepare("INSERT INTO series_labels (name, value, series_id) VALUES (?, ?, ?)");
     this.upsert = db.prepare(`
-      INSERT INTO alerts (series_id, annotations, starts_at, ends_at, updated_at, ends_at_ms, generator_url, timeout, state, silenced_by, inhibited_by)
-      VALUES (@series_id, @annotations, @starts_at, @ends_at, @updated_at, @ends_at_ms, @generator_url, @timeout, @state, @silenced_by, @inhibited_by)
+      INSERT INTO alerts (series_id, annotations, starts_at, ends_at, updated_at, ends_at_ms, generator_url, timeout, state, silenced_by, inhibited_by, sources)
+      VALUES (@series_id, @annotations, @starts_at, @ends_at, @updated_at, @ends_at_ms, @generator_url, @timeout, @state, @silenced_by, @inhibited_by, @sources)
       ON CONFLICT (series_id) DO UPDATE SET annotations = excluded.annotations, starts_at = excluded.starts_at,
         ends_at = excluded.ends_at, updated_at = excluded.updated_at, ends_at_ms = excluded.ends_at_ms,
         generator_url = excluded.generator_url, timeout = excluded.timeout, state = excluded.state,
-        silenced_by = excluded.silenced_by, inhibited_by = excluded.inhibited_by`);
+        silenced_by = excluded.silenced_by, inhibited_by = excluded.inhibited_by, sources = excluded.sources`);
     this.remove = db.prepare("DELETE FROM alerts WHERE series_id = ?");
     this.setStatus = db.prepare("UPDATE alerts SET silenced_by = ?, inhibited_by = ? WHERE series_id = ?");
     this.setState = db.prepare("UPDATE alerts SET state = ? WHERE series_id = ?");
@@ -102,6 +104,7 @@ export class AlertsRepo {
       state: s.state,
       silenced_by: JSON.stringify(s.status.silencedBy),
       inhibited_by: JSON.stringify(s.status.inhibitedBy),
+      sources: s.sources && s.sources.length > 0 ? JSON.stringify(s.sources) : "[]",
     });
   }
 
@@ -124,20 +127,24 @@ export class AlertsRepo {
   loadAll(): StoredAlert[] {
     const rows = this.db.prepare(`
       SELECT a.*, s.fingerprint, s.labels FROM alerts a JOIN series s ON s.id = a.series_id`).all() as AlertRow[];
-    return rows.map((r) => ({
-      alert: {
-        fingerprint: r.fingerprint,
-        labels: JSON.parse(r.labels) as LabelSet,
-        annotations: JSON.parse(r.annotations) as LabelSet,
-        startsAt: parseApiTime(r.starts_at),
-        endsAt: parseApiTime(r.ends_at),
-        updatedAt: parseApiTime(r.updated_at),
-        generatorURL: r.generator_url,
-        timeout: r.timeout === 1,
-      },
-      state: r.state,
-      status: { silencedBy: JSON.parse(r.silenced_by) as string[], inhibitedBy: JSON.parse(r.inhibited_by) as string[] },
-    }));
+    return rows.map((r) => {
+      const sources = r.sources === "[]" ? undefined : (JSON.parse(r.sources) as LabelSet[]);
+      return {
+        alert: {
+          fingerprint: r.fingerprint,
+          labels: JSON.parse(r.labels) as LabelSet,
+          annotations: JSON.parse(r.annotations) as LabelSet,
+          startsAt: parseApiTime(r.starts_at),
+          endsAt: parseApiTime(r.ends_at),
+          updatedAt: parseApiTime(r.updated_at),
+          generatorURL: r.generator_url,
+          timeout: r.timeout === 1,
+        },
+        state: r.state,
+        status: { silencedBy: JSON.parse(r.silenced_by) as string[], inhibitedBy: JSON.parse(r.inhibited_by) as string[] },
+        ...(sources ? { sources } : {}),
+      };
+    });
   }
 
   /** History, newest first, optionally narrowed by fingerprint, time range, kind and exact label pairs. */

@@ -30,9 +30,12 @@ export interface AlertStatus {
 
 export const EMPTY_STATUS: AlertStatus = { silencedBy: [], inhibitedBy: [] };
 
-/** History event kinds recorded for every change of an alert. */
+/**
+ * History event kinds recorded for every change of an alert. `source_added`: another replica of an HA
+ * pair (labels removed by replica dedup) sent the alert during its firing episode.
+ */
 export type AlertEventKind =
-  | "new" | "updated" | "resolved" | "silenced" | "unsilenced" | "inhibited" | "uninhibited";
+  | "new" | "updated" | "resolved" | "silenced" | "unsilenced" | "inhibited" | "uninhibited" | "source_added";
 
 /** Alertmanager's notification order: by `job`, then `instance` (alerts having them first), then label set. */
 export function compareAlertsForNotification(a: Alert, b: Alert): number {
