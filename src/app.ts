@@ -183,9 +183,13 @@ export class App {
     };
   }
 
-  /** Applies Alertmanager's defaults and validation, then commits the valid alerts. */
-  async ingest(incoming: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }> {
-    const { valid, errors } = normaliseAlerts(incoming, this.clock.now(), resolveTimeoutMs ?? this.runtime.config.resolveTimeoutMs);
+  /**
+   * Applies the ingest rules of alertprism.yml (replica dedup, enrichment), then Alertmanager's defaults
+   * and validation, then commits the valid alerts with the replica each came from.
+   */
+  async ingest(received: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }> {
+    const { alerts: incoming, sources } = this.runtime.ingestRules(received);
+    const { valid, errors, inputIndex } = normaliseAlerts(incoming, this.clock.now(), resolveTimeoutMs ?? this.runtime.config.resolveTimeoutMs);
     if (errors.length > 0) this.metrics.alertsInvalid.inc({ version: "v2" }, errors.length);
     const now = this.clock.now();
     let firing = 0;
@@ -193,7 +197,7 @@ export class App {
     if (firing > 0) this.metrics.alertsReceived.inc({ status: "firing", version: "v2" }, firing);
     if (valid.length - firing > 0) this.metrics.alertsReceived.inc({ status: "resolved", version: "v2" }, valid.length - firing);
     try {
-      await this.provider.put(valid);
+      await this.provider.put(valid, inputIndex.map((i) => sources[i]));
     } catch (err) {
       this.metrics.storageErrors.inc({ operation: "put_alerts" });
       throw err;

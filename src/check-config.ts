@@ -1,5 +1,6 @@
 import { basename } from "node:path";
-import { loadAlertPrismFile, loadDingTalkAttachments } from "./config/alertprism.ts";
+import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules } from "./config/alertprism.ts";
+import type { IngestRulesConfig } from "./noise/index.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { silentLogger } from "./lib/log.ts";
 import { loadRuntimeConfig } from "./runtime-config.ts";
@@ -18,7 +19,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return `${loadDingTalkAttachments(f).length} dingtalk robots`;
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -49,5 +50,11 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     ` - ${r.config.receivers.length} receivers (${integrations} integrations)`,
     ` - ${r.config.timeIntervals.size} time intervals`,
     ` - ${r.config.templates.length} templates`,
+    ingestRulesSummary(r.ingestRulesConfig),
   ].join("\n");
+}
+
+function ingestRulesSummary(rules: IngestRulesConfig): string {
+  const dedup = rules.ignoreLabels.length > 0 ? `ignoring ${rules.ignoreLabels.join(", ")}` : "off";
+  return ` - replica dedup ${dedup}\n - ${rules.enrich.length} enrich rules`;
 }

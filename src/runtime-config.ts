@@ -1,6 +1,7 @@
 import type { Logger } from "./lib/log.ts";
 import { loadAlertmanagerConfigFile, type AlertmanagerConfig } from "./config/alertmanager.ts";
-import { loadDingTalkAttachments } from "./config/alertprism.ts";
+import { loadDingTalkAttachments, loadIngestRules } from "./config/alertprism.ts";
+import { createIngestRules, NO_INGEST_RULES, type IngestRules, type IngestRulesConfig } from "./noise/index.ts";
 import { originalConfigYaml } from "./config/original.ts";
 import { RoutingTable } from "./dispatch/routing-table.ts";
 import { Inhibitor } from "./inhibit/inhibitor.ts";
@@ -27,6 +28,9 @@ export interface RuntimeConfig {
   readonly timeIntervals: TimeIntervalSet;
   readonly notifiers: ReadonlyMap<string, readonly Notifier[]>;
   readonly templates: TemplateSet;
+  /** alertprism.yml's `noise.dedup` and `enrich`, as loaded (for check-config's summary) and as applied at ingest. */
+  readonly ingestRulesConfig: IngestRulesConfig;
+  readonly ingestRules: IngestRules;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -43,6 +47,7 @@ export function loadRuntimeConfig(
 ): RuntimeConfig {
   const config = loadAlertmanagerConfigFile(files.configFile, env);
   const dingtalk = files.alertprismFile ? loadDingTalkAttachments(files.alertprismFile, env) : [];
+  const ingestRulesConfig = files.alertprismFile ? loadIngestRules(files.alertprismFile, env) : NO_INGEST_RULES;
   const templates = loadTemplates(config);
   const fallbacks = checkTemplateFields(config, dingtalk, templates);
   const templater = new GoTemplater({
@@ -61,12 +66,14 @@ export function loadRuntimeConfig(
     timeIntervals: parseTimeIntervals(config),
     notifiers: buildNotifiers(config, dingtalk, { templater, userAgent: USER_AGENT, log: log.child({ component: "notify" }) }, dingtalkChannel),
     templates,
+    ingestRulesConfig,
+    ingestRules: createIngestRules(ingestRulesConfig),
   };
 }
 
 /** The built-in templates plus the `templates:` files; a broken file fails the load with its file and line. */
 function loadTemplates(config: AlertmanagerConfig): TemplateSet {
-  const files = readTemplateFiles(config.templates, config.file);
+  const files = readTemplateFiles(config.templates, config.file, (i) => config.where(["templates", i]));
   try {
     return templateSetWith(files);
   } catch (err) {

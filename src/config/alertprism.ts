@@ -1,9 +1,12 @@
 import { z } from "zod";
-import { readYamlFile, validateWith } from "./yaml-source.ts";
+import { parseYaml, readYamlFile, validateWith, type YamlSource } from "./yaml-source.ts";
 import { parseDingTalkConfigs } from "../notify/dingtalk/config.ts";
 import type { DingTalkAttachment } from "../notify/registry.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "../lib/errors.ts";
+import { isValidLabelName } from "../types/labels.ts";
+import { parseMatchers, MatcherError, type Matcher } from "../matchers/index.ts";
+import type { EnrichRule, IngestRulesConfig } from "../noise/index.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
 const durationString = z.string().refine((s) => {
@@ -35,6 +38,24 @@ export const alertprismSchema = z.strictObject({
   }).optional(),
   /** DingTalk robots, each attached to an Alertmanager receiver by name; validated by the DingTalk channel. */
   dingtalk_configs: z.array(z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Noise control. One optional key per feature (`dedup` now; `storm`, `flapping` beside it later);
+   * a feature is off when its key is absent. Label names and matchers are checked by loadIngestRules.
+   */
+  noise: z.strictObject({
+    /** Replica dedup: these labels are removed at ingest, before the fingerprint. */
+    dedup: z.strictObject({
+      // Required, but checked by loadIngestRules so that a misspelt key is reported as what it is.
+      ignore_labels: z.array(z.string()).optional(),
+    }).optional(),
+  }).optional(),
+  /** Labels set at ingest by the first matching rule, unless the alert has them (e.g. priority P1–P4). */
+  enrich: z.array(z.strictObject({
+    matchers: z.array(z.string()).optional(),
+    set: z.record(z.string(), z.string(), {
+      error: (iss) => (iss.input == null ? "required: the labels this rule sets (set: {name: value})" : undefined),
+    }),
+  })).optional(),
 });
 export type AlertPrismFile = z.infer<typeof alertprismSchema>;
 
@@ -62,4 +83,60 @@ export function loadDingTalkAttachments(file: string, env?: NodeJS.ProcessEnv): 
     if (!config.receiver) throw new ConfigError("receiver is required: the Alertmanager receiver this robot belongs to", where([i]));
     return { receiver: config.receiver, config, where: where([i, "receiver"]) };
   });
+}
+
+/**
+ * The ingest rules of alertprism.yml (`noise.dedup` and `enrich`), validated: label names, non-empty
+ * values, matchers in Alertmanager's syntax, and that no rule reads or sets a label dedup removes.
+ * Nothing configured gives rules that change nothing.
+ */
+export function loadIngestRules(file: string, env?: NodeJS.ProcessEnv): IngestRulesConfig {
+  return ingestRulesFrom(readYamlFile(file, env));
+}
+
+/** loadIngestRules for text already in memory (tests, tools). */
+export function parseIngestRules(text: string, file = "alertprism.yml", env?: NodeJS.ProcessEnv): IngestRulesConfig {
+  return ingestRulesFrom(parseYaml(text, file, env));
+}
+
+function ingestRulesFrom(src: YamlSource): IngestRulesConfig {
+  const parsed = validateWith(alertprismSchema, src);
+  const fail = (path: ReadonlyArray<string | number>, message: string): never => {
+    throw new ConfigError(message, src.where(path));
+  };
+  const dedup = parsed.noise?.dedup;
+  if (dedup && dedup.ignore_labels === undefined) fail(["noise", "dedup"], "ignore_labels is required: the labels that tell replicas apart");
+  const ignoreLabels = dedup?.ignore_labels ?? [];
+  ignoreLabels.forEach((name, i) => {
+    if (!isValidLabelName(name)) fail(["noise", "dedup", "ignore_labels", i], `invalid label name ${JSON.stringify(name)}`);
+  });
+  const ignored = new Set(ignoreLabels);
+  const enrich = (parsed.enrich ?? []).map((rule, i): EnrichRule => {
+    const at = ["enrich", i] as const;
+    const matchers: Matcher[] = [];
+    (rule.matchers ?? []).forEach((text, j) => {
+      let parsedMatchers: Matcher[] = [];
+      try {
+        parsedMatchers = parseMatchers(text);
+      } catch (err) {
+        if (!(err instanceof MatcherError)) throw err;
+        fail([...at, "matchers", j], err.message);
+      }
+      for (const m of parsedMatchers) {
+        if (ignored.has(m.name)) {
+          fail([...at, "matchers", j], `matcher on label "${m.name}", which noise.dedup.ignore_labels removes before enrichment`);
+        }
+      }
+      matchers.push(...parsedMatchers);
+    });
+    const names = Object.keys(rule.set);
+    if (names.length === 0) fail([...at, "set"], "must set at least one label (set: {name: value})");
+    for (const name of names) {
+      if (!isValidLabelName(name)) fail([...at, "set", name], `invalid label name ${JSON.stringify(name)}`);
+      if (rule.set[name] === "") fail([...at, "set", name], `empty value for label "${name}" (an empty label is no label)`);
+      if (ignored.has(name)) fail([...at, "set", name], `label "${name}" is removed by noise.dedup.ignore_labels; setting it would undo the dedup`);
+    }
+    return { matchers, set: rule.set };
+  });
+  return { ignoreLabels, enrich };
 }

@@ -15,6 +15,8 @@ export interface NormalisedBatch {
   readonly valid: Alert[];
   /** One message per rejected alert, in input order (Alertmanager joins them with "; "). */
   readonly errors: string[];
+  /** For each valid alert, its index in the input (so callers can pair it with what they know of that input). */
+  readonly inputIndex: number[];
 }
 
 /**
@@ -26,7 +28,9 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
   const now = fromMillis(nowMs);
   const valid: Alert[] = [];
   const errors: string[] = [];
-  for (const a of incoming) {
+  const inputIndex: number[] = [];
+  for (let i = 0; i < incoming.length; i++) {
+    const a = incoming[i]!;
     const endsGiven = a.endsAt !== undefined && !isZeroTime(a.endsAt);
     const startsGiven = a.startsAt !== undefined && !isZeroTime(a.startsAt);
     const startsAt = startsGiven ? a.startsAt! : endsGiven ? a.endsAt! : now;
@@ -47,8 +51,9 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
       generatorURL: a.generatorURL,
       timeout: !endsGiven,
     });
+    inputIndex.push(i);
   }
-  return { valid, errors };
+  return { valid, errors, inputIndex };
 }
 
 function validate(labels: LabelSet, annotations: LabelSet, startsAt: Timestamp, endsAt: Timestamp): string | undefined {
