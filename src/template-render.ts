@@ -1,23 +1,9 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
+import { GoFileError, openLikeGo, type GoFile } from "./lib/go-file.ts";
 import { readTemplateFiles } from "./config/template-files.ts";
 import { templateSetWith } from "./notify/templater.ts";
-import { TemplateError, templateDataFromJson } from "./template/index.ts";
-
-/** Alertmanager's example data, used when no --template.data is given (as amtool does). */
-const EXAMPLE_DATA = {
-  receiver: "receiver",
-  status: "firing",
-  alerts: [
-    { status: "firing", labels: { alertname: "Example", instance: "host1:9100", severity: "critical" }, annotations: { summary: "an example alert" }, startsAt: "2026-11-22T03:00:00Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "http://prometheus:9090/graph", fingerprint: "0000000000000001" },
-    { status: "resolved", labels: { alertname: "Example", instance: "host2:9100", severity: "critical" }, annotations: { summary: "an example alert" }, startsAt: "2026-11-22T02:00:00Z", endsAt: "2026-11-22T02:30:00Z", generatorURL: "http://prometheus:9090/graph", fingerprint: "0000000000000002" },
-  ],
-  groupLabels: { alertname: "Example" },
-  commonLabels: { alertname: "Example", severity: "critical" },
-  commonAnnotations: { summary: "an example alert" },
-  externalURL: "http://alertprism:9093",
-};
+import { exampleTemplateData, TemplateDataError, TemplateError, templateDataFromJson } from "./template/index.ts";
 
 /**
  * `alertprism template render --template.glob=… --template.text=… [--template.data=file.json]`: amtool's
@@ -44,17 +30,23 @@ export function templateRender(args: readonly string[], out: NodeJS.WritableStre
     else throw new ConfigError(`unknown flag ${flag} (template render takes --template.glob, --template.text, --template.data)`);
   }
   if (text === undefined) throw new ConfigError("required flag --template.text not provided");
+  let dataInput: GoFile | undefined;
   try {
+    // In amtool's order: the data file is opened with the flags, read and decoded after the templates.
+    dataInput = dataFile === undefined ? undefined : openLikeGo(dataFile);
     const files = readTemplateFiles(globs, join(process.cwd(), "cli"));
     const set = templateSetWith(files);
-    const data = dataFile ? (JSON.parse(readFileSync(dataFile, "utf8")) as unknown) : EXAMPLE_DATA;
-    out.write(set.renderText(text, templateDataFromJson(data)));
+    // Without a data file: amtool's own example data, so the two tools' output can be compared.
+    const data = dataInput === undefined ? exampleTemplateData() : templateDataFromJson(dataInput.readAll());
+    out.write(set.renderText(text, data));
     return 0;
   } catch (e) {
-    if (e instanceof TemplateError || e instanceof SyntaxError || e instanceof ConfigError) {
+    if (e instanceof TemplateError || e instanceof TemplateDataError || e instanceof GoFileError || e instanceof ConfigError) {
       err.write(`alertprism: error: ${errorMessage(e)}\n`);
       return 1;
     }
     throw e;
+  } finally {
+    dataInput?.close();
   }
 }

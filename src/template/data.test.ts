@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { NotificationData } from "../notify/notifier.ts";
 import { parseApiTime, ZERO_TIME } from "../types/time.ts";
-import { templateDataFrom, templateDataFromJson } from "./data.ts";
+import { templateDataFrom } from "./data.ts";
 import type { TemplateDataInput } from "./data.ts";
 import { TemplateSet } from "./template-set.ts";
 
@@ -57,11 +57,4 @@ test("KV methods: alertname sorts first", () => {
   assert.equal(render("{{ (index .Alerts 0).Labels.Names }} {{ (index .Alerts 0).Labels.Values }}"), "[alertname aaa instance] [A 1 h:9100]");
   assert.equal(render('{{ (index .Alerts 0).Labels.Remove (stringSlice "aaa") }}'), "map[alertname:A instance:h:9100]");
   assert.equal(render("{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }}{{ end }}"), "alertname=A");
-});
-
-test("the JSON form, with Go's nil for what is left out", () => {
-  const d = templateDataFromJson({ receiver: "r", alerts: [{ labels: { a: "b" }, startsAt: "2024-01-01T00:00:00Z" }] });
-  const set = new TemplateSet();
-  assert.equal(set.renderText("{{ printf \"%#v\" .CommonLabels }} {{ (index .Alerts 0).EndsAt.IsZero }} {{ (index .Alerts 0).Labels.a }}", d), "template.KV(nil) true b");
-  assert.equal(set.renderText("{{ printf \"%#v\" .Alerts }}", templateDataFromJson({})), "template.Alerts(nil)");
 });

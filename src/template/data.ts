@@ -1,8 +1,7 @@
 import type { LabelSet } from "../types/labels.ts";
 import type { Timestamp } from "../types/time.ts";
-import { parseApiTime, ZERO_TIME } from "../types/time.ts";
 import { TIME, timeValue } from "./time-values.ts";
-import type { Method, StructValue, Value } from "./types.ts";
+import type { Method, StructValue, TimeValue, Value } from "./types.ts";
 import { defineType, mapOf, slice, sliceOf, str, STRING, STRINGS, stringSlice } from "./types.ts";
 import { compareStrings } from "./unicode.ts";
 
@@ -127,17 +126,23 @@ export interface TemplateDataInput {
   readonly externalURL: string;
 }
 
-/** An alert whose maps may be absent (nil), as JSON allows. */
-type LooseAlert = Omit<TemplateAlertInput, "labels" | "annotations"> & {
+/** An alert whose maps may be absent (nil), as JSON allows, and whose times may carry Go's extras. */
+export type LooseAlert = Omit<TemplateAlertInput, "labels" | "annotations" | "startsAt" | "endsAt"> & {
   readonly labels: LabelSet | undefined;
   readonly annotations: LabelSet | undefined;
+  readonly startsAt: Timestamp | TimeValue;
+  readonly endsAt: Timestamp | TimeValue;
 };
+
+function asTimeValue(t: Timestamp | TimeValue): TimeValue {
+  return "kind" in t ? t : timeValue(t);
+}
 
 function alertValue(a: LooseAlert): StructValue {
   return {
     kind: "struct",
     type: ALERT,
-    v: [str(a.status), kv(a.labels), kv(a.annotations), timeValue(a.startsAt), timeValue(a.endsAt), str(a.generatorURL), str(a.fingerprint)],
+    v: [str(a.status), kv(a.labels), kv(a.annotations), asTimeValue(a.startsAt), asTimeValue(a.endsAt), str(a.generatorURL), str(a.fingerprint)],
   };
 }
 
@@ -154,13 +159,16 @@ export function templateDataFrom(d: TemplateDataInput): Value {
   return v;
 }
 
-/** As templateDataFrom, where JSON may leave maps and the alert list out (Go's nil, which %#v shows). */
-function dataValue(d: Omit<TemplateDataInput, "alerts" | "groupLabels" | "commonLabels" | "commonAnnotations"> & {
+/** template.Data where maps and the alert list may be absent (Go's nil, which %#v shows). */
+export type LooseData = Omit<TemplateDataInput, "alerts" | "groupLabels" | "commonLabels" | "commonAnnotations"> & {
   readonly alerts: readonly LooseAlert[] | undefined;
   readonly groupLabels: LabelSet | undefined;
   readonly commonLabels: LabelSet | undefined;
   readonly commonAnnotations: LabelSet | undefined;
-}): Value {
+};
+
+/** As templateDataFrom, for data whose maps and alert list may be nil. */
+export function dataValue(d: LooseData): Value {
   return {
     kind: "struct",
     type: DATA,
@@ -176,53 +184,3 @@ function dataValue(d: Omit<TemplateDataInput, "alerts" | "groupLabels" | "common
   };
 }
 
-// ---- the JSON form (what `amtool template render --template.data` reads) ------------------------
-
-function record(x: unknown): Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
-}
-
-function text(x: unknown): string {
-  return typeof x === "string" ? x : "";
-}
-
-/** A JSON object of strings; undefined (Go's nil map) when absent or null. */
-function labels(x: unknown): LabelSet | undefined {
-  if (typeof x !== "object" || x === null || Array.isArray(x)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(x)) out[k] = text(v);
-  return out;
-}
-
-function time(x: unknown): Timestamp {
-  return typeof x === "string" ? parseApiTime(x) : ZERO_TIME;
-}
-
-/**
- * template.Data from its JSON encoding (receiver, status, alerts[{status, labels, annotations, startsAt,
- * endsAt, generatorURL, fingerprint}], groupLabels, commonLabels, commonAnnotations, externalURL).
- * Absent fields take Go's zero values. Throws TimeParseError for a malformed time.
- */
-export function templateDataFromJson(json: unknown): Value {
-  const d = record(json);
-  return dataValue({
-    receiver: text(d.receiver),
-    status: text(d.status),
-    alerts: Array.isArray(d.alerts) ? d.alerts.map((raw: unknown) => {
-      const a = record(raw);
-      return {
-        status: text(a.status),
-        labels: labels(a.labels),
-        annotations: labels(a.annotations),
-        startsAt: time(a.startsAt),
-        endsAt: time(a.endsAt),
-        generatorURL: text(a.generatorURL),
-        fingerprint: text(a.fingerprint),
-      };
-    }) : undefined,
-    groupLabels: labels(d.groupLabels),
-    commonLabels: labels(d.commonLabels),
-    commonAnnotations: labels(d.commonAnnotations),
-    externalURL: text(d.externalURL),
-  });
-}

@@ -11,9 +11,8 @@
  * Known differences from Go:
  * - html/template (Alertmanager's email `html` field) is not implemented: this is text/template only.
  * - Alertmanager's default templates (default.tmpl) are not bundled; add them with addFile.
- * - time.Local is UTC. Times keep only their UTC offset: a "+00:00" time prints as "UTC" (right when
- *   the server runs in UTC), %#v shows time.UTC where Go may show time.Local, and `.Location`/`.In`
- *   are not available.
+ * - time.Local is UTC. Times keep only their UTC offset and whether they are Local: a "+00:00" time
+ *   prints as "UTC" (right when the server runs in UTC), and `.Location`/`.In` are not available.
  * - Strings are JavaScript strings: invalid UTF-8 (from "\xff" escapes or slicing inside a character)
  *   becomes U+FFFD instead of raw bytes.
  * - `call` has nothing to call (the data holds no functions); slices have no spare capacity.
@@ -21,7 +20,9 @@
  */
 export { TemplateSet } from "./template-set.ts";
 export { TemplateError } from "./errors.ts";
-export { templateDataFrom, templateDataFromJson } from "./data.ts";
+export { templateDataFrom } from "./data.ts";
+export { templateDataFromJson, TemplateDataError } from "./data-json.ts";
+export { exampleTemplateData } from "./example-data.ts";
 export type { TemplateAlertInput, TemplateDataInput } from "./data.ts";
 export { goValueOf } from "./jsvalue.ts";
 export type { Value as TemplateValue } from "./types.ts";

@@ -36,11 +36,18 @@ WEEKDAY.stringer = (v) => {
   const n = v.kind === "int" ? Number(v.v) : 0;
   return n >= 0 && n <= 6 ? (DAYS[n] as string) : `%!Weekday(${n})`;
 };
-TIME.stringer = (v) => (v.kind === "time" ? timeString(v.v) : "");
+TIME.stringer = (v) => (v.kind === "time" ? timeString(v.v) + monotonicSuffix(v.mono) : "");
+
+/** Go's Time.String tail for a time with a monotonic reading: " m=±<seconds>.<nine digits>". */
+function monotonicSuffix(mono: bigint | undefined): string {
+  if (mono === undefined) return "";
+  const abs = mono < 0n ? -mono : mono;
+  return ` m=${mono < 0n ? "-" : "+"}${abs / NS_PER_SECOND}.${String(abs % NS_PER_SECOND).padStart(9, "0")}`;
+}
 TIME.goStringer = (v) => {
   if (v.kind !== "time") return "";
   const c = civil(v.v);
-  const loc = v.v.offsetMinutes === 0 ? "time.UTC" : 'time.Location("")';
+  const loc = v.v.offsetMinutes !== 0 ? 'time.Location("")' : v.local === true ? "time.Local" : "time.UTC";
   return `time.Date(${c.year}, time.${MONTHS[c.month - 1]}, ${c.day}, ${c.hour}, ${c.minute}, ${c.second}, ${c.nanos}, ${loc})`;
 };
 
@@ -80,18 +87,38 @@ function withNanos(t: Timestamp, ns: bigint): TimeValue {
   return timeValue(fromUnixNanos(ns, t.offsetMinutes));
 }
 
+function recvValue(v: Value): TimeValue {
+  if (v.kind !== "time") throw new GoError("not a time.Time");
+  return v;
+}
+
+/** Nanoseconds between two times: by their monotonic readings when both have one, as Go does. */
+function between(a: Value, b: Value): bigint {
+  const x = recvValue(a);
+  const y = recvValue(b);
+  if (x.mono !== undefined && y.mono !== undefined) return x.mono - y.mono;
+  return unixNanos(x.v) - unixNanos(y.v);
+}
+
+/** Time.Add: the monotonic reading moves with the wall clock; the zone stays. */
+function added(r: Value, d: bigint): TimeValue {
+  const t = recvValue(r);
+  const moved = withNanos(t.v, unixNanos(t.v) + d);
+  return { ...moved, ...(t.mono !== undefined ? { mono: t.mono + d } : {}), ...(t.local === true ? { local: true } : {}) };
+}
+
 const multi = (n: number) => method([], () => str(""), n);
 
 const timeMethods: Record<string, Method> = {
-  Add: method([DURATION], (r, [d]) => withNanos(recvTime(r), unixNanos(recvTime(r)) + intArg(d))),
+  Add: method([DURATION], (r, [d]) => added(r, intArg(d))),
   AddDate: method([INT, INT, INT], (r, [y, m, d]) => {
     const t = recvTime(r);
     const c = civil(t);
     return timeValue(fromCivil(c.year + Number(intArg(y)), c.month + Number(intArg(m)), c.day + Number(intArg(d)), c, t.offsetMinutes));
   }),
-  After: method([TIME], (r, [u]) => bool(unixNanos(recvTime(r)) > unixNanos(recvTime(u as Value)))),
-  Before: method([TIME], (r, [u]) => bool(unixNanos(recvTime(r)) < unixNanos(recvTime(u as Value)))),
-  Equal: method([TIME], (r, [u]) => bool(unixNanos(recvTime(r)) === unixNanos(recvTime(u as Value)))),
+  After: method([TIME], (r, [u]) => bool(between(r, u as Value) > 0n)),
+  Before: method([TIME], (r, [u]) => bool(between(r, u as Value) < 0n)),
+  Equal: method([TIME], (r, [u]) => bool(between(r, u as Value) === 0n)),
   Day: method([], (r) => int(civil(recvTime(r)).day)),
   Hour: method([], (r) => int(civil(recvTime(r)).hour)),
   Minute: method([], (r) => int(civil(recvTime(r)).minute)),
@@ -106,7 +133,7 @@ const timeMethods: Record<string, Method> = {
   GoString: method([], (r) => str(TIME.goStringer?.(r) ?? "")),
   IsZero: method([], (r) => bool(unixNanos(recvTime(r)) === -ZERO_TO_UNIX_SECONDS * NS_PER_SECOND)),
   IsDST: method([], () => bool(false)),
-  Local: method([], (r) => timeValue({ ...recvTime(r), offsetMinutes: 0 })),
+  Local: method([], (r) => ({ ...timeValue({ ...recvTime(r), offsetMinutes: 0 }), local: true })),
   UTC: method([], (r) => timeValue({ ...recvTime(r), offsetMinutes: 0 })),
   Round: method([DURATION], (r, [d]) => {
     const t = recvTime(r);
@@ -120,7 +147,7 @@ const timeMethods: Record<string, Method> = {
     const m = intArg(d);
     return m <= 0n ? timeValue(t) : withNanos(t, unixNanos(t) - remainder(t, m));
   }),
-  Sub: method([TIME], (r, [u]) => int(saturate(unixNanos(recvTime(r)) - unixNanos(recvTime(u as Value))), DURATION)),
+  Sub: method([TIME], (r, [u]) => int(saturate(between(r, u as Value)), DURATION)),
   Unix: method([], (r) => int(floorDiv(unixNanos(recvTime(r)), NS_PER_SECOND), INT64)),
   UnixMilli: method([], (r) => int(floorDiv(unixNanos(recvTime(r)), NS_PER_MS), INT64)),
   UnixMicro: method([], (r) => int(floorDiv(unixNanos(recvTime(r)), 1000n), INT64)),
@@ -137,6 +164,16 @@ const timeMethods: Record<string, Method> = {
 
 function bytes(s: string): Value {
   return slice(BYTES, [...Buffer.from(s, "utf8")].map((b) => uint(b, UINT8)));
+}
+
+/** Methods whose result stays in the receiver's location (Local or not); none keeps a monotonic reading. */
+for (const name of ["AddDate", "Round", "Truncate"]) {
+  const m = timeMethods[name] as Method;
+  timeMethods[name] = { ...m, call: (r, args) => inZoneOf(r, m.call(r, args)) };
+}
+
+function inZoneOf(r: Value, result: Value): Value {
+  return r.kind === "time" && r.local === true && result.kind === "time" ? { ...result, local: true } : result;
 }
 
 for (const [name, m] of Object.entries(timeMethods)) TIME.methods.set(name, m);

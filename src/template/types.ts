@@ -131,6 +131,10 @@ export interface TimeValue {
   readonly kind: "time";
   readonly type: GoType;
   readonly v: Timestamp;
+  /** Go's monotonic clock reading, in nanoseconds since the process started (what time.Now() carries). */
+  readonly mono?: bigint;
+  /** In time.Local rather than time.UTC (Local is UTC here, so only %#v tells them apart). */
+  readonly local?: boolean;
 }
 
 const registered = new WeakSet<GoType>();

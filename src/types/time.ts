@@ -434,6 +434,20 @@ export function parseApiTime(s: string): Timestamp {
   throw new TimeParseError(describe(last, lastLayout, s));
 }
 
+/** time.Time.UnmarshalJSON's layout in Go ≤ 1.19: RFC 3339 between the quotes, over the raw JSON bytes. */
+const JSON_LAYOUT = compileLayout('"2006-01-02T15:04:05Z07:00"');
+
+/**
+ * A time.Time as Go 1.19's encoding/json decodes it (what amtool reads data files with): `raw` is the JSON
+ * value's source text, quotes included, parsed with the RFC 3339 layout in quotes; throws TimeParseError
+ * with Go's message for anything else (a number, an object, escapes inside the string, …).
+ */
+export function parseGoJsonTime(raw: string): Timestamp {
+  const r = parseWith(JSON_LAYOUT, raw);
+  if (!r.ok) throw new TimeParseError(describe(r, JSON_LAYOUT, raw));
+  return r.value;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Formatting
 
