@@ -36,6 +36,35 @@ describe("the alertprism command line", () => {
     assert.match(r.stdout, /bad\.yml:2:13 \(route\.receiver\): undefined receiver "nobody" used in route/);
   });
 
+  test("check-config validates noise.dedup and enrich in alertprism.yml: each bad input names file:line (path) and the reason", () => {
+    const dir = makeTempDir("cli-noise");
+    const good = join(dir, "alertprism-good.yml");
+    writeFileSync(good, "noise:\n  dedup:\n    ignore_labels: [replica]\nenrich:\n  - matchers: ['severity=\"critical\"']\n    set: {priority: P1}\n  - set: {priority: P4}\n");
+    const ok = cli(["check-config", good]);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, / - replica dedup ignoring replica\n - 2 enrich rules/);
+    // One file per class of bad input, all checked in one run (each file is reported on its own line).
+    const bad: Array<[string, string, RegExp]> = [
+      ["unknown-key", "noise:\n  dedup:\n    ignore_labels: [replica]\n  storms: {}\n", /alertprism-unknown-key\.yml:4:11 \(noise\.storms\): Unrecognized key: "storms"/],
+      ["bad-matcher", "enrich:\n  - matchers: ['severity=~\"(critical\"']\n    set: {priority: P1}\n", /alertprism-bad-matcher\.yml:2:16 \(enrich\[0\]\.matchers\[0\]\): error parsing regexp: missing closing \)/],
+      ["ignore-name", "noise:\n  dedup:\n    ignore_labels: ['prometheus.replica']\n", /alertprism-ignore-name\.yml:3:21 \(noise\.dedup\.ignore_labels\[0\]\): invalid label name "prometheus\.replica"/],
+      ["set-name", "enrich:\n  - set: {'0priority': P1}\n", /alertprism-set-name\.yml:2:24 \(enrich\[0\]\.set\.0priority\): invalid label name "0priority"/],
+      ["set-value", "enrich:\n  - set: {priority: ''}\n", /alertprism-set-value\.yml:2:21 \(enrich\[0\]\.set\.priority\): empty value for label "priority"/],
+      ["set-missing", "enrich:\n  - matchers: ['a=\"b\"']\n", /alertprism-set-missing\.yml:2:5 \(enrich\[0\]\.set\): required: the labels this rule sets/],
+      ["set-empty", "enrich:\n  - set: {}\n", /alertprism-set-empty\.yml:2:10 \(enrich\[0\]\.set\): must set at least one label/],
+    ];
+    const files = bad.map(([name, text]) => {
+      const f = join(dir, `alertprism-${name}.yml`);
+      writeFileSync(f, text);
+      return f;
+    });
+    const r = cli(["check-config", ...files]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const lines = r.stdout.split("\n").filter((l) => l.includes("FAILED"));
+    assert.equal(lines.length, bad.length, r.stdout);
+    bad.forEach(([name, , re], i) => assert.match(lines[i]!, re, name));
+  });
+
   test("template render takes amtool's flags and renders what amtool renders", () => {
     requireBinary("amtool");
     const dir = makeTempDir("tmpl");
