@@ -4,17 +4,27 @@ import { TemplateSet, TemplateError, templateDataFrom } from "../template/index.
 import { DEFAULT_TEMPLATES } from "./default-templates.ts";
 import type { NotificationData, Templater } from "./notifier.ts";
 
-/** A template file to load, as `templates:` globs find them. */
+/** A template file to load, as `templates:` globs find them (see config/template-files.ts). */
 export interface TemplateFile {
+  /** The file's base name, under which its top level can be executed (`{{ template "x.tmpl" . }}`). */
   readonly name: string;
   readonly text: string;
+  /** Loading stops at this entry with this error, after the files before it are parsed (Go's order). */
+  readonly error?: Error;
 }
 
-/** The built-in defaults, then the user's files (whose definitions replace the defaults of the same name). */
+/**
+ * The built-in defaults, then the user's files, as Alertmanager's FromGlobs builds its set: the built-ins
+ * contribute only their {{define}}s and take no file name (so a user's `default.tmpl` is executable by
+ * name), and each file's definitions replace the defaults of the same name.
+ */
 export function templateSetWith(files: readonly TemplateFile[] = []): TemplateSet {
   const set = new TemplateSet();
-  set.addFile("default.tmpl", DEFAULT_TEMPLATES);
-  for (const f of files) set.addFile(f.name, f.text);
+  set.addDefinitions(DEFAULT_TEMPLATES);
+  for (const f of files) {
+    if (f.error) throw f.error;
+    set.addFile(f.name, f.text);
+  }
   return set;
 }
 

@@ -57,3 +57,28 @@ test("runaway recursion stops with Go's message", () => {
     'template: r:1:31: executing "loop" at <{{template "loop" .}}>: exceeded maximum template depth (100000)',
   );
 });
+
+test("files are named after their base names as ParseGlob names them, whitespace-only top levels too", () => {
+  const set = new TemplateSet();
+  set.addFile("only.tmpl", '{{ define "x" }}X{{ end }}\n \t\n{{ define "y" }}Y{{ end }}\n');
+  assert.equal(set.renderText('[{{ template "only.tmpl" . }}]', null), "[\n \t\n\n]");
+  // A later file of the same base name (another directory): its non-empty top level replaces...
+  set.addFile("only.tmpl", "second {{ . }}");
+  assert.equal(set.renderText('{{ template "only.tmpl" 2 }}', null), "second 2");
+  // ...an empty one never does, while its definitions still replace.
+  set.addFile("only.tmpl", '{{ define "x" }}X2{{ end }}  ');
+  assert.equal(set.renderText('{{ template "only.tmpl" 3 }}{{ template "x" }}', null), "second 3X2");
+  // A file whose name a {{define}} already took: an empty top level keeps the definition.
+  set.addFile("x", "\n");
+  assert.equal(set.executeTemplate("x", null), "X2");
+});
+
+test("addDefinitions adds only the {{define}}s: the top level takes no name", () => {
+  const set = new TemplateSet();
+  set.addDefinitions('{{ define "builtin" }}B{{ end }}\n');
+  assert.deepEqual(set.names(), ["builtin"]);
+  assert.equal(set.has(""), false);
+  // A user's file may then take any name, and its definitions replace the built-in ones.
+  set.addFile("default.tmpl", '{{ define "builtin" }}user{{ end }}top');
+  assert.equal(set.renderText('{{ template "default.tmpl" . }} {{ template "builtin" . }}', null), "top user");
+});

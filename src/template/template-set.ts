@@ -17,10 +17,11 @@ const hasFunction = (name: string): boolean => FUNCS.has(name);
 const FIELD_CACHE_LIMIT = 1000;
 
 /**
- * A set of associated templates, like Go's *template.Template after Alertmanager's FromGlobs: the
- * `templates:` files are added with addFile, and each config field is rendered as its own template that
- * can call the files' {{define}}s (Alertmanager's ExecuteTextString). Functions are text/template's
- * builtins plus Alertmanager 0.25's; missing map keys read as zero values ("missingkey=zero").
+ * A set of associated templates, like Go's *template.Template after Alertmanager's FromGlobs: built-in
+ * definitions are added with addDefinitions, the `templates:` files with addFile (as ParseGlob adds
+ * them), and each config field is rendered as its own template that can call the files' {{define}}s
+ * (Alertmanager's ExecuteTextString). Functions are text/template's builtins plus Alertmanager 0.25's;
+ * missing map keys read as zero values ("missingkey=zero").
  *
  * Data may be a Go value from templateDataFrom/goValueOf, or plain JavaScript data (see goValueOf).
  * Everything that fails throws TemplateError with Go's message.
@@ -41,11 +42,22 @@ export class TemplateSet {
 
   /**
    * Parses a templates file (named like Go's ParseGlob names it: the file's base name) and adds its
-   * definitions. A later non-empty definition replaces an earlier one; an empty one never does.
+   * definitions and its top level under that name, even a top level that is only whitespace between
+   * {{define}}s. A later non-empty tree replaces an earlier one of the same name (also a file of the same
+   * base name from another directory); an empty one never replaces an existing one (Go's associate).
    */
   addFile(name: string, text: string): void {
     const parsed = parseTemplates(name, text, hasFunction);
     for (const [n, tree] of parsed) this.associate(this.trees, n, tree);
+  }
+
+  /**
+   * Adds only the templates `text` {{define}}s; its top level takes no name. This is how Alertmanager
+   * adds its built-in default.tmpl (parsed into the unnamed root template), so no file name is taken.
+   */
+  addDefinitions(text: string): void {
+    const parsed = parseTemplates("", text, hasFunction);
+    for (const [n, tree] of parsed) if (n !== "") this.associate(this.trees, n, tree);
   }
 
   private associate(into: Map<string, Tree>, name: string, tree: Tree): void {
