@@ -1,5 +1,6 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, statSync } from "node:fs";
 import { ConfigError } from "../lib/errors.ts";
+import { GoFileError, openLikeGo } from "../lib/go-file.ts";
 
 /**
  * Template files as Alertmanager 0.25 (Go 1.19) finds them: `path/filepath.Glob` + `Match` semantics
@@ -334,23 +335,6 @@ export interface TemplateFileEntry {
   readonly error?: ConfigError;
 }
 
-/** The text of os.ReadFile's error, as Go prints it. */
-function goReadError(path: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const reason: Record<string, string> = {
-    EISDIR: "is a directory",
-    ENOENT: "no such file or directory",
-    EACCES: "permission denied",
-    ENOTDIR: "not a directory",
-    ELOOP: "too many levels of symbolic links",
-    ENAMETOOLONG: "file name too long",
-  };
-  // Opening a directory succeeds in Go; reading it fails.
-  if (code === "EISDIR") return `read ${path}: is a directory`;
-  const why = (code !== undefined ? reason[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
-  return `open ${path}: ${why}`;
-}
-
 /**
  * Alertmanager's template.FromGlobs over already-resolved patterns: for each pattern in order, Go's Glob
  * (a malformed pattern stops loading with "syntax error in pattern"; a pattern matching nothing adds
@@ -374,9 +358,10 @@ export function globTemplateFiles(patterns: readonly string[], where?: (index: n
     for (const path of matches) {
       let text: string;
       try {
-        text = readFileSync(path, "utf8");
+        text = openLikeGo(path).readAll().toString("utf8");
       } catch (err) {
-        return stop(goReadError(path, err));
+        if (err instanceof GoFileError) return stop(err.message);
+        throw err;
       }
       out.push({ name: goBase(path), path, text });
     }
