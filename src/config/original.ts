@@ -1,11 +1,11 @@
-import { stringify } from "yaml";
 import { formatDuration } from "./duration.ts";
 import { parseDuration } from "./duration.ts";
 import { matcherString } from "../matchers/index.ts";
 import { parseMatchers } from "../matchers/index.ts";
 import { pathKey } from "./yaml-source.ts";
+import { emitYamlV2, flow, goMap, FlowStyle, type YamlValue } from "./yaml-v2-emitter.ts";
 import type { AlertmanagerConfig } from "./alertmanager.ts";
-import type { RawConfig, RawGlobal, RawRoute, IntegrationKey } from "./alertmanager-schema.ts";
+import type { RawConfig, RawGlobal, RawRoute, RawInhibitRule, RawTimeInterval, IntegrationKey } from "./alertmanager-schema.ts";
 
 /**
  * Re-serialises the loaded config the way Alertmanager fills `config.original` in /api/v2/status:
@@ -96,9 +96,9 @@ export function originalConfigYaml(config: AlertmanagerConfig): string {
   const raw = config.raw;
   const g = raw.global ?? {};
   const out: Obj = {};
-  out.global = ordered({ ...GLOBAL_DEFAULTS, ...g, http_config: withHttpDefaults(g.http_config) }, GLOBAL_ORDER);
+  out.global = struct({ ...GLOBAL_DEFAULTS, ...g, http_config: httpConfigOut(g.http_config) }, GLOBAL_ORDER);
   if (raw.route) out.route = routeOut(raw.route);
-  if (raw.inhibit_rules?.length) out.inhibit_rules = raw.inhibit_rules.map((r) => ({ ...r }));
+  if (raw.inhibit_rules?.length) out.inhibit_rules = raw.inhibit_rules.map(inhibitRuleOut);
   out.receivers = (raw.receivers ?? []).map((r) => {
     const rec: Obj = { name: r.name };
     for (const kind of Object.keys(INTEGRATION_DEFAULTS) as IntegrationKey[]) {
@@ -108,23 +108,163 @@ export function originalConfigYaml(config: AlertmanagerConfig): string {
     return rec;
   });
   out.templates = raw.templates ?? [];
-  if (raw.mute_time_intervals) out.mute_time_intervals = raw.mute_time_intervals;
-  if (raw.time_intervals) out.time_intervals = raw.time_intervals;
+  if (raw.mute_time_intervals) out.mute_time_intervals = namedTimeIntervalsOut(raw.mute_time_intervals);
+  if (raw.time_intervals) out.time_intervals = namedTimeIntervalsOut(raw.time_intervals);
   maskSecrets(out, [], config.fromEnv);
-  return stringify(out, { lineWidth: 0, aliasDuplicateObjects: false });
+  return emitYamlV2(out as YamlValue);
 }
 
-function withHttpDefaults(h: unknown): Obj {
-  return { ...(isObj(h) ? h : {}), ...HTTP_DEFAULTS, ...(isObj(h) ? h : {}) };
+/** Each list entry may hold several matchers; Alertmanager keeps one per entry, in its canonical form. */
+function matchersOut(list: readonly string[]): string[] {
+  return list.flatMap((s) => parseMatchers(s).map(matcherString));
+}
+
+function inhibitRuleOut(r: RawInhibitRule): Obj {
+  const o: Obj = {};
+  for (const side of ["source", "target"] as const) {
+    const match = r[`${side}_match`], matchRe = r[`${side}_match_re`], matchers = r[`${side}_matchers`];
+    if (match && Object.keys(match).length > 0) o[`${side}_match`] = goMap(match);
+    if (matchRe && Object.keys(matchRe).length > 0) o[`${side}_match_re`] = goMap(matchRe);
+    if (matchers?.length) o[`${side}_matchers`] = matchersOut(matchers);
+  }
+  if (r.equal?.length) o.equal = r.equal;
+  return o;
+}
+
+const MONTH_NAMES = [
+  "january", "february", "march", "april", "may", "june",
+  "july", "august", "september", "october", "november", "december",
+];
+
+/**
+ * A range as Alertmanager prints it back: lower-cased, members in canonical form (weekday names; months, days
+ * and years as numbers), and a single member when the range starts and ends on the same one.
+ */
+function rangeOut(raw: string, member: (s: string) => string): string {
+  const [begin, end] = raw.toLowerCase().split(":").map(member) as [string, string | undefined];
+  return end === undefined || end === begin ? begin : `${begin}:${end}`;
+}
+
+const weekdayOut = (s: string): string => s;
+const monthOut = (s: string): string => {
+  const i = MONTH_NAMES.indexOf(s);
+  return i >= 0 ? String(i + 1) : String(Number(s));
+};
+const numberOut = (s: string): string => String(Number(s));
+
+/**
+ * Alertmanager's time interval lists are `,flow` fields, and so is `location`; yaml.v2 keeps the flow request of
+ * a scalar field pending until the next collection it writes. So an interval (or a whole named entry) that
+ * follows an interval with a location is written in flow style. This replays that, in output order.
+ */
+function namedTimeIntervalsOut(list: ReadonlyArray<{ name: string; time_intervals: RawTimeInterval[] }>): YamlValue[] {
+  let pendingFlow = false;
+  const collection = <T extends Obj>(o: T): YamlValue => {
+    const asFlow = pendingFlow;
+    pendingFlow = false;
+    return asFlow ? flow(o as { [k: string]: YamlValue }) : (o as YamlValue);
+  };
+  return list.map((named) => {
+    const entry: Obj = {};
+    const result = collection(entry);
+    entry.name = named.name;
+    entry.time_intervals = (named.time_intervals ?? []).map((ti) => {
+      const o: Obj = {};
+      const self = collection(o);
+      if (ti.times?.length) o.times = ti.times.map((t) => ({ start_time: t.start_time, end_time: t.end_time }));
+      if (ti.weekdays?.length) o.weekdays = flow(ti.weekdays.map((s) => rangeOut(s, weekdayOut)));
+      if (ti.days_of_month?.length) o.days_of_month = flow(ti.days_of_month.map((s) => rangeOut(s, numberOut)));
+      if (ti.months?.length) o.months = flow(ti.months.map((s) => rangeOut(s, monthOut)));
+      if (ti.years?.length) o.years = flow(ti.years.map((s) => rangeOut(s, numberOut)));
+      if (ti.location !== undefined) {
+        o.location = ti.location === "" ? "UTC" : ti.location;
+        pendingFlow = true;
+      }
+      return self;
+    });
+    return result;
+  });
+}
+
+/**
+ * An http_config as prometheus/common writes it: its field order, `bearer_token(_file)` turned into an
+ * `authorization` of type Bearer, the default type filled in, and empty fields left out.
+ */
+function httpConfigOut(h: unknown): Obj {
+  const c: Obj = { ...HTTP_DEFAULTS, ...(isObj(h) ? h : {}) };
+  let authorization = isObj(c.authorization) ? { ...c.authorization } : undefined;
+  if (c.bearer_token !== undefined || c.bearer_token_file !== undefined) {
+    authorization = { credentials: c.bearer_token, credentials_file: c.bearer_token_file };
+  }
+  if (authorization) authorization = { type: "Bearer", ...authorization };
+  return struct({
+    ...c,
+    basic_auth: isObj(c.basic_auth) ? struct(c.basic_auth, ["username", "password", "password_file"]) : c.basic_auth,
+    authorization: authorization && struct(authorization, ["type", "credentials", "credentials_file"]),
+    bearer_token: undefined,
+    bearer_token_file: undefined,
+    tls_config: tlsConfigOut(c.tls_config),
+  }, ["basic_auth", "authorization", "oauth2", "proxy_url", "tls_config", "follow_redirects", "enable_http2"]);
+}
+
+function tlsConfigOut(t: unknown): Obj | undefined {
+  if (!isObj(t)) return undefined;
+  return struct(
+    { ...t, insecure_skip_verify: t.insecure_skip_verify === true ? true : undefined },
+    ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"],
+  );
+}
+
+/**
+ * A Go struct as yaml.v2 writes it: fields in `order` (others after, as given), and `omitempty` fields that are
+ * empty left out (an empty string, list or mapping, or a struct with nothing left in it). Every field of
+ * Alertmanager's config structs that can be empty is `omitempty`; the ones that are not are booleans/numbers.
+ */
+function struct(o: Obj, order: readonly string[]): Obj {
+  const out: Obj = {};
+  for (const k of [...order, ...Object.keys(o)]) {
+    const v = o[k];
+    if (k in out || isEmpty(v)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === "") return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (v instanceof Map) return v.size === 0;
+  if (isObj(v)) return Object.values(v).every(isEmpty);
+  return false;
+}
+
+/** Lists of structs inside integrations, with the field order Alertmanager writes. */
+const NESTED_ORDER: Record<string, readonly string[]> = {
+  images: ["src", "alt", "href"],
+  links: ["href", "text"],
+  fields: ["title", "value", "short"],
+  actions: ["type", "text", "url", "style", "name", "value", "confirm"],
+};
+const CONFIRM_ORDER = ["text", "title", "ok_text", "dismiss_text"];
+
+function nestedOut(key: string, v: unknown): unknown {
+  const order = NESTED_ORDER[key];
+  if (!order || !Array.isArray(v)) return v;
+  return v.map((item: unknown) => {
+    if (!isObj(item)) return item;
+    const o = { ...item };
+    if (isObj(o.confirm)) o.confirm = struct(o.confirm, CONFIRM_ORDER);
+    return struct(o, order);
+  });
 }
 
 function routeOut(r: RawRoute): Obj {
   const o: Obj = {};
-  if (r.receiver !== undefined) o.receiver = r.receiver;
-  if (r.group_by !== undefined) o.group_by = r.group_by;
-  if (r.match) o.match = r.match;
-  if (r.match_re) o.match_re = r.match_re;
-  if (r.matchers?.length) o.matchers = r.matchers.flatMap((s) => parseMatchers(s).map(matcherString));
+  if (r.receiver) o.receiver = r.receiver;
+  if (r.group_by?.length) o.group_by = r.group_by;
+  if (r.match && Object.keys(r.match).length > 0) o.match = goMap(r.match);
+  if (r.match_re && Object.keys(r.match_re).length > 0) o.match_re = goMap(r.match_re);
+  if (r.matchers?.length) o.matchers = matchersOut(r.matchers);
   if (r.mute_time_intervals?.length) o.mute_time_intervals = r.mute_time_intervals;
   if (r.active_time_intervals?.length) o.active_time_intervals = r.active_time_intervals;
   o.continue = r.continue ?? false;
@@ -144,11 +284,13 @@ function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal): Obj {
     if (v !== undefined) merged[key] = v;
   }
   for (const [k, v] of Object.entries(c)) if (!(k in merged)) merged[k] = v;
-  if (kind !== "email_configs") merged.http_config = withHttpDefaults(c.http_config ?? g.http_config);
+  if (kind !== "email_configs") merged.http_config = httpConfigOut(c.http_config ?? g.http_config);
+  else if (c.tls_config !== undefined) merged.tls_config = tlsConfigOut(c.tls_config);
+  for (const k of Object.keys(merged)) merged[k] = nestedOut(k, merged[k]);
   if (kind === "pagerduty_configs") {
     // Alertmanager adds its default details to the configured ones, and sources from the configured client.
     const defaultDetails = defaults.find(([k]) => k === "details")![1](g) as Obj;
-    merged.details = { ...defaultDetails, ...(isObj(c.details) ? c.details : {}) };
+    merged.details = goMap({ ...defaultDetails, ...(isObj(c.details) ? c.details : {}) } as Record<string, YamlValue>);
     if (c.source === undefined && c.client !== undefined) merged.source = c.client;
   }
   if (kind === "email_configs") {
@@ -156,20 +298,20 @@ function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal): Obj {
     if (merged.from !== undefined) headers.From = merged.from;
     headers.Subject = tpl("email.default.subject");
     if (merged.to !== undefined) headers.To = merged.to;
-    merged.headers = { ...headers, ...(isObj(c.headers) ? c.headers : {}) };
+    merged.headers = goMap({ ...headers, ...(isObj(c.headers) ? c.headers : {}) } as Record<string, YamlValue>);
   }
-  return ordered(merged, defaults.map(([k]) => k));
-}
-
-function ordered(o: Obj, order: readonly string[]): Obj {
-  const out: Obj = {};
-  for (const k of order) if (o[k] !== undefined) out[k] = o[k];
-  for (const [k, v] of Object.entries(o)) if (!(k in out) && v !== undefined) out[k] = v;
-  return out;
+  return struct(merged, defaults.map(([k]) => k));
 }
 
 function maskSecrets(node: unknown, path: Array<string | number>, fromEnv: ReadonlySet<string>): void {
-  if (Array.isArray(node)) {
+  if (node instanceof FlowStyle) {
+    maskSecrets(node.value, path, fromEnv);
+  } else if (node instanceof Map) {
+    for (const [k, v] of node as Map<string, unknown>) {
+      if (typeof v === "string" && (SECRET_KEYS.has(k) || fromEnv.has(pathKey([...path, k])))) node.set(k, SECRET);
+      else maskSecrets(v, [...path, k], fromEnv);
+    }
+  } else if (Array.isArray(node)) {
     node.forEach((v, i) => {
       if (typeof v === "string" && fromEnv.has(pathKey([...path, i]))) node[i] = SECRET;
       else maskSecrets(v, [...path, i], fromEnv);
