@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { GoFileError, openLikeGo, type GoFile } from "./lib/go-file.ts";
-import { readTemplateFiles } from "./config/template-files.ts";
+import { globTemplateFiles } from "./config/template-files.ts";
 import { templateSetWith } from "./notify/templater.ts";
 import { exampleTemplateData, TemplateDataError, TemplateError, templateDataFromJson } from "./template/index.ts";
 
@@ -29,12 +28,14 @@ export function templateRender(args: readonly string[], out: NodeJS.WritableStre
     else if (flag === "--template.type") value(); // text only; accepted for amtool compatibility
     else throw new ConfigError(`unknown flag ${flag} (template render takes --template.glob, --template.text, --template.data)`);
   }
+  if (globs.length === 0) throw new ConfigError("required flag --template.glob not provided");
   if (text === undefined) throw new ConfigError("required flag --template.text not provided");
   let dataInput: GoFile | undefined;
   try {
     // In amtool's order: the data file is opened with the flags, read and decoded after the templates.
     dataInput = dataFile === undefined ? undefined : openLikeGo(dataFile);
-    const files = readTemplateFiles(globs, join(process.cwd(), "cli"));
+    // Patterns are used as given, relative to the working directory, as amtool uses them.
+    const files = globTemplateFiles(globs);
     const set = templateSetWith(files);
     // Without a data file: amtool's own example data, so the two tools' output can be compared.
     const data = dataInput === undefined ? exampleTemplateData() : templateDataFromJson(dataInput.readAll());
