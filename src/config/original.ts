@@ -1,7 +1,8 @@
 import { formatDuration } from "./duration.ts";
 import { parseDuration } from "./duration.ts";
 import { matcherString } from "../matchers/index.ts";
-import { parseMatchers } from "../matchers/index.ts";
+import { parseMatchers, sortMatchers } from "../matchers/index.ts";
+import { goDir, goJoin } from "./template-files.ts";
 import { pathKey } from "./yaml-source.ts";
 import { emitYamlV2, flow, goMap, FlowStyle, type YamlValue } from "./yaml-v2-emitter.ts";
 import type { AlertmanagerConfig } from "./alertmanager.ts";
@@ -95,19 +96,23 @@ const INTEGRATION_DEFAULTS: Record<IntegrationKey, Defaults> = {
 export function originalConfigYaml(config: AlertmanagerConfig): string {
   const raw = config.raw;
   const g = raw.global ?? {};
+  // Alertmanager makes relative template and http_config file paths relative to the config file's directory.
+  const base = goDir(config.file);
+  const inBase = (file: unknown): unknown => (typeof file === "string" && file !== "" && !file.startsWith("/") ? goJoin(base, file) : file);
   const out: Obj = {};
-  out.global = struct({ ...GLOBAL_DEFAULTS, ...g, http_config: httpConfigOut(g.http_config) }, GLOBAL_ORDER);
+  const resolveTimeout = g.resolve_timeout === undefined ? undefined : formatDuration(parseDuration(g.resolve_timeout));
+  out.global = struct({ ...GLOBAL_DEFAULTS, ...g, resolve_timeout: resolveTimeout ?? GLOBAL_DEFAULTS.resolve_timeout, http_config: httpConfigOut(g.http_config, inBase) }, GLOBAL_ORDER);
   if (raw.route) out.route = routeOut(raw.route);
   if (raw.inhibit_rules?.length) out.inhibit_rules = raw.inhibit_rules.map(inhibitRuleOut);
   out.receivers = (raw.receivers ?? []).map((r) => {
     const rec: Obj = { name: r.name };
     for (const kind of Object.keys(INTEGRATION_DEFAULTS) as IntegrationKey[]) {
       const list = r[kind];
-      if (list) rec[kind] = list.map((c) => integrationOut(kind, c, g));
+      if (list) rec[kind] = list.map((c) => integrationOut(kind, c, g, inBase));
     }
     return rec;
   });
-  out.templates = raw.templates ?? [];
+  out.templates = (raw.templates ?? []).map(inBase);
   if (raw.mute_time_intervals) out.mute_time_intervals = namedTimeIntervalsOut(raw.mute_time_intervals);
   if (raw.time_intervals) out.time_intervals = namedTimeIntervalsOut(raw.time_intervals);
   maskSecrets(out, [], config.fromEnv);
@@ -116,7 +121,7 @@ export function originalConfigYaml(config: AlertmanagerConfig): string {
 
 /** Each list entry may hold several matchers; Alertmanager keeps one per entry, in its canonical form. */
 function matchersOut(list: readonly string[]): string[] {
-  return list.flatMap((s) => parseMatchers(s).map(matcherString));
+  return sortMatchers(list.flatMap((s) => parseMatchers(s))).map(matcherString);
 }
 
 function inhibitRuleOut(r: RawInhibitRule): Obj {
@@ -190,7 +195,7 @@ function namedTimeIntervalsOut(list: ReadonlyArray<{ name: string; time_interval
  * An http_config as prometheus/common writes it: its field order, `bearer_token(_file)` turned into an
  * `authorization` of type Bearer, the default type filled in, and empty fields left out.
  */
-function httpConfigOut(h: unknown): Obj {
+function httpConfigOut(h: unknown, inBase: (file: unknown) => unknown): Obj {
   const c: Obj = { ...HTTP_DEFAULTS, ...(isObj(h) ? h : {}) };
   let authorization = isObj(c.authorization) ? { ...c.authorization } : undefined;
   if (c.bearer_token !== undefined || c.bearer_token_file !== undefined) {
@@ -199,18 +204,26 @@ function httpConfigOut(h: unknown): Obj {
   if (authorization) authorization = { type: "Bearer", ...authorization };
   return struct({
     ...c,
-    basic_auth: isObj(c.basic_auth) ? struct(c.basic_auth, ["username", "password", "password_file"]) : c.basic_auth,
-    authorization: authorization && struct(authorization, ["type", "credentials", "credentials_file"]),
+    basic_auth: isObj(c.basic_auth)
+      ? struct({ ...c.basic_auth, password_file: inBase(c.basic_auth.password_file) }, ["username", "password", "password_file"])
+      : c.basic_auth,
+    authorization: authorization && struct({ ...authorization, credentials_file: inBase(authorization.credentials_file) }, ["type", "credentials", "credentials_file"]),
     bearer_token: undefined,
     bearer_token_file: undefined,
-    tls_config: tlsConfigOut(c.tls_config),
+    tls_config: tlsConfigOut(c.tls_config, inBase),
   }, ["basic_auth", "authorization", "oauth2", "proxy_url", "tls_config", "follow_redirects", "enable_http2"]);
 }
 
-function tlsConfigOut(t: unknown): Obj | undefined {
+function tlsConfigOut(t: unknown, inBase: (file: unknown) => unknown): Obj | undefined {
   if (!isObj(t)) return undefined;
   return struct(
-    { ...t, insecure_skip_verify: t.insecure_skip_verify === true ? true : undefined },
+    {
+      ...t,
+      ca_file: inBase(t.ca_file),
+      cert_file: inBase(t.cert_file),
+      key_file: inBase(t.key_file),
+      insecure_skip_verify: t.insecure_skip_verify === true ? true : undefined,
+    },
     ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"],
   );
 }
@@ -243,9 +256,10 @@ const NESTED_ORDER: Record<string, readonly string[]> = {
   images: ["src", "alt", "href"],
   links: ["href", "text"],
   fields: ["title", "value", "short"],
-  actions: ["type", "text", "url", "style", "name", "value", "confirm"],
+  actions: ["type", "text", "url", "style"],
 };
-const CONFIRM_ORDER = ["text", "title", "ok_text", "dismiss_text"];
+/** Alertmanager 0.25 reads a Slack action's name, value and confirm but does not write them back (measured). */
+const UNWRITTEN: Record<string, readonly string[]> = { actions: ["name", "value", "confirm"] };
 
 function nestedOut(key: string, v: unknown): unknown {
   const order = NESTED_ORDER[key];
@@ -253,7 +267,7 @@ function nestedOut(key: string, v: unknown): unknown {
   return v.map((item: unknown) => {
     if (!isObj(item)) return item;
     const o = { ...item };
-    if (isObj(o.confirm)) o.confirm = struct(o.confirm, CONFIRM_ORDER);
+    for (const k of UNWRITTEN[key] ?? []) delete o[k];
     return struct(o, order);
   });
 }
@@ -276,7 +290,7 @@ function routeOut(r: RawRoute): Obj {
   return o;
 }
 
-function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal): Obj {
+function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal, inBase: (file: unknown) => unknown): Obj {
   const defaults = INTEGRATION_DEFAULTS[kind];
   const merged: Obj = {};
   for (const [key, def] of defaults) {
@@ -284,8 +298,9 @@ function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal): Obj {
     if (v !== undefined) merged[key] = v;
   }
   for (const [k, v] of Object.entries(c)) if (!(k in merged)) merged[k] = v;
-  if (kind !== "email_configs") merged.http_config = httpConfigOut(c.http_config ?? g.http_config);
-  else if (c.tls_config !== undefined) merged.tls_config = tlsConfigOut(c.tls_config);
+  if (kind !== "email_configs") merged.http_config = httpConfigOut(c.http_config ?? g.http_config, inBase);
+  // The email integration's own tls_config is not part of an http_config: Alertmanager leaves its paths as written.
+  else if (c.tls_config !== undefined) merged.tls_config = tlsConfigOut(c.tls_config, (f) => f);
   for (const k of Object.keys(merged)) merged[k] = nestedOut(k, merged[k]);
   if (kind === "pagerduty_configs") {
     // Alertmanager adds its default details to the configured ones, and sources from the configured client.
