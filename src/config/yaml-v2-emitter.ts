@@ -51,7 +51,8 @@ export function emitYamlV2(value: YamlValue): string {
   const w = new Writer();
   // The document's node sits at indentation -1, so a block collection starts at column 0.
   writeNode(w, value, -1, { mappingValue: false, flow: false });
-  w.newline();
+  w.indentTo(0); // ends the last line, unless a block scalar's own line break just did
+
   return w.text();
 }
 
@@ -98,10 +99,24 @@ function writeNode(w: Writer, value: YamlValue, parent: number, ctx: Context): v
   if (flowStyle || pairs.length === 0) return writeFlowMapping(w, pairs, indent);
   for (const [key, item] of pairs) {
     w.indentTo(indent);
-    writeString(w, key, indent + BEST_INDENT, true, false);
-    w.indicator(":");
-    writeNode(w, item, indent, { mappingValue: true, flow: false });
+    if (isSimpleKey(key)) {
+      writeString(w, key, indent + BEST_INDENT, true, false);
+      w.indicator(":");
+      writeNode(w, item, indent, { mappingValue: true, flow: false });
+    } else {
+      // A long or multi-line key is written as a "complex" key: `? key` and `: value` on lines of their own.
+      w.indicator("?", true);
+      writeString(w, key, indent + BEST_INDENT, false, false);
+      w.indentTo(indent);
+      w.indicator(":", true);
+      writeNode(w, item, indent, { mappingValue: false, flow: false });
+    }
   }
+}
+
+/** yaml.v2 writes a key in the `key: value` form only when it is at most 128 bytes and on one line. */
+function isSimpleKey(key: string): boolean {
+  return Buffer.byteLength(key, "utf8") <= 128 && ![...key].some(isBreak);
 }
 
 function writeFlowSequence(w: Writer, items: readonly YamlValue[], indent: number): void {
@@ -183,10 +198,12 @@ class Writer {
   }
 
   /** `:` right after a key, `-` for an item: no space before, cursor stays "indentation" for a dash. */
-  indicator(s: ":" | "-" | ","): void {
+  /** An indicator; `keepsIndentation` for those that count as indentation (`-`, and `?`/`:` of a complex key). */
+  indicator(s: ":" | "-" | "," | "?", keepsIndentation = s === "-"): void {
+    if (s === "?" && !this.whitespace) this.#put(" ");
     this.#put(s);
     this.whitespace = false;
-    this.atIndent = s === "-" && this.atIndent;
+    this.atIndent = keepsIndentation && this.atIndent;
   }
 
   /** A token separated from what precedes it by one space (unless whitespace precedes it already). */
@@ -507,7 +524,13 @@ function isTimestamp(s: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Go maps: yaml.v2 writes their keys sorted, letters after other characters and digit runs by value
 
-/** A mapping whose keys are written in the order yaml.v2 sorts a Go map's keys. */
+/**
+ * A mapping whose keys are written in the order yaml.v2 sorts a Go map's keys.
+ *
+ * That order is not transitive for some keys that mix digit runs with leading zeros ("0x" < "1 " < "01y" <
+ * "0x"); for those, yaml.v2's own output depends on Go's random map iteration order and cannot be matched.
+ * For keys the order is transitive on (label names, header names, …) every sort agrees.
+ */
 export function goMap<V extends YamlValue>(record: Readonly<Record<string, V>> | ReadonlyMap<string, V>): Map<string, V> {
   const pairs: Array<[string, V]> = record instanceof Map ? [...record] : Object.entries(record as Record<string, V>);
   return new Map(pairs.sort(([a], [b]) => compareGoMapKeys(a, b)));
