@@ -19,6 +19,8 @@ import { loadRuntimeConfig, type RuntimeConfig } from "./runtime-config.ts";
 import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/config.ts";
 import { ConfigWatcher } from "./config/watcher.ts";
 import { NotifyRepo } from "./store/notify-repo.ts";
+import { NoiseRepo } from "./store/noise-repo.ts";
+import { NoiseControl } from "./noise-control.ts";
 import { NotificationLog } from "./nflog/nflog.ts";
 import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
@@ -54,6 +56,7 @@ export class App {
   private readonly notifyRepo: NotifyRepo;
   private readonly nflog: NotificationLog;
   private readonly pipeline: NotifyPipeline;
+  private readonly noise: NoiseControl;
   private dispatcher: Dispatcher | undefined;
   private readonly dingtalk: DingTalkChannel;
   private watcher: ConfigWatcher | undefined;
@@ -86,6 +89,16 @@ export class App {
     });
     this.notifyRepo = new NotifyRepo(this.db);
     this.nflog = new NotificationLog(this.notifyRepo);
+    this.noise = new NoiseControl({
+      clock: this.clock,
+      log: this.log.child({ component: "noise" }),
+      queue: this.queue,
+      repo: new NoiseRepo(this.db),
+      provider: this.provider,
+      metrics: this.metrics,
+      externalURL: s.externalUrl,
+      routing: () => this.runtime.routing,
+    });
     this.pipeline = new NotifyPipeline({
       clock: this.clock,
       log: this.log.child({ component: "notify" }),
@@ -94,6 +107,8 @@ export class App {
       nflog: this.nflog,
       externalURL: s.externalUrl,
       muting: () => this.muting(),
+      stages: () => this.noise.stages(),
+      decisions: this.noise.decisions,
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
         attempt: (integration, ok, durationMs, error) => {
@@ -101,11 +116,14 @@ export class App {
           this.metrics.notificationLatency.observe({ integration }, durationMs / 1000);
           if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
         },
+        covered: (receiver) => this.metrics.stormHeldNotifications.inc({ receiver }),
       },
     });
     const silenceCount = this.silences.load();
     const alertCount = this.provider.load();
     const logCount = this.nflog.load();
+    // After the alerts: flap and storm state are restored against them and the history.
+    this.noise.configure(this.runtime.noiseStages);
     this.silences.onChange(() => this.provider.silencesChanged());
     this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount }, "state restored");
     this.registerGauges();
@@ -119,8 +137,8 @@ export class App {
   private muting(): Muting {
     const { inhibitor, timeIntervals } = this.runtime;
     return {
-      inhibited: (a, now) => inhibitor.inhibitedBy(a, now).length > 0,
-      silenced: (a, now) => this.silences.mutedBy(a.labels, now).length > 0,
+      inhibitedBy: (a, now) => inhibitor.inhibitedBy(a, now),
+      silencedBy: (a, now) => this.silences.mutedBy(a.labels, now),
       inInterval: (name, at) => timeIntervals.contains(name, at),
     };
   }
@@ -131,7 +149,7 @@ export class App {
     this.dispatcher = new Dispatcher(this.runtime.routing.root, {
       current: () => [...provider.all()].map((e) => e.alert),
       subscribe: (listener) => provider.subscribe(listener),
-    }, this.clock, this.pipeline.flush);
+    }, this.clock, this.pipeline.flush, (alert) => this.noise.pinnedRoute(alert));
     this.dispatcher.start();
   }
 
@@ -217,6 +235,7 @@ export class App {
     }
     this.runtime = next;
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
+    this.noise.configure(next.noiseStages);
     // Alertmanager rebuilds its dispatcher on reload; the notification log keeps it from re-notifying.
     if (this.dispatcher) this.startDispatcher();
     this.metrics.configLastReloadSuccessful.set(1);
@@ -287,6 +306,7 @@ export class App {
     const n = await this.queue.submit(() => {
       this.notifyRepo.pruneDeliveries(before);
       this.nflog.prune(this.clock.now() - this.opts.settings.silenceRetentionMs);
+      this.noise.prune(before);
       return this.alertsRepo.pruneHistory(before);
     });
     this.metrics.historyPruned.inc(n);
@@ -304,6 +324,7 @@ export class App {
     this.watcher?.close();
     for (const t of this.cronTasks) t.stop();
     this.dispatcher?.stop();
+    this.noise.stop();
     this.provider.stop();
     const server = this.server;
     if (server) {

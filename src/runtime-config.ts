@@ -1,7 +1,7 @@
 import type { Logger } from "./lib/log.ts";
 import { loadAlertmanagerConfigFile, type AlertmanagerConfig } from "./config/alertmanager.ts";
-import { loadDingTalkAttachments, loadIngestRules } from "./config/alertprism.ts";
-import { createIngestRules, NO_INGEST_RULES, type IngestRules, type IngestRulesConfig } from "./noise/index.ts";
+import { loadDingTalkAttachments, loadIngestRules, loadNoiseStages } from "./config/alertprism.ts";
+import { createIngestRules, NO_INGEST_RULES, NO_NOISE_STAGES, type IngestRules, type IngestRulesConfig, type NoiseStagesConfig } from "./noise/index.ts";
 import { originalConfigYaml } from "./config/original.ts";
 import { RoutingTable } from "./dispatch/routing-table.ts";
 import { Inhibitor } from "./inhibit/inhibitor.ts";
@@ -31,6 +31,8 @@ export interface RuntimeConfig {
   /** alertprism.yml's `noise.dedup` and `enrich`, as loaded (for check-config's summary) and as applied at ingest. */
   readonly ingestRulesConfig: IngestRulesConfig;
   readonly ingestRules: IngestRules;
+  /** alertprism.yml's `noise.storm` and `noise.flapping`: the pipeline stages they turn on. */
+  readonly noiseStages: NoiseStagesConfig;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -48,6 +50,7 @@ export function loadRuntimeConfig(
   const config = loadAlertmanagerConfigFile(files.configFile, env);
   const dingtalk = files.alertprismFile ? loadDingTalkAttachments(files.alertprismFile, env) : [];
   const ingestRulesConfig = files.alertprismFile ? loadIngestRules(files.alertprismFile, env) : NO_INGEST_RULES;
+  const noiseStages = files.alertprismFile ? loadNoiseStages(files.alertprismFile, env) : NO_NOISE_STAGES;
   const templates = loadTemplates(config);
   const fallbacks = checkTemplateFields(config, dingtalk, templates);
   const templater = new GoTemplater({
@@ -68,6 +71,7 @@ export function loadRuntimeConfig(
     templates,
     ingestRulesConfig,
     ingestRules: createIngestRules(ingestRulesConfig),
+    noiseStages,
   };
 }
 

@@ -6,7 +6,7 @@ import { parseDuration } from "./duration.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { isValidLabelName } from "../types/labels.ts";
 import { parseMatchers, MatcherError, type Matcher } from "../matchers/index.ts";
-import type { EnrichRule, IngestRulesConfig } from "../noise/index.ts";
+import type { EnrichRule, IngestRulesConfig, NoiseStagesConfig } from "../noise/index.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
 const durationString = z.string().refine((s) => {
@@ -17,6 +17,10 @@ const durationString = z.string().refine((s) => {
     return false;
   }
 }, "not a valid duration (e.g. 30m, 120h)");
+
+const positiveDuration = durationString.refine((s) => parseDuration(s) > 0, "must be longer than 0");
+
+const positiveInt = z.number().int("must be a whole number").positive("must be at least 1");
 
 const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/i, "not a size (e.g. 10MiB)")]);
 
@@ -47,6 +51,19 @@ export const alertprismSchema = z.strictObject({
     dedup: z.strictObject({
       // Required, but checked by loadIngestRules so that a misspelt key is reported as what it is.
       ignore_labels: z.array(z.string()).optional(),
+    }).optional(),
+    /** Storm mode per receiver; thresholds checked against each other by loadNoiseStages. */
+    storm: z.strictObject({
+      enter: z.strictObject({ new_alerts: positiveInt, within: positiveDuration }),
+      exit: z.strictObject({ below: positiveInt, for: positiveDuration }),
+      summary_interval: positiveDuration.optional(),
+      bypass: z.array(z.string()).optional(),
+    }).optional(),
+    /** Flap damping per alert. */
+    flapping: z.strictObject({
+      changes: z.number().int().min(2, "must be at least 2 (one firing and one resolve are no flap)"),
+      within: positiveDuration,
+      quiet_for: positiveDuration,
     }).optional(),
   }).optional(),
   /** Labels set at ingest by the first matching rule, unless the alert has them (e.g. priority P1–P4). */
@@ -139,4 +156,51 @@ function ingestRulesFrom(src: YamlSource): IngestRulesConfig {
     return { matchers, set: rule.set };
   });
   return { ignoreLabels, enrich };
+}
+
+/** Storm mode's default period between summaries. */
+const DEFAULT_SUMMARY_INTERVAL = "2m";
+
+/**
+ * The notification stages of alertprism.yml (`noise.storm`, `noise.flapping`), validated: durations and
+ * counts, `exit.below` below `enter.new_alerts` (so a storm cannot end and re-open at once), bypass
+ * matchers in Alertmanager's syntax. Absent sections are off.
+ */
+export function loadNoiseStages(file: string, env?: NodeJS.ProcessEnv): NoiseStagesConfig {
+  return noiseStagesFrom(readYamlFile(file, env));
+}
+
+/** loadNoiseStages for text already in memory (tests, tools). */
+export function parseNoiseStages(text: string, file = "alertprism.yml", env?: NodeJS.ProcessEnv): NoiseStagesConfig {
+  return noiseStagesFrom(parseYaml(text, file, env));
+}
+
+function noiseStagesFrom(src: YamlSource): NoiseStagesConfig {
+  const noise = validateWith(alertprismSchema, src).noise;
+  const out: { storm?: NoiseStagesConfig["storm"]; flapping?: NoiseStagesConfig["flapping"] } = {};
+  const storm = noise?.storm;
+  if (storm) {
+    if (storm.exit.below >= storm.enter.new_alerts) {
+      throw new ConfigError(`exit.below (${storm.exit.below}) must be below enter.new_alerts (${storm.enter.new_alerts}), or a storm could end and re-open at once`, src.where(["noise", "storm", "exit", "below"]));
+    }
+    const bypass = (storm.bypass ?? []).map((text, i) => {
+      try {
+        return parseMatchers(text);
+      } catch (err) {
+        if (!(err instanceof MatcherError)) throw err;
+        throw new ConfigError(err.message, src.where(["noise", "storm", "bypass", i]));
+      }
+    });
+    out.storm = {
+      enterNewAlerts: storm.enter.new_alerts,
+      enterWithinMs: parseDuration(storm.enter.within),
+      exitBelow: storm.exit.below,
+      exitForMs: parseDuration(storm.exit.for),
+      summaryIntervalMs: parseDuration(storm.summary_interval ?? DEFAULT_SUMMARY_INTERVAL),
+      bypass,
+    };
+  }
+  const flapping = noise?.flapping;
+  if (flapping) out.flapping = { changes: flapping.changes, withinMs: parseDuration(flapping.within), quietForMs: parseDuration(flapping.quiet_for) };
+  return out;
 }

@@ -18,15 +18,24 @@ export interface GroupFlush {
   readonly deadlineMs: number;
 }
 
-/** Runs the pipeline for a flush; true when every integration succeeded (or had nothing to send). */
-export type FlushHandler = (flush: GroupFlush) => Promise<boolean>;
+/** What the pipeline made of a flush. */
+export interface FlushResult {
+  /** Every integration succeeded (or had nothing to send). */
+  readonly ok: boolean;
+  /** Resolved alerts the group keeps all the same (flap damping shows them as firing until they settle). */
+  readonly retain: ReadonlySet<string>;
+}
+
+export type FlushHandler = (flush: GroupFlush) => Promise<FlushResult>;
+
+const NOTHING_RETAINED: ReadonlySet<string> = new Set();
 
 const MIN_FLUSH_TIMEOUT_MS = 10_000;
 
 /**
  * One aggregation group (route × group labels): first flush group_wait after creation (at once for an
  * alert already older than that), then fixed group_interval ticks. Resolved alerts are dropped once a
- * successful flush has carried them, unless they changed meanwhile.
+ * successful flush has carried them, unless they changed meanwhile or the pipeline retains them.
  */
 export class AggregationGroup {
   private readonly alerts = new Map<string, Alert>();
@@ -101,9 +110,9 @@ export class AggregationGroup {
       .map((a) => (isResolvedAt(a, now) ? a : { ...a, endsAt: ZERO_TIME }))
       .sort(compareAlertsForNotification);
     const originals = new Map(snapshot.map((a) => [a.fingerprint, this.alerts.get(a.fingerprint)!]));
-    let ok: boolean;
+    let result: FlushResult;
     try {
-      ok = await this.onFlush({
+      result = await this.onFlush({
         groupKey: this.groupKey,
         route: this.route,
         groupLabels: this.groupLabels,
@@ -112,11 +121,13 @@ export class AggregationGroup {
         deadlineMs: now + Math.max(this.route.opts.groupIntervalMs, MIN_FLUSH_TIMEOUT_MS),
       });
     } catch {
-      ok = false; // the pipeline logs its own failures; the resolved alerts stay for the next tick
+      // The pipeline logs its own failures; the resolved alerts stay for the next tick.
+      result = { ok: false, retain: NOTHING_RETAINED };
     }
-    if (!ok) return;
+    if (!result.ok) return;
     for (const a of snapshot) {
       const current = this.alerts.get(a.fingerprint);
+      if (result.retain.has(a.fingerprint)) continue;
       if (current && current === originals.get(a.fingerprint) && isResolvedAt(current, now)) this.alerts.delete(a.fingerprint);
     }
   }

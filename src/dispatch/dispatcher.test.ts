@@ -50,8 +50,8 @@ function setup(yaml: string, opts: { sendResolved?: boolean; muting?: Partial<Mu
   const pipeline = new NotifyPipeline({
     clock, log: silentLogger(), queue: store.queue, repo: new NotifyRepo(store.db), nflog, externalURL: "http://prism",
     muting: () => ({
-      inhibited: (a, now) => inhibitor.inhibitedBy(a, now).length > 0,
-      silenced: () => false,
+      inhibitedBy: (a, now) => inhibitor.inhibitedBy(a, now),
+      silencedBy: () => [],
       inInterval: () => false,
       ...opts.muting,
     }),
@@ -203,7 +203,7 @@ time_intervals:
   - name: maintenance
     time_intervals: [{weekdays: [saturday]}]
 receivers: [{name: default}]
-`, { muting: { silenced: () => silenced, inInterval: (name) => name === "maintenance" && muted } });
+`, { muting: { silencedBy: () => (silenced ? ["s1"] : []), inInterval: (name) => name === "maintenance" && muted } });
   t.post(t.alert({ alertname: "S" }));
   await t.run(4500);
   assert.equal(t.notifierFor("default").sent.length, 0, "silenced: nothing sent");

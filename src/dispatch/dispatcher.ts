@@ -28,6 +28,11 @@ export class Dispatcher {
     private readonly source: AlertSource,
     private readonly clock: Clock,
     private readonly onFlush: FlushHandler,
+    /**
+     * Alerts that skip the route tree and go to one route of their own (AlertPrism's storm summaries go
+     * straight to their receiver); undefined for every other alert.
+     */
+    private readonly pinned: (alert: Alert) => Route | undefined = () => undefined,
   ) {}
 
   start(): void {
@@ -47,9 +52,10 @@ export class Dispatcher {
   dispatch(alerts: readonly Alert[]): void {
     if (this.stopped) return;
     for (const alert of alerts) {
-      for (const route of this.root.match(alert.labels)) {
+      const pinned = this.pinned(alert);
+      for (const route of pinned ? [pinned] : this.root.match(alert.labels)) {
         const groupLabels = route.groupLabels(alert.labels);
-        const id = `${route.id}\u0000${labelSetString(groupLabels)}`;
+        const id = `${pinned ? "pinned:" : ""}${route.id}\u0000${labelSetString(groupLabels)}`;
         let group = this.groups.get(id);
         if (!group) {
           group = new AggregationGroup(route, groupLabels, route.groupKey(groupLabels), this.clock, this.onFlush);

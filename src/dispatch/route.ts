@@ -52,6 +52,16 @@ export class Route {
     return new Route(opts, sortMatchers(spec.matchers), false, undefined, spec.routes, 0);
   }
 
+  /**
+   * A route of its own, outside the tree, for alerts that go straight to one receiver: grouped by all
+   * their labels, with these timers.
+   */
+  static pinned(receiver: string, matchers: readonly Matcher[], timers: { groupWaitMs: number; groupIntervalMs: number; repeatIntervalMs: number }): Route {
+    return Route.root({
+      receiver, groupBy: undefined, groupByAll: true, ...timers, matchers, continue: false, muteTimeIntervals: [], activeTimeIntervals: [], routes: [],
+    });
+  }
+
   private static child(spec: RouteSpec, parent: Route, index: number): Route {
     const p = parent.opts;
     const inheritsGroupBy = spec.groupBy === undefined;

@@ -18,6 +18,8 @@ export class Metrics {
   readonly notificationLatency = new Histogram({ name: "alertmanager_notification_latency_seconds", help: "Latency of notification attempts.", labelNames: ["integration"], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
   readonly outboxReplayed = new Counter({ name: "alertprism_outbox_replayed_total", help: "Undelivered notifications found at start-up, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
   readonly templateErrors = new Counter({ name: "alertprism_template_errors_total", help: "Template render errors at send time (the field fell back to its built-in default).", registers: [this.registry] });
+  readonly stormActive = new Gauge({ name: "alertprism_storm_active", help: "1 while the receiver is in an alert storm (its notifications held, a summary sent instead).", labelNames: ["receiver"], registers: [this.registry] });
+  readonly stormHeldNotifications = new Counter({ name: "alertprism_storm_held_notifications_total", help: "Group notifications that were due but held by a storm (their alerts covered by its summary).", labelNames: ["receiver"], registers: [this.registry] });
   readonly historyPruned = new Counter({ name: "alertprism_history_pruned_events_total", help: "History events removed by retention.", registers: [this.registry] });
 
   constructor() {
@@ -28,6 +30,16 @@ export class Metrics {
       this.notifications.inc({ integration }, 0);
       for (const reason of ["clientError", "serverError"]) this.notificationsFailed.inc({ integration, reason }, 0);
     }
+  }
+
+  /** alertprism_flapping_alerts, computed at scrape time. */
+  registerFlappingGauge(count: () => number): void {
+    new Gauge({
+      name: "alertprism_flapping_alerts", help: "Alerts that flap now (notified as firing until they settle).", registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
   }
 
   /** Gauges computed at scrape time from the live state (counts by state). */

@@ -2,9 +2,18 @@ import type { LabelSet } from "../types/labels.ts";
 import type { IncomingAlert } from "../ingest/normalise.ts";
 import { removeReplicaLabels } from "./replica-dedup.ts";
 import { enrichLabels, type EnrichRule } from "./enrich.ts";
+import type { FlapConfig } from "./flap.ts";
+import type { StormConfig } from "./storm.ts";
 
 export { removeReplicaLabels, type DedupedLabels } from "./replica-dedup.ts";
 export { enrichLabels, type EnrichRule } from "./enrich.ts";
+export type { AlertChange } from "./alert-change.ts";
+export { FlapTracker, type FlapPersistence } from "./flap-tracker.ts";
+export { flapStage } from "./flap-stage.ts";
+export type { FlapConfig, FlapState } from "./flap.ts";
+export { StormTracker, type StormEffects, type StormRouting } from "./storm-tracker.ts";
+export { stormStage } from "./storm-stage.ts";
+export { isStormSummary, summaryLabels, type StormConfig, type StormRecord } from "./storm.ts";
 
 /**
  * The ingest rules of alertprism.yml, as domain values: `noise.dedup.ignore_labels` and `enrich`.
@@ -16,6 +25,14 @@ export interface IngestRulesConfig {
   /** Enrichment rules, in file order; empty = off. */
   readonly enrich: readonly EnrichRule[];
 }
+
+/** alertprism.yml's notification stages: storm mode and flap damping, each off when absent. */
+export interface NoiseStagesConfig {
+  readonly storm?: StormConfig;
+  readonly flapping?: FlapConfig;
+}
+
+export const NO_NOISE_STAGES: NoiseStagesConfig = {};
 
 export const NO_INGEST_RULES: IngestRulesConfig = { ignoreLabels: [], enrich: [] };
 

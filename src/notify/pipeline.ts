@@ -6,22 +6,21 @@ import { errorMessage } from "../lib/errors.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import type { NotifyRepo, OutboxRow } from "../store/notify-repo.ts";
 import type { NotificationLog, LogKey } from "../nflog/nflog.ts";
-import type { GroupFlush } from "../dispatch/aggr-group.ts";
+import type { FlushResult, GroupFlush } from "../dispatch/aggr-group.ts";
+import type { DecisionLog, FlushDecision } from "./decision-log.ts";
+import { inhibitStage, silenceStage, timeIntervalStage, type Muting } from "./muting-stages.ts";
 import { notificationData } from "./notification-data.ts";
+import type { FlushContext, Stage } from "./stage.ts";
 import { NotifyError, type NotificationData, type Notifier } from "./notifier.ts";
 import { sendWithRetry } from "./retry.ts";
 import { templateErrors } from "./templater.ts";
 
-/** Muting decisions taken at flush time, from the current silences, inhibition rules and time intervals. */
-export interface Muting {
-  inhibited(alert: Alert, nowMs: number): boolean;
-  silenced(alert: Alert, nowMs: number): boolean;
-  /** Whether the named time interval contains the instant. */
-  inInterval(name: string, atMs: number): boolean;
-}
+export type { Muting } from "./muting-stages.ts";
 
 export interface DeliveryObserver {
   attempt(integration: string, ok: boolean, durationMs: number, error?: NotifyError): void;
+  /** A notification that was due but not sent because a storm summary covered its alerts. */
+  covered?(receiver: string, integration: string): void;
 }
 
 export interface PipelineDeps {
@@ -32,6 +31,13 @@ export interface PipelineDeps {
   readonly nflog: NotificationLog;
   readonly externalURL: string;
   muting(): Muting;
+  /**
+   * AlertPrism's stages after Alertmanager's muting ones (ack, flap, storm), in order, from the current
+   * configuration; none when nothing is configured.
+   */
+  stages?(): readonly Stage[];
+  /** Where each flush's decisions go, for the timeline and `explain`. */
+  readonly decisions?: DecisionLog;
   /** The integrations of a receiver in the current configuration. */
   notifiers(receiver: string): readonly Notifier[];
   readonly observer?: DeliveryObserver;
@@ -48,18 +54,22 @@ interface Decision {
 const integrationId = (n: Notifier) => `${n.kind}/${n.index}`;
 
 /**
- * Alertmanager's notification pipeline for one group flush: inhibition → active/mute time intervals →
- * silences → for each integration: dedup against the notification log → outbox → send with retry →
- * record. Returns true when every integration succeeded or had nothing to send.
+ * The notification pipeline for one group flush, as stages: inhibition → active/mute time intervals →
+ * silences → AlertPrism's stages (ack, flap, storm, when configured) → for each integration: dedup
+ * against the notification log → outbox → send with retry → record. Each stage's decisions are recorded.
  */
 export class NotifyPipeline {
   private lastOutboxMs = 0;
-  private readonly inFlight = new Set<Promise<boolean>>();
+  private readonly inFlight = new Set<Promise<FlushResult>>();
+  private readonly mutingStages: readonly Stage[];
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    const muting = () => deps.muting();
+    this.mutingStages = [inhibitStage(muting), timeIntervalStage(muting), silenceStage(muting)];
+  }
 
   /** The dispatcher's flush handler; tracked so shutdown can let sends finish. */
-  readonly flush = (f: GroupFlush): Promise<boolean> => {
+  readonly flush = (f: GroupFlush): Promise<FlushResult> => {
     const p = this.run(f);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
@@ -77,32 +87,64 @@ export class NotifyPipeline {
     clearTimeout(timer);
   }
 
-  private async run(f: GroupFlush): Promise<boolean> {
+  private async run(f: GroupFlush): Promise<FlushResult> {
     const { route, nowMs } = f;
-    const muting = this.deps.muting();
-    let alerts = f.alerts.filter((a) => !muting.inhibited(a, nowMs));
-    const active = route.opts.activeTimeIntervals;
-    if (active.length > 0 && !active.some((name) => muting.inInterval(name, nowMs))) return true;
-    if (route.opts.muteTimeIntervals.some((name) => muting.inInterval(name, nowMs))) return true;
-    alerts = alerts.filter((a) => !muting.silenced(a, nowMs));
-    if (alerts.length === 0) return true;
+    const receiver = route.opts.receiver;
+    const decisions: FlushDecision[] = [];
+    const covered: Alert[] = [];
+    const retain = new Set<string>();
+    const ctx: FlushContext = {
+      flush: f,
+      receiver,
+      nowMs,
+      decide: (d) => decisions.push(d),
+      coverAsNotified: (alerts) => covered.push(...alerts),
+      retain: (fp) => retain.add(fp),
+    };
+    let alerts: readonly Alert[] = f.alerts;
+    for (const stage of [...this.mutingStages, ...(this.deps.stages?.() ?? [])]) {
+      if (alerts.length === 0) break;
+      alerts = stage.run(ctx, alerts);
+    }
+    const ok = alerts.length === 0 && covered.length === 0 ? true : await this.notifyIntegrations(f, alerts, covered, decisions);
+    this.deps.decisions?.flush(f.groupKey, receiver, nowMs, decisions, new Set(f.alerts.map((a) => a.fingerprint)));
+    return { ok, retain };
+  }
 
+  /**
+   * Per integration: the notification log decides whether to send (`covered` alerts count as told of,
+   * without being sent); what is sent goes through the outbox and the retry loop.
+   */
+  private async notifyIntegrations(f: GroupFlush, alerts: readonly Alert[], covered: readonly Alert[], decisions: FlushDecision[]): Promise<boolean> {
+    const { route, nowMs } = f;
     const receiver = route.opts.receiver;
     const firing = new Set<string>();
     const resolved = new Set<string>();
-    for (const a of alerts) (isResolvedAt(a, nowMs) ? resolved : firing).add(a.fingerprint);
+    for (const a of [...alerts, ...covered]) (isResolvedAt(a, nowMs) ? resolved : firing).add(a.fingerprint);
 
     const results = await Promise.all(this.deps.notifiers(receiver).map(async (n) => {
-      const key: LogKey = { groupKey: f.groupKey, receiver, integration: integrationId(n) };
-      if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs)) return true;
+      const integration = integrationId(n);
+      const key: LogKey = { groupKey: f.groupKey, receiver, integration };
+      if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs)) {
+        const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
+        decisions.push({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
+        return true;
+      }
       const batch = n.sendResolved ? alerts : alerts.filter((a) => firing.has(a.fingerprint));
       if (batch.length === 0) {
-        // Nothing to post (all resolved, send_resolved off), but the log must forget the firing set.
+        // Nothing to post (all resolved with send_resolved off, or all covered by a storm summary), but
+        // the log must learn the sets.
         await this.deps.queue.submit(() => this.deps.nflog.record(key, firing, resolved, nowMs));
+        if (covered.length > 0 && alerts.length === 0) {
+          decisions.push({ stage: "notify", outcome: "covered", integration, detail: { firing: firing.size, resolved: resolved.size } });
+          this.deps.observer?.covered?.(receiver, n.kind);
+        }
         return true;
       }
       const data = notificationData(receiver, f.groupLabels, batch, this.deps.externalURL, nowMs);
-      return this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
+      const ok = await this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
+      decisions.push({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
+      return ok;
     }));
     return results.every(Boolean);
   }

@@ -28,6 +28,15 @@ export interface LiveAlert {
 
 export type AlertListener = (alerts: readonly Alert[]) => void;
 
+/** An alert starting to fire (a new episode) or becoming resolved, at the time history records for it. */
+export interface Transition {
+  readonly alert: Alert;
+  readonly to: AlertState;
+  readonly atMs: number;
+}
+
+export type TransitionListener = (transitions: readonly Transition[]) => void;
+
 export interface ProviderOptions {
   readonly repo: AlertsRepo;
   readonly queue: CommitQueue;
@@ -52,6 +61,7 @@ interface Pending {
 export class AlertProvider {
   private readonly live = new Map<string, LiveAlert>();
   private readonly listeners: AlertListener[] = [];
+  private readonly transitionListeners: TransitionListener[] = [];
   private status: StatusSource;
   private sweepTimer: TimerHandle | undefined;
   private nextSweepAt = Infinity;
@@ -93,6 +103,18 @@ export class AlertProvider {
     };
   }
 
+  /**
+   * Calls the listener with the firing/resolved transitions of every committed change (before the
+   * alert listeners see the alerts); returns the unsubscribe function.
+   */
+  subscribeTransitions(listener: TransitionListener): () => void {
+    this.transitionListeners.push(listener);
+    return () => {
+      const i = this.transitionListeners.indexOf(listener);
+      if (i >= 0) this.transitionListeners.splice(i, 1);
+    };
+  }
+
   get(fingerprint: string): LiveAlert | undefined {
     return this.live.get(fingerprint);
   }
@@ -125,6 +147,7 @@ export class AlertProvider {
     if (incoming.length === 0) return;
     const before = new Map<string, LiveAlert | undefined>();
     let othersAffected = false;
+    const transitions: Transition[] = [];
     const committed = await this.opts.queue.submit(
       () => {
         const now = this.opts.clock.now();
@@ -152,11 +175,16 @@ export class AlertProvider {
               p.entry = { ...p.entry, status };
             }
             this.opts.repo.save(p.entry);
-            for (const [kind, detail] of p.events) this.opts.repo.appendEvent(p.entry.alert.fingerprint, eventTime(kind, p.entry.alert, now), kind, detail);
+            for (const [kind, detail] of p.events) {
+              const at = eventTime(kind, p.entry.alert, now);
+              this.opts.repo.appendEvent(p.entry.alert.fingerprint, at, kind, detail);
+              if (kind === "new" || kind === "resolved") transitions.push({ alert: p.entry.alert, to: kind === "new" ? "firing" : "resolved", atMs: at });
+            }
           }
         } catch (err) {
           this.opts.repo.forgetUncommittedSeries();
           this.restore(before);
+          transitions.length = 0;
           throw err;
         }
         for (const p of batch.values()) this.live.set(p.entry.alert.fingerprint, p.entry);
@@ -165,10 +193,12 @@ export class AlertProvider {
       () => {
         this.opts.repo.forgetUncommittedSeries();
         this.restore(before);
+        transitions.length = 0;
       },
     );
     for (const a of committed) if (!isResolvedAt(a, this.opts.clock.now()) && a.endsAt.ms < this.nextSweepAt) this.scheduleSweep(a.endsAt.ms - this.opts.clock.now());
     if (othersAffected) this.queueStatusRefresh();
+    this.emitTransitions(transitions);
     this.emit(committed);
   }
 
@@ -180,6 +210,17 @@ export class AlertProvider {
       } else {
         this.live.delete(fp);
         this.status.forget(fp);
+      }
+    }
+  }
+
+  private emitTransitions(transitions: readonly Transition[]): void {
+    if (transitions.length === 0) return;
+    for (const l of this.transitionListeners) {
+      try {
+        l(transitions);
+      } catch (err) {
+        this.opts.log.error({ err: errorMessage(err) }, "transition listener failed");
       }
     }
   }
@@ -262,7 +303,10 @@ export class AlertProvider {
       }
       return { resolved, othersAffected };
     });
-    if (resolved.length > 0) this.emit(resolved.map((e) => e.alert));
+    if (resolved.length > 0) {
+      this.emitTransitions(resolved.map((e) => ({ alert: e.alert, to: "resolved" as const, atMs: e.alert.endsAt.ms })));
+      this.emit(resolved.map((e) => e.alert));
+    }
     if (othersAffected || this.status.transitionedBetween(this.lastSweepMs, now)) await this.refreshStatuses();
     this.lastSweepMs = now;
   }
