@@ -1,6 +1,6 @@
 import { basename } from "node:path";
-import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules } from "./config/alertprism.ts";
-import type { IngestRulesConfig } from "./noise/index.ts";
+import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadNoiseStages } from "./config/alertprism.ts";
+import type { IngestRulesConfig, NoiseStagesConfig } from "./noise/index.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { silentLogger } from "./lib/log.ts";
 import { loadRuntimeConfig } from "./runtime-config.ts";
@@ -19,7 +19,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f))].join("\n");
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -51,7 +51,17 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     ` - ${r.config.timeIntervals.size} time intervals`,
     ` - ${r.config.templates.length} templates`,
     ingestRulesSummary(r.ingestRulesConfig),
+    noiseStagesSummary(r.noiseStages),
   ].join("\n");
+}
+
+function noiseStagesSummary(stages: NoiseStagesConfig): string {
+  const { storm, flapping } = stages;
+  const stormText = storm
+    ? `storm mode on: ${storm.enterNewAlerts} alerts within ${storm.enterWithinMs / 1000}s enter, under ${storm.exitBelow}/min for ${storm.exitForMs / 1000}s exit, ${storm.bypass.length} bypass matchers`
+    : "storm mode off";
+  const flapText = flapping ? `flap damping on: ${flapping.changes} changes within ${flapping.withinMs / 1000}s` : "flap damping off";
+  return ` - ${stormText}\n - ${flapText}`;
 }
 
 function ingestRulesSummary(rules: IngestRulesConfig): string {

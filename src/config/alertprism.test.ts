@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseIngestRules } from "./alertprism.ts";
+import { parseIngestRules, parseNoiseStages } from "./alertprism.ts";
 
 const load = (text: string, env: NodeJS.ProcessEnv = {}) => parseIngestRules(text, "alertprism.yml", env);
 
@@ -55,6 +55,49 @@ test("bad input is refused with file:line (path): reason", () => {
   for (const [name, text, re] of cases) {
     assert.throws(() => load(text), (err: Error) => {
       assert.match(err.message, re, name);
+      return true;
+    }, name);
+  }
+});
+
+test("noise.storm and noise.flapping load into stage configs, off when absent", () => {
+  assert.deepEqual(parseNoiseStages("noise:\n  dedup:\n    ignore_labels: [replica]\n"), {});
+  const c = parseNoiseStages([
+    "noise:",
+    "  storm:",
+    "    enter: { new_alerts: 50, within: 1m }",
+    "    exit:  { below: 5, for: 5m }",
+    "    bypass: ['priority=\"P1\"', '{team=\"db\", severity=\"critical\"}']",
+    "  flapping: { changes: 4, within: 30m, quiet_for: 20m }",
+  ].join("\n"));
+  assert.equal(c.storm?.enterNewAlerts, 50);
+  assert.equal(c.storm?.enterWithinMs, 60_000);
+  assert.equal(c.storm?.exitBelow, 5);
+  assert.equal(c.storm?.exitForMs, 300_000);
+  assert.equal(c.storm?.summaryIntervalMs, 120_000, "summary_interval defaults to 2m");
+  assert.deepEqual(c.storm?.bypass.map((ms) => ms.map((m) => `${m.name}${m.type}${m.value}`)), [["priority=P1"], ["team=db", "severity=critical"]]);
+  assert.deepEqual(c.flapping, { changes: 4, withinMs: 1_800_000, quietForMs: 1_200_000 });
+});
+
+test("bad noise.storm and noise.flapping input is refused with file:line (path): reason", () => {
+  const storm = (body: string) => `noise:\n  storm:\n${body}`;
+  const ok = "    enter: { new_alerts: 50, within: 1m }\n    exit: { below: 5, for: 5m }\n";
+  const cases: Array<[string, string, RegExp]> = [
+    ["exit.below not below enter.new_alerts", storm("    enter: { new_alerts: 5, within: 1m }\n    exit: { below: 5, for: 5m }\n"), /^alertprism\.yml:4:20 \(noise\.storm\.exit\.below\): exit\.below \(5\) must be below enter\.new_alerts \(5\)/],
+    ["zero duration", storm("    enter: { new_alerts: 50, within: 0s }\n    exit: { below: 5, for: 5m }\n"), /^alertprism\.yml:3:38 \(noise\.storm\.enter\.within\): must be longer than 0$/],
+    ["bad duration", storm(ok + "    summary_interval: soon\n"), /^alertprism\.yml:5:23 \(noise\.storm\.summary_interval\): not a valid duration/],
+    ["zero count", storm("    enter: { new_alerts: 0, within: 1m }\n    exit: { below: 5, for: 5m }\n"), /\(noise\.storm\.enter\.new_alerts\): must be at least 1$/],
+    ["fractional count", storm("    enter: { new_alerts: 2.5, within: 1m }\n    exit: { below: 1, for: 5m }\n"), /\(noise\.storm\.enter\.new_alerts\): must be a whole number$/],
+    ["missing exit", storm("    enter: { new_alerts: 50, within: 1m }\n"), /\(noise\.storm(\.exit)?\): .*(exit|required|expected object)/i],
+    ["unknown key", storm(ok + "    summary: 2m\n"), /^alertprism\.yml:5:14 \(noise\.storm\.summary\): Unrecognized key: "summary"$/],
+    ["bad bypass matcher", storm(ok + "    bypass: ['priority=~\"(\"']\n"), /^alertprism\.yml:5:14 \(noise\.storm\.bypass\[0\]\): /],
+    ["flapping changes below 2", "noise:\n  flapping: { changes: 1, within: 30m, quiet_for: 30m }\n", /\(noise\.flapping\.changes\): must be at least 2/],
+    ["flapping zero quiet_for", "noise:\n  flapping: { changes: 4, within: 30m, quiet_for: 0m }\n", /\(noise\.flapping\.quiet_for\): must be longer than 0$/],
+    ["flapping unknown key", "noise:\n  flapping: { changes: 4, within: 30m, quiet_for: 30m, window: 1h }\n", /\(noise\.flapping\.window\): Unrecognized key: "window"$/],
+  ];
+  for (const [name, text, want] of cases) {
+    assert.throws(() => parseNoiseStages(text), (err: Error) => {
+      assert.match(err.message, want, name);
       return true;
     }, name);
   }

@@ -18,7 +18,13 @@ const durationString = z.string().refine((s) => {
   }
 }, "not a valid duration (e.g. 30m, 120h)");
 
-const positiveDuration = durationString.refine((s) => parseDuration(s) > 0, "must be longer than 0");
+const positiveDuration = durationString.refine((s) => {
+  try {
+    return parseDuration(s) > 0;
+  } catch {
+    return true; // not a duration at all: durationString reports that
+  }
+}, "must be longer than 0");
 
 const positiveInt = z.number().int("must be a whole number").positive("must be at least 1");
 

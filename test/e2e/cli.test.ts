@@ -65,6 +65,20 @@ describe("the alertprism command line", () => {
     bad.forEach(([name, , re], i) => assert.match(lines[i]!, re, name));
   });
 
+  test("check-config validates noise.storm and noise.flapping, and lists them in its summary", () => {
+    const dir = makeTempDir("cli-stages");
+    const good = join(dir, "alertprism-stages.yml");
+    writeFileSync(good, "noise:\n  storm:\n    enter: {new_alerts: 50, within: 1m}\n    exit: {below: 5, for: 5m}\n    bypass: ['priority=\"P1\"']\n  flapping: {changes: 4, within: 30m, quiet_for: 30m}\n");
+    const ok = cli(["check-config", good]);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, / - storm mode on: 50 alerts within 60s enter, under 5\/min for 300s exit, 1 bypass matchers\n - flap damping on: 4 changes within 1800s/);
+    const bad = join(dir, "alertprism-hysteresis.yml");
+    writeFileSync(bad, "noise:\n  storm:\n    enter: {new_alerts: 5, within: 1m}\n    exit: {below: 10, for: 5m}\n");
+    const r = cli(["check-config", bad]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /alertprism-hysteresis\.yml:4:19 \(noise\.storm\.exit\.below\): exit\.below \(10\) must be below enter\.new_alerts \(5\)/);
+  });
+
   test("template render takes amtool's flags and renders what amtool renders", () => {
     requireBinary("amtool");
     const dir = makeTempDir("tmpl");
