@@ -3,12 +3,13 @@
  * 0.25, measured in the same run on the same machine. Prints a table and JSON. Not a test: asserts nothing.
  * Load goes to 127.0.0.1 only and every scenario is bounded in requests and seconds.
  */
-import { spawn, execSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, existsSync, readFileSync } from "node:fs";
-import { tmpdir, cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { execSync } from "node:child_process";
+import { rmSync, existsSync, readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { createServer } from "node:http";
 import { Agent, request } from "undici";
+import { startServer, type Target } from "./servers.ts";
+import { stormScenario, printStorm } from "./storm.ts";
 
 const SINK_PORT = 19399;
 const CONFIG = `
@@ -25,32 +26,8 @@ receivers:
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
-interface Target { name: string; url: string; proc: ChildProcess; dir: string; }
-
-async function waitReady(url: string, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode}`);
-    try {
-      const r = await fetch(`${url}/-/ready`);
-      if (r.ok) return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready`);
-}
-
 async function start(name: string, port: number): Promise<Target> {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  writeFileSync(join(dir, "am.yml"), CONFIG);
-  const args = name === "alertprism"
-    ? ["dist/src/main.js", `--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"]
-    : [`--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"];
-  const cmd = name === "alertprism" ? process.execPath : "prometheus-alertmanager";
-  const proc = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ALERTPRISM_STORAGE_SYNCHRONOUS: process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ?? "full" } });
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, proc);
-  return { name, url, proc, dir };
+  return startServer(name, port, CONFIG);
 }
 
 function batch(prefix: string, seq: number, size: number): string {
@@ -192,6 +169,13 @@ async function sizeScenarios(name: string, port: number): Promise<Record<string,
 async function main(): Promise<void> {
   // Measure what production runs: the compiled JavaScript, not the TypeScript loader.
   execSync("npm run build --silent", { stdio: "inherit" });
+  const withAlertmanager = existsSync("/usr/bin/prometheus-alertmanager");
+  if (process.env.BENCH_ONLY === "storm") {
+    const storm = await stormScenario(withAlertmanager);
+    printStorm(storm);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), storm }, null, 2));
+    return;
+  }
   const targets: Target[] = [await start("alertprism", 19301)];
   if (existsSync("/usr/bin/prometheus-alertmanager")) targets.push(await start("alertmanager", 19302));
   else console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
@@ -233,7 +217,9 @@ async function main(): Promise<void> {
   for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
     console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${targets.map((t) => `${t.name} ${String(sizes[t.name]![key])}`).join("   ")}`);
   }
-  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes }, null, 2));
+  const storm = await stormScenario(targets.length > 1);
+  printStorm(storm);
+  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm }, null, 2));
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,39 @@
+/** Starting AlertPrism (the compiled build) and the real Alertmanager for benchmarks, on 127.0.0.1. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Target { name: string; url: string; proc: ChildProcess; dir: string; }
+
+export async function waitReady(url: string, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode}`);
+    try {
+      const r = await fetch(`${url}/-/ready`);
+      if (r.ok) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready`);
+}
+
+/**
+ * A fresh server ("alertprism" or "alertmanager") with its own temp directory and `config` as its
+ * alertmanager.yml; AlertPrism also gets `alertprismYaml` as its alertprism.yml when given.
+ */
+export async function startServer(name: string, port: number, config: string, alertprismYaml?: string): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  writeFileSync(join(dir, "am.yml"), config);
+  const prism = alertprismYaml === undefined ? [] : [`--alertprism.config.file=${join(dir, "alertprism.yml")}`];
+  if (alertprismYaml !== undefined) writeFileSync(join(dir, "alertprism.yml"), alertprismYaml);
+  const args = name === "alertprism"
+    ? ["dist/src/main.js", `--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn", ...prism]
+    : [`--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"];
+  const cmd = name === "alertprism" ? process.execPath : "prometheus-alertmanager";
+  const proc = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ALERTPRISM_STORAGE_SYNCHRONOUS: process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ?? "full" } });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, proc);
+  return { name, url, proc, dir };
+}
