@@ -245,13 +245,15 @@ describe("storm mode", () => {
     }
   });
 
-  test("a restart neither forgets a storm nor opens a new one; a silenced summary is not sent", async () => {
+  test("a restart or a reload neither forgets a storm nor opens a new one; a silenced summary is not sent", async () => {
     const h = await start(STORM_ROUTING, STORM);
     try {
       await h.post(Array.from({ length: 60 }, (_, i) => ({ labels: { alertname: "Burst", shard: `b${i}` } })));
       await h.run(5 * S);
       const id = summaryAnnotation(h.sink.received.filter(isSummary)[0]?.alerts[0] as WebhookAlert, "storm_id");
       await h.restart();
+      const reload = await fetch(`${h.base}/-/reload`, { method: "POST" });
+      assert.equal(reload.status, 200);
       await h.run(40 * S);
       assert.equal(h.sink.received.filter((n) => !isSummary(n)).length, 0, "still held after the restart");
       assert.deepEqual(await metric(h, "alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 1']);
