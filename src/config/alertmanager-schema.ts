@@ -2,8 +2,13 @@ import { z } from "zod";
 
 /** Raw shapes of alertmanager.yml as Alertmanager 0.25 accepts them (unknown keys rejected, like its strict YAML). */
 
-const stringList = z.array(z.string());
-const stringMap = z.record(z.string(), z.string());
+/**
+ * A string field as Go's yaml.v2 fills one: any scalar is taken as its text, so `days_of_month: [7]` and
+ * `match: {code: 500}` load as Alertmanager loads them.
+ */
+const goString = z.union([z.string(), z.number().transform(String), z.boolean().transform(String)]);
+const stringList = z.array(goString);
+const stringMap = z.record(z.string(), goString);
 const matcherList = z.array(z.string());
 
 export interface RawRoute {
@@ -23,7 +28,7 @@ export interface RawRoute {
 
 export const rawRouteSchema: z.ZodType<RawRoute> = z.lazy(() =>
   z.strictObject({
-    receiver: z.string().optional(),
+    receiver: goString.optional(),
     group_by: stringList.optional(),
     match: stringMap.optional(),
     match_re: stringMap.optional(),
@@ -49,7 +54,7 @@ export const rawInhibitRuleSchema = z.strictObject({
 });
 export type RawInhibitRule = z.infer<typeof rawInhibitRuleSchema>;
 
-const timeRange = z.strictObject({ start_time: z.string(), end_time: z.string() });
+const timeRange = z.strictObject({ start_time: goString, end_time: goString });
 export const rawTimeIntervalSchema = z.strictObject({
   times: z.array(timeRange).optional(),
   weekdays: stringList.optional(),
