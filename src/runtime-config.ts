@@ -7,7 +7,7 @@ import { RoutingTable } from "./dispatch/routing-table.ts";
 import { Inhibitor } from "./inhibit/inhibitor.ts";
 import { buildNotifiers } from "./notify/registry.ts";
 import { GoTemplater, templateSetWith } from "./notify/templater.ts";
-import { TemplateError, type TemplateSet } from "./template/index.ts";
+import { TemplateError, TemplateSet } from "./template/index.ts";
 import { readTemplateFiles } from "./config/template-files.ts";
 import { defaultFieldText } from "./config/original.ts";
 import type { DingTalkAttachment } from "./notify/registry.ts";
@@ -84,8 +84,18 @@ function loadTemplates(config: AlertmanagerConfig): TemplateSet {
     if (!(err instanceof TemplateError)) throw err;
     // Go's messages name the template file and line: "template: name.tmpl:3: …".
     const m = /^template: ([^:]+):(\d+)/.exec(err.message);
-    const file = m ? files.find((f) => f.name === m[1]) : undefined;
+    // Files in different directories may share a base name: the culprit is the one that fails alone.
+    const file = m ? files.filter((f) => f.name === m[1]).find((f) => !parsesAlone(f.name, f.text)) : undefined;
     throw new ConfigError(err.message, file && m ? `${file.path}:${m[2]}` : config.file);
+  }
+}
+
+function parsesAlone(name: string, text: string): boolean {
+  try {
+    TemplateSet.parse(name, text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
