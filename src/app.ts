@@ -21,6 +21,8 @@ import { ConfigWatcher } from "./config/watcher.ts";
 import { NotifyRepo } from "./store/notify-repo.ts";
 import { NoiseRepo } from "./store/noise-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
+import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
+import { LOOPBACK_ONLY } from "./api/ops/router.ts";
 import { NotificationLog } from "./nflog/nflog.ts";
 import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
@@ -57,6 +59,7 @@ export class App {
   private readonly nflog: NotificationLog;
   private readonly pipeline: NotifyPipeline;
   private readonly noise: NoiseControl;
+  private readonly noiseRepo: NoiseRepo;
   private dispatcher: Dispatcher | undefined;
   private readonly dingtalk: DingTalkChannel;
   private watcher: ConfigWatcher | undefined;
@@ -93,7 +96,7 @@ export class App {
       clock: this.clock,
       log: this.log.child({ component: "noise" }),
       queue: this.queue,
-      repo: new NoiseRepo(this.db),
+      repo: (this.noiseRepo = new NoiseRepo(this.db)),
       provider: this.provider,
       metrics: this.metrics,
       externalURL: s.externalUrl,
@@ -201,6 +204,26 @@ export class App {
     };
   }
 
+  private opsDeps(): OpsApiDeps {
+    return {
+      clock: this.clock,
+      log: this.log.child({ component: "ops" }),
+      queue: this.queue,
+      alertsRepo: this.alertsRepo,
+      notifyRepo: this.notifyRepo,
+      noiseRepo: this.noiseRepo,
+      provider: this.provider,
+      silences: this.silences,
+      nflog: this.nflog,
+      version: VERSION,
+      routing: () => this.runtime.routing,
+      groups: () => this.dispatcher?.activeGroups() ?? [],
+      muting: () => this.muting(),
+      timeIntervals: () => this.runtime.timeIntervals,
+      notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
+    };
+  }
+
   /**
    * Applies the ingest rules of alertprism.yml (replica dedup, enrichment), then Alertmanager's defaults
    * and validation, then commits the valid alerts with the replica each came from.
@@ -252,6 +275,7 @@ export class App {
       registry: this.metrics.registry,
       isReady: () => this.ready,
       reload: () => this.reload(),
+      ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => LOOPBACK_ONLY },
       webhook: {
         bearerToken: s.webhookBearerToken,
         resolveTimeoutMs: s.webhookResolveTimeoutMs,
@@ -279,6 +303,7 @@ export class App {
     }, this.log);
     const addr = server.address() as AddressInfo;
     this.log.info({ address: `${addr.address}:${addr.port}`, routePrefix: s.routePrefix, version: VERSION }, "listening");
+    this.log.warn("no auth: section in alertprism.yml: the ops API (/api/ops/v1) answers only on loopback addresses");
     return addr;
   }
 

@@ -8,6 +8,8 @@ import { apiV2Router } from "./v2/router.ts";
 import { parseGoQuery } from "./v2/query.ts";
 import type { ApiContext } from "./v2/context.ts";
 import { webhookReceiver, type WebhookReceiverOptions } from "./webhook/receiver.ts";
+import { opsRouter, type OpsAuthenticator } from "./ops/router.ts";
+import type { OpsRoute } from "./ops/route-table.ts";
 
 export interface ServerOptions {
   readonly routePrefix: string;
@@ -17,6 +19,8 @@ export interface ServerOptions {
   isReady(): boolean;
   reload(): Promise<void>;
   readonly webhook: WebhookReceiverOptions;
+  /** The ops API (/api/ops/v1): its route table and who may call it. */
+  readonly ops: { readonly routes: readonly OpsRoute[]; authenticator(): OpsAuthenticator };
 }
 
 /** Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics. */
@@ -77,6 +81,7 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
     webhook(req, res).catch(next);
   });
   router.use("/api/v2", apiV2Router(ctx, opts.version, rawBody));
+  router.use("/api/ops/v1", opsRouter({ routes: opts.ops.routes, authenticator: opts.ops.authenticator, maxRequestBytes: opts.maxRequestBytes }));
 
   app.use(prefix, router);
   app.use((req: Request, _res: Response, next: NextFunction) => next(ApiError.framework(404, `path ${req.path} was not found`)));

@@ -4,9 +4,10 @@ import { sql as m001 } from "./migrations/001-initial.ts";
 import { sql as m002 } from "./migrations/002-notifications.ts";
 import { sql as m003 } from "./migrations/003-alert-sources.ts";
 import { sql as m004 } from "./migrations/004-noise.ts";
+import { sql as m005 } from "./migrations/005-ops.ts";
 
 /** Ordered, append-only; migration N sets user_version = N. */
-const MIGRATIONS: readonly string[] = [m001, m002, m003, m004];
+const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -1,0 +1,45 @@
+import type { OpsModule } from "./openapi.ts";
+import { openApiDocument, openApiModule } from "./openapi.ts";
+import type { OpsRoute } from "./route-table.ts";
+import type { Clock } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { CommitQueue } from "../../store/commit-queue.ts";
+import type { AlertsRepo } from "../../store/alerts-repo.ts";
+import type { NotifyRepo } from "../../store/notify-repo.ts";
+import type { NoiseRepo } from "../../store/noise-repo.ts";
+import type { AlertProvider } from "../../provider/alert-provider.ts";
+import type { Silences } from "../../silence/silences.ts";
+import type { NotificationLog } from "../../nflog/nflog.ts";
+import type { RoutingTable } from "../../dispatch/routing-table.ts";
+import type { AggregationGroup } from "../../dispatch/aggr-group.ts";
+import type { Muting } from "../../notify/muting-stages.ts";
+import type { Notifier } from "../../notify/notifier.ts";
+import type { TimeIntervalSet } from "../../timeinterval/index.ts";
+
+/** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
+export interface OpsApiDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly queue: CommitQueue;
+  readonly alertsRepo: AlertsRepo;
+  readonly notifyRepo: NotifyRepo;
+  readonly noiseRepo: NoiseRepo;
+  readonly provider: AlertProvider;
+  readonly silences: Silences;
+  readonly nflog: NotificationLog;
+  readonly version: string;
+  routing(): RoutingTable;
+  /** The dispatcher's aggregation groups now (for explain: group keys, next flush). */
+  groups(): readonly AggregationGroup[];
+  muting(): Muting;
+  timeIntervals(): TimeIntervalSet;
+  notifiers(receiver: string): readonly Notifier[];
+}
+
+/** Every module of the ops API, and the OpenAPI document made from them. */
+export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
+  const modules: OpsModule[] = [];
+  const all: OpsModule[] = [...modules];
+  all.push(openApiModule(() => openApiDocument(all, deps.version)));
+  return all.flatMap((m) => [...m.routes]);
+}
