@@ -20,6 +20,7 @@ import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/c
 import { ConfigWatcher } from "./config/watcher.ts";
 import { NotifyRepo } from "./store/notify-repo.ts";
 import { NoiseRepo } from "./store/noise-repo.ts";
+import { AuditRepo } from "./store/audit-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
 import { LOOPBACK_ONLY } from "./api/ops/router.ts";
@@ -215,6 +216,7 @@ export class App {
       provider: this.provider,
       silences: this.silences,
       nflog: this.nflog,
+      auditRepo: new AuditRepo(this.db),
       version: VERSION,
       routing: () => this.runtime.routing,
       groups: () => this.dispatcher?.activeGroups() ?? [],

@@ -15,6 +15,7 @@ import type { AggregationGroup } from "../../dispatch/aggr-group.ts";
 import type { Muting } from "../../notify/muting-stages.ts";
 import type { Notifier } from "../../notify/notifier.ts";
 import type { TimeIntervalSet } from "../../timeinterval/index.ts";
+import type { AuditRepo } from "../../store/audit-repo.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
 export interface OpsApiDeps {
@@ -27,6 +28,8 @@ export interface OpsApiDeps {
   readonly provider: AlertProvider;
   readonly silences: Silences;
   readonly nflog: NotificationLog;
+  /** Every write through the ops API is recorded here (in the same commit unit as the write). */
+  readonly auditRepo: AuditRepo;
   readonly version: string;
   routing(): RoutingTable;
   /** The dispatcher's aggregation groups now (for explain: group keys, next flush). */

@@ -1,0 +1,41 @@
+import type { Database, Statement } from "better-sqlite3";
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly atMs: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** The audit log: who changed what. Callers run writes inside a CommitQueue unit. */
+export class AuditRepo {
+  private readonly insert: Statement;
+
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare("INSERT INTO audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)");
+  }
+
+  record(e: Omit<AuditEntry, "id">): void {
+    this.insert.run(e.atMs, e.actor, e.action, e.target, JSON.stringify(e.detail));
+  }
+
+  /** Newest first; `beforeId` pages back. */
+  list(q: { sinceMs?: number; untilMs?: number; actor?: string; action?: string; beforeId?: number; limit: number }): AuditEntry[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.sinceMs !== undefined) { where.push("at_ms >= ?"); args.push(q.sinceMs); }
+    if (q.untilMs !== undefined) { where.push("at_ms <= ?"); args.push(q.untilMs); }
+    if (q.actor !== undefined) { where.push("actor = ?"); args.push(q.actor); }
+    if (q.action !== undefined) { where.push("action = ?"); args.push(q.action); }
+    if (q.beforeId !== undefined) { where.push("id < ?"); args.push(q.beforeId); }
+    const rows = this.db.prepare(`SELECT * FROM audit ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`)
+      .all(...args, q.limit) as Array<{ id: number; at_ms: number; actor: string; action: string; target: string; detail: string }>;
+    return rows.map((r) => ({ id: r.id, atMs: r.at_ms, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  prune(beforeMs: number): number {
+    return this.db.prepare("DELETE FROM audit WHERE at_ms < ?").run(beforeMs).changes;
+  }
+}
