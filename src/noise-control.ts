@@ -72,6 +72,30 @@ export class NoiseControl {
     return [...(this.flap ? [this.flap.stage] : []), ...(this.storm ? [this.storm.stage] : [])];
   }
 
+  /** Read-only, for the ops API's explain: the storm a receiver is in now (undefined: none, or storm mode off). */
+  stormState(receiver: string): { readonly id: string; readonly startedMs: number } | undefined {
+    const r = this.storm?.tracker.active(receiver);
+    return r === undefined ? undefined : { id: r.id, startedMs: r.startedMs };
+  }
+
+  /** Read-only: whether an alert matches a storm bypass entry (notified as usual during a storm). */
+  stormBypasses(labels: LabelSet): boolean {
+    return this.storm?.tracker.bypasses(labels) ?? false;
+  }
+
+  /**
+   * Read-only, for explain: an alert's flap state at `nowMs` (undefined when flap damping is off): since when
+   * it flaps, and, once resolved, when it stops flapping if it stays resolved.
+   */
+  flapState(fingerprint: string, nowMs: number): { readonly flapping: boolean; readonly sinceMs?: number; readonly quietUntilMs?: number } | undefined {
+    if (this.flap === undefined) return undefined;
+    const { state, config } = this.flap.tracker.stateOf(fingerprint);
+    if (!this.flap.tracker.isFlapping(fingerprint, nowMs) || state?.flappingSinceMs === undefined) return { flapping: false };
+    return state.phase === "resolved"
+      ? { flapping: true, sinceMs: state.flappingSinceMs, quietUntilMs: state.sinceMs + config.quietForMs }
+      : { flapping: true, sinceMs: state.flappingSinceMs };
+  }
+
   /** Storm summaries skip the route tree: each goes to its own receiver, paced by summary_interval. */
   pinnedRoute(alert: Alert): Route | undefined {
     if (!isStormSummary(alert.labels)) return undefined;
@@ -169,6 +193,8 @@ export class NoiseControl {
       id: storm.id, receiver: storm.receiver, startedMs: storm.startedMs,
       alerts: new Map(alerts.map((a) => [a.fingerprint, { labels: a.labels, groups: new Set(a.groups), firstMs: a.firstMs, lastMs: a.lastMs }])),
     }));
+    // Every receiver has the series from the start (0), so a rule can alert on a change.
+    for (const receiver of this.deps.routing().receiverNames) this.deps.metrics.stormActive.set({ receiver }, 0);
     for (const r of restored) this.deps.metrics.stormActive.set({ receiver: r.receiver }, 1);
     const horizon = Math.max(cfg.enterWithinMs, cfg.exitForMs) + 60_000;
     tracker.restore(restored, this.deps.repo.transitionsSince(now - horizon).map((t) => ({ ...t })));
