@@ -1,16 +1,8 @@
+import type { DecisionRecord } from "../store/noise-repo.ts";
 import type { StageDecision } from "./stage.ts";
 
 /** A decision as stored: about a whole group (fingerprint "") or one alert, for one integration or all (""). */
-export interface DecisionRow {
-  readonly atMs: number;
-  readonly groupKey: string;
-  readonly receiver: string;
-  readonly integration: string;
-  readonly fingerprint: string;
-  readonly stage: string;
-  readonly outcome: string;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
+export type DecisionRow = DecisionRecord;
 
 /** A decision of one flush, possibly for one integration. */
 export interface FlushDecision extends StageDecision {

@@ -14,10 +14,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, test } from "node:test";
 import { templateRender } from "../../src/template-render.ts";
-import { REPO_ROOT, requireBinary } from "./harness.ts";
+import { captureStream, mapLimit, REPO_ROOT, requireBinary } from "./harness.ts";
 
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "templates");
 const CONCURRENCY = 8;
@@ -89,35 +88,9 @@ function runAmtool(amtool: string, c: Case): Promise<Outcome> {
   });
 }
 
-/** Runs every case through amtool, at most `limit` at a time. */
-async function runAll(amtool: string, cases: readonly Case[], limit: number): Promise<Outcome[]> {
-  const results: Outcome[] = new Array<Outcome>(cases.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < cases.length) {
-      const i = next++;
-      results[i] = await runAmtool(amtool, cases[i] as Case);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return results;
-}
-
-/** A stream that keeps what is written to it. */
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-}
-
 function renderOurs(c: Case): Outcome {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const status = templateRender(renderArgs(c), out.stream, err.stream);
   return status === 0 ? { ok: true, text: out.text() } : { ok: false, text: err.text().trim().replace(/^alertprism: error: /, "") };
 }
@@ -138,7 +111,7 @@ describe("text/template against amtool template render (Alertmanager 0.25)", () 
   const cases = loadCases();
   // All amtool runs start together on first use; without amtool every case fails (never skips).
   let pending: Promise<Outcome[]> | undefined;
-  const amtoolResults = (): Promise<Outcome[]> => (pending ??= runAll(requireBinary("amtool"), cases, CONCURRENCY));
+  const amtoolResults = (): Promise<Outcome[]> => (pending ??= mapLimit(cases, CONCURRENCY, (c) => runAmtool(requireBinary("amtool"), c)));
 
   test("the corpus is large enough", () => {
     assert.ok(cases.length >= 80, `only ${cases.length} cases`);

@@ -9,10 +9,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { templateRender } from "../../src/template-render.ts";
-import { makeTempDir, REPO_ROOT, requireBinary } from "./harness.ts";
+import { captureStream, makeTempDir, mapLimit, REPO_ROOT, requireBinary } from "./harness.ts";
 
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "template-globs");
 const DATA = "--template.data=../templates/data/firing.json";
@@ -132,34 +131,10 @@ function runAmtool(amtool: string, c: Case): Promise<Outcome> {
   });
 }
 
-async function runAll(amtool: string, list: readonly Case[]): Promise<Outcome[]> {
-  const results: Outcome[] = new Array<Outcome>(list.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < list.length) {
-      const i = next++;
-      results[i] = await runAmtool(amtool, list[i] as Case);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return results;
-}
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-}
-
 /** Ours, in-process, from the same working directory as amtool. */
 function renderOurs(c: Case): Outcome {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   let status: number;
   try {
     status = templateRender(renderArgs(c), out.stream, err.stream);
@@ -176,7 +151,7 @@ describe("template globs against amtool template render (Alertmanager 0.25)", ()
   const cwd = process.cwd();
   let pending: Promise<Outcome[]> | undefined;
   // All amtool runs start together on first use; without amtool every case fails (never skips).
-  const amtoolResults = (): Promise<Outcome[]> => (pending ??= runAll(requireBinary("amtool"), list));
+  const amtoolResults = (): Promise<Outcome[]> => (pending ??= mapLimit(list, CONCURRENCY, (c) => runAmtool(requireBinary("amtool"), c)));
 
   before(() => process.chdir(FIXTURES));
   after(() => process.chdir(cwd));
