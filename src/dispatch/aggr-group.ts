@@ -63,6 +63,15 @@ export class AggregationGroup {
     if (!this.hasFlushed && alert.startsAt.ms + this.route.opts.groupWaitMs < now && this.nextAtMs > now) this.arm(0);
   }
 
+  /** Read-only, for the ops API's explain: when the next flush is due, and whether the first one is still to come. */
+  get nextFlushMs(): number {
+    return this.nextAtMs;
+  }
+
+  get awaitingFirstFlush(): boolean {
+    return !this.hasFlushed;
+  }
+
   isEmpty(): boolean {
     return this.alerts.size === 0;
   }

@@ -53,6 +53,11 @@ export class FlapTracker {
     if (now - this.lastPruneMs > this.cfg.withinMs / 10) this.prune(now);
   }
 
+  /** Read-only, for the ops API's explain: the alert's state and the settings it is judged by. */
+  stateOf(fingerprint: string): { readonly state: FlapState | undefined; readonly config: FlapConfig } {
+    return { state: this.states.get(fingerprint), config: this.cfg };
+  }
+
   isFlapping(fingerprint: string, nowMs: number): boolean {
     return isFlapping(this.states.get(fingerprint), nowMs, this.cfg);
   }
