@@ -4,13 +4,9 @@
  * route without a role cannot exist.
  */
 
-/** Ordered: each role may do everything the roles before it may. */
-export const ROLES = ["viewer", "operator", "admin"] as const;
-export type Role = (typeof ROLES)[number];
-
-export function roleAllows(has: Role, needs: Role): boolean {
-  return ROLES.indexOf(has) >= ROLES.indexOf(needs);
-}
+/** Ordered: each role may do everything the roles before it may (defined in src/auth, one list for both). */
+import type { Role } from "../../auth/roles.ts";
+export { ROLES, roleAllows, type Role } from "../../auth/roles.ts";
 
 /** Who is asking: from a verified token, or the loopback policy when no `auth:` is configured. */
 export interface Principal {
