@@ -1,6 +1,8 @@
 import { basename } from "node:path";
 import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadNoiseStages } from "./config/alertprism.ts";
 import type { IngestRulesConfig, NoiseStagesConfig } from "./noise/index.ts";
+import { loadAuthSettings } from "./config/auth.ts";
+import type { AuthSettings } from "./auth/index.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { silentLogger } from "./lib/log.ts";
 import { loadRuntimeConfig } from "./runtime-config.ts";
@@ -19,7 +21,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f))].join("\n");
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -52,7 +54,16 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     ` - ${r.config.templates.length} templates`,
     ingestRulesSummary(r.ingestRulesConfig),
     noiseStagesSummary(r.noiseStages),
+    authSummary(r.auth),
   ].join("\n");
+}
+
+function authSummary(auth: AuthSettings | undefined): string {
+  if (!auth) return " - auth off: the ops API answers on loopback addresses only; /api/v2 is open";
+  const k = auth.jwt.key;
+  const alg = k.kind === "secret" ? "HS256" : k.algorithm;
+  const api = auth.alertmanagerApi === "basic" ? `basic (${auth.users.length} users)` : auth.alertmanagerApi;
+  return ` - auth on: JWT ${alg}, ${auth.allowCidrs.length} allowed ranges, ${auth.trustedProxies.length} trusted proxies, /api/v2 ${api}`;
 }
 
 function noiseStagesSummary(stages: NoiseStagesConfig): string {

@@ -18,6 +18,8 @@ import type { Notifier } from "./notify/notifier.ts";
 import { parseTimeInterval, TimeIntervalSet, type TimeInterval } from "./timeinterval/index.ts";
 import { VERSION } from "./version.ts";
 import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/config.ts";
+import { loadAuthSettings } from "./config/auth.ts";
+import type { AuthSettings } from "./auth/index.ts";
 
 /** Everything derived from the two config files; built whole and swapped whole on reload. */
 export interface RuntimeConfig {
@@ -33,6 +35,8 @@ export interface RuntimeConfig {
   readonly ingestRules: IngestRules;
   /** alertprism.yml's `noise.storm` and `noise.flapping`: the pipeline stages they turn on. */
   readonly noiseStages: NoiseStagesConfig;
+  /** alertprism.yml's `auth:`; undefined without one (ops API loopback-only, /api/v2 open). */
+  readonly auth: AuthSettings | undefined;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -51,6 +55,7 @@ export function loadRuntimeConfig(
   const dingtalk = files.alertprismFile ? loadDingTalkAttachments(files.alertprismFile, env) : [];
   const ingestRulesConfig = files.alertprismFile ? loadIngestRules(files.alertprismFile, env) : NO_INGEST_RULES;
   const noiseStages = files.alertprismFile ? loadNoiseStages(files.alertprismFile, env) : NO_NOISE_STAGES;
+  const auth = files.alertprismFile ? loadAuthSettings(files.alertprismFile, env) : undefined;
   const templates = loadTemplates(config);
   const fallbacks = checkTemplateFields(config, dingtalk, templates);
   const templater = new GoTemplater({
@@ -72,6 +77,7 @@ export function loadRuntimeConfig(
     ingestRulesConfig,
     ingestRules: createIngestRules(ingestRulesConfig),
     noiseStages,
+    auth,
   };
 }
 

@@ -7,6 +7,7 @@ import { ConfigError } from "../lib/errors.ts";
 import { isValidLabelName } from "../types/labels.ts";
 import { parseMatchers, MatcherError, type Matcher } from "../matchers/index.ts";
 import type { EnrichRule, IngestRulesConfig, NoiseStagesConfig } from "../noise/index.ts";
+import { authSchema } from "./auth-schema.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
 const durationString = z.string().refine((s) => {
@@ -79,6 +80,8 @@ export const alertprismSchema = z.strictObject({
       error: (iss) => (iss.input == null ? "required: the labels this rule sets (set: {name: value})" : undefined),
     }),
   })).optional(),
+  /** Authentication of the ops API, /api/v2 and /-/reload; checked by loadAuthSettings (config/auth.ts). */
+  auth: authSchema.optional(),
 });
 export type AlertPrismFile = z.infer<typeof alertprismSchema>;
 
