@@ -6,9 +6,10 @@ import { sql as m003 } from "./migrations/003-alert-sources.ts";
 import { sql as m004 } from "./migrations/004-noise.ts";
 import { sql as m005 } from "./migrations/005-ops.ts";
 import { sql as m006 } from "./migrations/006-stats.ts";
+import { sql as m007 } from "./migrations/007-deliveries-by-group.ts";
 
 /** Ordered, append-only; migration N sets user_version = N. */
-const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006];
+const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
