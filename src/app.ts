@@ -21,6 +21,7 @@ import { ConfigWatcher } from "./config/watcher.ts";
 import { NotifyRepo } from "./store/notify-repo.ts";
 import { NoiseRepo } from "./store/noise-repo.ts";
 import { AuditRepo } from "./store/audit-repo.ts";
+import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
 import { LOOPBACK_ONLY } from "./api/ops/router.ts";
@@ -217,6 +218,7 @@ export class App {
       silences: this.silences,
       nflog: this.nflog,
       auditRepo: new AuditRepo(this.db),
+      historyRepo: new HistoryRepo(this.db),
       version: VERSION,
       routing: () => this.runtime.routing,
       groups: () => this.dispatcher?.activeGroups() ?? [],

@@ -16,6 +16,8 @@ import type { Muting } from "../../notify/muting-stages.ts";
 import type { Notifier } from "../../notify/notifier.ts";
 import type { TimeIntervalSet } from "../../timeinterval/index.ts";
 import type { AuditRepo } from "../../store/audit-repo.ts";
+import type { HistoryRepo } from "../../store/history-repo.ts";
+import { historyModule } from "./history-routes.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
 export interface OpsApiDeps {
@@ -30,6 +32,8 @@ export interface OpsApiDeps {
   readonly nflog: NotificationLog;
   /** Every write through the ops API is recorded here (in the same commit unit as the write). */
   readonly auditRepo: AuditRepo;
+  /** History, timelines, deliveries and storms (read only). */
+  readonly historyRepo: HistoryRepo;
   readonly version: string;
   routing(): RoutingTable;
   /** The dispatcher's aggregation groups now (for explain: group keys, next flush). */
@@ -42,6 +46,8 @@ export interface OpsApiDeps {
 /** Every module of the ops API, and the OpenAPI document made from them. */
 export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
+  // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.
+  modules.push(historyModule(deps));
   const all: OpsModule[] = [...modules];
   all.push(openApiModule(() => openApiDocument(all, deps.version)));
   return all.flatMap((m) => [...m.routes]);
