@@ -29,18 +29,24 @@ export class NotificationLog {
     return this.entries.get(keyOf(k));
   }
 
-  /** Alertmanager's DedupStage.needsUpdate. */
-  needsUpdate(k: LogKey, firing: ReadonlySet<string>, resolved: ReadonlySet<string>, sendResolved: boolean, repeatIntervalMs: number, nowMs: number): boolean {
+  /**
+   * Alertmanager's DedupStage.needsUpdate. `quiet` firing alerts (acknowledged) count as firing (the
+   * group is not "all resolved" while one fires) but never make a notification due on their own: not as
+   * new, and not for repeat_interval. Without quiet alerts this is Alertmanager's rule unchanged.
+   */
+  needsUpdate(k: LogKey, firing: ReadonlySet<string>, resolved: ReadonlySet<string>, sendResolved: boolean, repeatIntervalMs: number, nowMs: number, quiet?: ReadonlySet<string>): boolean {
     const entry = this.get(k);
-    if (!entry) return firing.size > 0;
+    const loud = (fp: string) => quiet === undefined || !quiet.has(fp);
+    if (!entry) return [...firing].some(loud);
     const previousFiring = new Set(entry.firing);
-    for (const fp of firing) if (!previousFiring.has(fp)) return true;
+    for (const fp of firing) if (!previousFiring.has(fp) && loud(fp)) return true;
     // All resolved: notify regardless of send_resolved, so the log forgets the firing set.
     if (firing.size === 0) return entry.firing.length > 0;
     if (sendResolved) {
       const previousResolved = new Set(entry.resolved);
       for (const fp of resolved) if (!previousResolved.has(fp)) return true;
     }
+    if (quiet !== undefined && ![...firing].some(loud)) return false;
     return entry.sentAtMs < nowMs - repeatIntervalMs;
   }
 

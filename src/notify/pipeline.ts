@@ -1,5 +1,6 @@
 import type { Alert } from "../types/alert.ts";
 import { isResolvedAt } from "../types/alert.ts";
+import type { LabelSet } from "../types/labels.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
@@ -21,6 +22,8 @@ export interface DeliveryObserver {
   attempt(integration: string, ok: boolean, durationMs: number, error?: NotifyError): void;
   /** A notification that was due but not sent because a storm summary covered its alerts. */
   covered?(receiver: string, integration: string): void;
+  /** A notification was delivered (after its retries) and recorded: the firing alerts it told of. */
+  notified?(key: LogKey, firing: readonly string[], atMs: number): void;
 }
 
 export interface PipelineDeps {
@@ -41,6 +44,11 @@ export interface PipelineDeps {
   /** The integrations of a receiver in the current configuration. */
   notifiers(receiver: string): readonly Notifier[];
   readonly observer?: DeliveryObserver;
+  /**
+   * Adds AlertPrism's extras to a notification's data before it is sent and kept in the outbox (each
+   * alert's acknowledgement, the group's one-click ack link); the data Alertmanager defines is unchanged.
+   */
+  decorate?(data: NotificationData, group: { readonly groupKey: string; readonly receiver: string }): NotificationData;
 }
 
 /** A decided notification as the outbox keeps it, enough to deliver it after a restart. */
@@ -93,6 +101,7 @@ export class NotifyPipeline {
     const decisions: FlushDecision[] = [];
     const covered: Alert[] = [];
     const retain = new Set<string>();
+    const quiet = new Set<string>();
     const ctx: FlushContext = {
       flush: f,
       receiver,
@@ -100,13 +109,14 @@ export class NotifyPipeline {
       decide: (d) => decisions.push(d),
       coverAsNotified: (alerts) => covered.push(...alerts),
       retain: (fp) => retain.add(fp),
+      quiet: (fp) => quiet.add(fp),
     };
     let alerts: readonly Alert[] = f.alerts;
     for (const stage of [...this.mutingStages, ...(this.deps.stages?.() ?? [])]) {
       if (alerts.length === 0) break;
       alerts = stage.run(ctx, alerts);
     }
-    const ok = alerts.length === 0 && covered.length === 0 ? true : await this.notifyIntegrations(f, alerts, covered, decisions);
+    const ok = alerts.length === 0 && covered.length === 0 ? true : await this.notifyIntegrations(f, alerts, covered, decisions, quiet);
     this.deps.decisions?.flush(f.groupKey, receiver, nowMs, decisions, new Set(f.alerts.map((a) => a.fingerprint)));
     return { ok, retain };
   }
@@ -115,7 +125,7 @@ export class NotifyPipeline {
    * Per integration: the notification log decides whether to send (`covered` alerts count as told of,
    * without being sent); what is sent goes through the outbox and the retry loop.
    */
-  private async notifyIntegrations(f: GroupFlush, alerts: readonly Alert[], covered: readonly Alert[], decisions: FlushDecision[]): Promise<boolean> {
+  private async notifyIntegrations(f: GroupFlush, alerts: readonly Alert[], covered: readonly Alert[], decisions: FlushDecision[], quiet: ReadonlySet<string>): Promise<boolean> {
     const { route, nowMs } = f;
     const receiver = route.opts.receiver;
     const firing = new Set<string>();
@@ -125,7 +135,7 @@ export class NotifyPipeline {
     const results = await Promise.all(this.deps.notifiers(receiver).map(async (n) => {
       const integration = integrationId(n);
       const key: LogKey = { groupKey: f.groupKey, receiver, integration };
-      if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs)) {
+      if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs, quiet.size > 0 ? quiet : undefined)) {
         const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
         decisions.push({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
         return true;
@@ -141,11 +151,31 @@ export class NotifyPipeline {
         }
         return true;
       }
-      const data = notificationData(receiver, f.groupLabels, batch, this.deps.externalURL, nowMs);
+      const data = this.dataFor(receiver, f.groupKey, f.groupLabels, batch, nowMs);
       const ok = await this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
       decisions.push({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
       return ok;
     }));
+    return results.every(Boolean);
+  }
+
+  private dataFor(receiver: string, groupKey: string, groupLabels: LabelSet, batch: readonly Alert[], nowMs: number): NotificationData {
+    const data = notificationData(receiver, groupLabels, batch, this.deps.externalURL, nowMs);
+    return this.deps.decorate ? this.deps.decorate(data, { groupKey, receiver }) : data;
+  }
+
+  /**
+   * One notification outside any group flush (an escalation): the alerts go to every integration of
+   * `receiver` under their own log key (`groupKey`), through the outbox and the retry loop, and are
+   * recorded in the delivery log. Resolves true when every integration was notified.
+   */
+  async notifyReceiver(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: readonly Alert[], deadlineMs: number): Promise<boolean> {
+    const nowMs = this.deps.clock.now();
+    const firing = alerts.filter((a) => !isResolvedAt(a, nowMs)).map((a) => a.fingerprint);
+    const resolved = alerts.filter((a) => isResolvedAt(a, nowMs)).map((a) => a.fingerprint);
+    const data = this.dataFor(receiver, groupKey, groupLabels, alerts, nowMs);
+    const results = await Promise.all(this.deps.notifiers(receiver).map((n) =>
+      this.deliver(n, { key: { groupKey, receiver, integration: integrationId(n) }, data, firing, resolved }, deadlineMs)));
     return results.every(Boolean);
   }
 
@@ -193,6 +223,7 @@ export class NotifyPipeline {
       nflog.record(d.key, new Set(d.firing), new Set(d.resolved), clock.now());
       repo.removeOutbox(row);
     });
+    this.deps.observer?.notified?.(d.key, d.firing, clock.now());
     ilog.debug({ attempts: result.attempts }, "notified");
     return true;
   }

@@ -31,6 +31,12 @@ export interface FlushContext {
   coverAsNotified(alerts: readonly Alert[]): void;
   /** Resolved alerts the group must keep after this flush (a flapping alert shown as firing). */
   retain(fingerprint: string): void;
+  /**
+   * A firing alert that goes on but does not make a notification due by itself (it is acknowledged): it
+   * is shown when the group is notified for another reason and kept in the log's firing set, but it is
+   * neither announced as new nor repeated on its own.
+   */
+  quiet?(fingerprint: string): void;
 }
 
 export interface Stage {

@@ -35,7 +35,8 @@ export const EMPTY_STATUS: AlertStatus = { silencedBy: [], inhibitedBy: [] };
  * pair (labels removed by replica dedup) sent the alert during its firing episode.
  */
 export type AlertEventKind =
-  | "new" | "updated" | "resolved" | "silenced" | "unsilenced" | "inhibited" | "uninhibited" | "source_added";
+  | "new" | "updated" | "resolved" | "silenced" | "unsilenced" | "inhibited" | "uninhibited" | "source_added"
+  | "acked" | "unacked" | "commented";
 
 /** Alertmanager's notification order: by `job`, then `instance` (alerts having them first), then label set. */
 export function compareAlertsForNotification(a: Alert, b: Alert): number {
