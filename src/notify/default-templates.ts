@@ -19,7 +19,8 @@ export const DEFAULT_TEMPLATES = `
 {{ end }}Annotations:
 {{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}
 {{ end }}Source: {{ .GeneratorURL }}
-{{ end }}
+{{ with .Ack }}Acknowledged by {{ .By }} at {{ .At }}{{ with .Comment }}: {{ . }}{{ end }}
+{{ end }}{{ end }}
 {{- end -}}
 
 {{- define "__alertmanager" }}{{ template "prism.name" . }}{{ end -}}
@@ -35,7 +36,8 @@ export const DEFAULT_TEMPLATES = `
 {{- define "slack.default.titlelink" }}{{ template "prism.url" . }}{{ end -}}
 {{- define "slack.default.iconemoji" }}{{ end -}}
 {{- define "slack.default.iconurl" }}{{ end -}}
-{{- define "slack.default.text" }}{{ end -}}
+{{- define "slack.default.text" }}{{ range .Alerts }}{{ $name := index .Labels "alertname" }}{{ with .Ack }}*{{ reReplaceAll "[<>&]" "" $name }}* acknowledged by {{ reReplaceAll "[<>&]" "" .By }}{{ with .Comment }}: {{ reReplaceAll "[<>&]" "" . }}{{ end }}
+{{ end }}{{ end }}{{ with .AckURL }}<{{ . }}|Acknowledge>{{ end }}{{ end -}}
 {{- define "slack.default.footer" }}{{ end -}}
 
 {{- define "pagerduty.default.description" }}{{ template "prism.subject" . }}{{ end -}}
@@ -54,7 +56,8 @@ export const DEFAULT_TEMPLATES = `
 <strong>{{ html (index .Labels "alertname") }}</strong><br>
 {{ range .Labels.SortedPairs }}{{ html .Name }} = {{ html .Value }}<br>
 {{ end }}{{ range .Annotations.SortedPairs }}{{ html .Name }} = {{ html .Value }}<br>
-{{ end }}{{ if .GeneratorURL }}<a href="{{ html .GeneratorURL }}">Source</a>{{ end }}
+{{ end }}{{ if .GeneratorURL }}<a href="{{ html .GeneratorURL }}">Source</a>{{ end }}{{ with .Ack }}<br>
+<em>Acknowledged by {{ html .By }} at {{ .At }}{{ with .Comment }}: {{ html . }}{{ end }}</em>{{ end }}
 </td></tr>
 {{ end }}
 {{- end -}}
@@ -64,7 +67,7 @@ export const DEFAULT_TEMPLATES = `
 <html><head><meta charset="UTF-8"><title>{{ template "prism.subject_html" . }}</title></head>
 <body style="font-family:sans-serif">
 <p><strong>{{ len .Alerts.Firing }} firing, {{ len .Alerts.Resolved }} resolved</strong> for {{ html (join " " .GroupLabels.SortedPairs.Values) }}</p>
-<p><a href="{{ html (print .ExternalURL "/#/alerts?receiver=" (urlquery .Receiver)) }}">View in AlertPrism</a></p>
+<p><a href="{{ html (print .ExternalURL "/#/alerts?receiver=" (urlquery .Receiver)) }}">View in AlertPrism</a>{{ with .AckURL }} · <a href="{{ html . }}">Acknowledge</a>{{ end }}</p>
 <table style="border-collapse:collapse">
 {{ if .Alerts.Firing }}<tr><th align="left">Firing</th></tr>
 {{ template "prism.email_section" .Alerts.Firing }}{{ end -}}
@@ -82,7 +85,8 @@ Firing:
 Resolved:
 {{ template "prism.alert_list" .Alerts.Resolved }}{{ end }}
 {{ template "prism.url" . }}
-{{ end -}}
+{{ with .AckURL }}Acknowledge: {{ . }}
+{{ end }}{{ end -}}
 
 {{- define "dingtalk.default.title" }}{{ template "prism.subject" . }}{{ end -}}
 
@@ -98,7 +102,9 @@ Resolved:
 > labels: {{ range $j, $p := $a.Labels.SortedPairs }}{{ if $j }}, {{ end }}{{ $p.Name }}={{ $p.Value }}{{ end }}
 {{ if $a.GeneratorURL }}
 > [source]({{ $a.GeneratorURL }})
+{{ end }}{{ with $a.Ack }}
+> acknowledged by {{ .By }}{{ with .Comment }}: {{ . }}{{ end }}
 {{ end }}{{ end }}
-[AlertPrism]({{ template "prism.url" . }})
+[AlertPrism]({{ template "prism.url" . }}){{ with .AckURL }} · [Acknowledge]({{ . }}){{ end }}
 {{- end -}}
 `;

@@ -11,6 +11,8 @@ export interface NotifyAlert {
   readonly endsAt: Timestamp;
   readonly generatorURL: string;
   readonly fingerprint: string;
+  /** AlertPrism: who acknowledged it (template `.Ack`); never in Alertmanager's payloads. */
+  readonly ack?: { readonly by: string; readonly atMs: number; readonly comment: string };
 }
 
 /**
@@ -25,6 +27,8 @@ export interface NotificationData {
   readonly commonLabels: LabelSet;
   readonly commonAnnotations: LabelSet;
   readonly externalURL: string;
+  /** AlertPrism: the one-click ack link of this notification (template `.AckURL`); never in Alertmanager's payloads. */
+  readonly ackURL?: string;
 }
 
 /** Everything an integration gets for one send attempt. */

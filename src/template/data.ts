@@ -2,7 +2,8 @@ import type { LabelSet } from "../types/labels.ts";
 import type { Timestamp } from "../types/time.ts";
 import { TIME, timeValue } from "./time-values.ts";
 import type { Method, StructValue, TimeValue, Value } from "./types.ts";
-import { defineType, mapOf, slice, sliceOf, str, STRING, STRINGS, stringSlice } from "./types.ts";
+import { ANY, defineType, mapOf, slice, sliceOf, str, STRING, STRINGS, stringSlice } from "./types.ts";
+import { fromMillis } from "../types/time.ts";
 import { compareStrings } from "./unicode.ts";
 
 /**
@@ -113,6 +114,8 @@ export interface TemplateAlertInput {
   readonly endsAt: Timestamp;
   readonly generatorURL: string;
   readonly fingerprint: string;
+  /** AlertPrism's acknowledgement of the alert: reached through the `.Ack` method, never a field. */
+  readonly ack?: { readonly by: string; readonly atMs: number; readonly comment: string };
 }
 
 /** What a notification carries (the shape of src/notify's NotificationData). */
@@ -124,6 +127,8 @@ export interface TemplateDataInput {
   readonly commonLabels: LabelSet;
   readonly commonAnnotations: LabelSet;
   readonly externalURL: string;
+  /** AlertPrism's one-click ack link: reached through the `.AckURL` method, never a field. */
+  readonly ackURL?: string;
 }
 
 /** An alert whose maps may be absent (nil), as JSON allows, and whose times may carry Go's extras. */
@@ -139,12 +144,42 @@ function asTimeValue(t: Timestamp | TimeValue): TimeValue {
 }
 
 function alertValue(a: LooseAlert): StructValue {
-  return {
+  const v: StructValue = {
     kind: "struct",
     type: ALERT,
     v: [str(a.status), kv(a.labels), kv(a.annotations), asTimeValue(a.startsAt), asTimeValue(a.endsAt), str(a.generatorURL), str(a.fingerprint)],
   };
+  if (a.ack !== undefined) acks.set(v, a.ack);
+  return v;
 }
+
+/**
+ * AlertPrism's additions are methods, not fields: Go's fmt prints a struct's fields only, so `{{ . }}`,
+ * `{{ printf "%#v" . }}` and friends print exactly what Alertmanager prints. The values they return live
+ * beside the struct values, keyed by them.
+ */
+const acks = new WeakMap<Value, NonNullable<TemplateAlertInput["ack"]>>();
+const ackURLs = new WeakMap<Value, string>();
+
+/** `template.Ack`, what `.Ack` holds for an acknowledged alert: who, when and why. */
+export const ACK = defineType({
+  kind: "struct",
+  name: "template.Ack",
+  fields: [
+    { name: "By", type: STRING, exported: true },
+    { name: "At", type: TIME, exported: true },
+    { name: "Comment", type: STRING, exported: true },
+  ],
+});
+
+/** `.Ack`: an interface{} holding a template.Ack, or nil for an alert nobody acknowledged. */
+ALERT.methods.set("Ack", method([], (r) => {
+  const ack = acks.get(r);
+  if (ack === undefined) return { kind: "nil", type: ANY };
+  return { kind: "struct", type: ACK, v: [str(ack.by), timeValue(fromMillis(ack.atMs)), str(ack.comment)] };
+}));
+/** `.AckURL`: the notification's one-click ack link, or "" when none is configured or nothing fires. */
+DATA.methods.set("AckURL", method([], (r) => str(ackURLs.get(r) ?? "")));
 
 /** Notifications are immutable and each renders several fields: convert each one once. */
 const converted = new WeakMap<TemplateDataInput, Value>();
@@ -169,7 +204,7 @@ export type LooseData = Omit<TemplateDataInput, "alerts" | "groupLabels" | "comm
 
 /** As templateDataFrom, for data whose maps and alert list may be nil. */
 export function dataValue(d: LooseData): Value {
-  return {
+  const v: Value = {
     kind: "struct",
     type: DATA,
     v: [
@@ -182,5 +217,7 @@ export function dataValue(d: LooseData): Value {
       str(d.externalURL),
     ],
   };
+  if (d.ackURL !== undefined && d.ackURL !== "") ackURLs.set(v, d.ackURL);
+  return v;
 }
 
