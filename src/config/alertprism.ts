@@ -7,6 +7,8 @@ import { ConfigError } from "../lib/errors.ts";
 import { isValidLabelName } from "../types/labels.ts";
 import { parseMatchers, MatcherError, type Matcher } from "../matchers/index.ts";
 import type { EnrichRule, IngestRulesConfig, NoiseStagesConfig } from "../noise/index.ts";
+import { escalationRuleId, type EscalationRule } from "../ops/escalation.ts";
+import type { AckLinkSettings } from "../ops/ack-link.ts";
 import { authSchema } from "./auth-schema.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
@@ -73,6 +75,17 @@ export const alertprismSchema = z.strictObject({
       quiet_for: positiveDuration,
     }).optional(),
   }).optional(),
+  /** The ops API's extras: one-click ack links (on with ALERTPRISM_ACK_LINK_KEY in the environment). */
+  ops: z.strictObject({
+    external_url: z.string().refine((s) => /^https?:\/\/[^/\s]+/.test(s), "must be an http:// or https:// URL (where AlertPrism is reached, with any route prefix)").optional(),
+    ack_links: z.strictObject({ ttl: positiveDuration.optional() }).optional(),
+  }).optional(),
+  /** Escalation: alerts not acknowledged `after` their first notification also go to `receiver`. */
+  escalation: z.array(z.strictObject({
+    matchers: z.array(z.string()).optional(),
+    after: positiveDuration,
+    receiver: z.string().min(1, "must name a receiver of alertmanager.yml"),
+  })).optional(),
   /** Labels set at ingest by the first matching rule, unless the alert has them (e.g. priority P1–P4). */
   enrich: z.array(z.strictObject({
     matchers: z.array(z.string()).optional(),
@@ -212,4 +225,57 @@ function noiseStagesFrom(src: YamlSource): NoiseStagesConfig {
   const flapping = noise?.flapping;
   if (flapping) out.flapping = { changes: flapping.changes, withinMs: parseDuration(flapping.within), quietForMs: parseDuration(flapping.quiet_for) };
   return out;
+}
+
+/** The environment variable holding the key that signs one-click ack links. */
+export const ACK_LINK_KEY_ENV = "ALERTPRISM_ACK_LINK_KEY";
+const MIN_ACK_LINK_KEY_LENGTH = 32;
+const DEFAULT_ACK_LINK_TTL = "24h";
+
+/** alertprism.yml's `ops:` and `escalation:`, validated; receivers are checked against alertmanager.yml by the caller. */
+export interface OpsSettings {
+  /** One-click ack links: on when `ops.external_url` is set and ALERTPRISM_ACK_LINK_KEY holds a key. */
+  readonly ackLinks: AckLinkSettings | undefined;
+  readonly escalation: ReadonlyArray<EscalationRule & { readonly where: string }>;
+}
+
+export const NO_OPS_SETTINGS: OpsSettings = { ackLinks: undefined, escalation: [] };
+
+export function loadOpsSettings(file: string, env: NodeJS.ProcessEnv = process.env): OpsSettings {
+  return opsSettingsFrom(readYamlFile(file, env), env);
+}
+
+/** loadOpsSettings for text already in memory (tests, tools). */
+export function parseOpsSettings(text: string, file = "alertprism.yml", env: NodeJS.ProcessEnv = process.env): OpsSettings {
+  return opsSettingsFrom(parseYaml(text, file, env), env);
+}
+
+function opsSettingsFrom(src: YamlSource, env: NodeJS.ProcessEnv): OpsSettings {
+  const parsed = validateWith(alertprismSchema, src);
+  const key = env[ACK_LINK_KEY_ENV] ?? "";
+  if (key !== "" && key.length < MIN_ACK_LINK_KEY_LENGTH) {
+    throw new ConfigError(`${ACK_LINK_KEY_ENV} must be at least ${MIN_ACK_LINK_KEY_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  }
+  const ops = parsed.ops;
+  const ackLinks = ops?.external_url !== undefined && key !== ""
+    ? { baseUrl: ops.external_url.replace(/\/+$/, ""), key, ttlMs: parseDuration(ops.ack_links?.ttl ?? DEFAULT_ACK_LINK_TTL) }
+    : undefined;
+  const seen = new Map<string, number>();
+  const escalation = (parsed.escalation ?? []).map((rule, i) => {
+    const matchers: Matcher[] = [];
+    (rule.matchers ?? []).forEach((text, j) => {
+      try {
+        matchers.push(...parseMatchers(text));
+      } catch (err) {
+        if (!(err instanceof MatcherError)) throw err;
+        throw new ConfigError(err.message, src.where(["escalation", i, "matchers", j]));
+      }
+    });
+    const id = escalationRuleId(rule.receiver, matchers);
+    const twin = seen.get(id);
+    if (twin !== undefined) throw new ConfigError(`same matchers and receiver as escalation[${twin}]`, src.where(["escalation", i]));
+    seen.set(id, i);
+    return { id, matchers, afterMs: parseDuration(rule.after), receiver: rule.receiver, where: src.where(["escalation", i, "receiver"]) };
+  });
+  return { ackLinks, escalation };
 }

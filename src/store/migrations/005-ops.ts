@@ -26,13 +26,17 @@ CREATE TABLE comments (
 ) STRICT;
 CREATE INDEX comments_by_fingerprint ON comments(fingerprint, created_ms);
 
--- Escalations due or done: one row per alert episode and escalation rule.
+-- Escalations due or done: one row per alert episode and escalation rule. rule is the rule's identity
+-- (its receiver and matchers, so a reload that reorders rules does not re-fire them); group_key is the
+-- group whose first notification started the wait.
 CREATE TABLE escalations (
   id                INTEGER PRIMARY KEY,
   fingerprint       TEXT NOT NULL,
   episode_starts_ms INTEGER NOT NULL,
-  rule              INTEGER NOT NULL,
+  rule              TEXT NOT NULL,
   receiver          TEXT NOT NULL,
+  group_key         TEXT NOT NULL,
+  notified_ms       INTEGER NOT NULL,
   due_ms            INTEGER NOT NULL,
   fired_ms          INTEGER,
   cancelled_ms      INTEGER,
