@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadNoiseStages } from "./config/alertprism.ts";
+import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadNoiseStages, loadOpsSettings, type OpsSettings } from "./config/alertprism.ts";
 import type { IngestRulesConfig, NoiseStagesConfig } from "./noise/index.ts";
 import { loadAuthSettings } from "./config/auth.ts";
 import type { AuthSettings } from "./auth/index.ts";
@@ -21,7 +21,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f))].join("\n");
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -55,6 +55,7 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     ingestRulesSummary(r.ingestRulesConfig),
     noiseStagesSummary(r.noiseStages),
     authSummary(r.auth),
+    opsSummary(r.ops),
   ].join("\n");
 }
 
@@ -64,6 +65,11 @@ function authSummary(auth: AuthSettings | undefined): string {
   const alg = k.kind === "secret" ? "HS256" : k.algorithm;
   const api = auth.alertmanagerApi === "basic" ? `basic (${auth.users.length} users)` : auth.alertmanagerApi;
   return ` - auth on: JWT ${alg}, ${auth.allowCidrs.length} allowed ranges, ${auth.trustedProxies.length} trusted proxies, /api/v2 ${api}`;
+}
+
+function opsSummary(ops: OpsSettings): string {
+  const links = ops.ackLinks ? `one-click ack links on (valid ${ops.ackLinks.ttlMs / 1000}s)` : "one-click ack links off";
+  return ` - ${links}\n - ${ops.escalation.length} escalation rules`;
 }
 
 function noiseStagesSummary(stages: NoiseStagesConfig): string {

@@ -1,6 +1,6 @@
 import type { Logger } from "./lib/log.ts";
 import { loadAlertmanagerConfigFile, type AlertmanagerConfig } from "./config/alertmanager.ts";
-import { loadDingTalkAttachments, loadIngestRules, loadNoiseStages } from "./config/alertprism.ts";
+import { loadDingTalkAttachments, loadIngestRules, loadNoiseStages, loadOpsSettings, NO_OPS_SETTINGS, type OpsSettings } from "./config/alertprism.ts";
 import { createIngestRules, NO_INGEST_RULES, NO_NOISE_STAGES, type IngestRules, type IngestRulesConfig, type NoiseStagesConfig } from "./noise/index.ts";
 import { originalConfigYaml } from "./config/original.ts";
 import { RoutingTable } from "./dispatch/routing-table.ts";
@@ -37,6 +37,8 @@ export interface RuntimeConfig {
   readonly noiseStages: NoiseStagesConfig;
   /** alertprism.yml's `auth:`; undefined without one (ops API loopback-only, /api/v2 open). */
   readonly auth: AuthSettings | undefined;
+  /** alertprism.yml's `ops:` (one-click ack links) and `escalation:` (receivers checked against alertmanager.yml). */
+  readonly ops: OpsSettings;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -56,6 +58,11 @@ export function loadRuntimeConfig(
   const ingestRulesConfig = files.alertprismFile ? loadIngestRules(files.alertprismFile, env) : NO_INGEST_RULES;
   const noiseStages = files.alertprismFile ? loadNoiseStages(files.alertprismFile, env) : NO_NOISE_STAGES;
   const auth = files.alertprismFile ? loadAuthSettings(files.alertprismFile, env) : undefined;
+  const ops = files.alertprismFile ? loadOpsSettings(files.alertprismFile, env) : NO_OPS_SETTINGS;
+  const receiverNames = new Set(config.receivers.map((r) => r.name));
+  for (const rule of ops.escalation) {
+    if (!receiverNames.has(rule.receiver)) throw new ConfigError(`escalation receiver "${rule.receiver}" is not a receiver of ${config.file}`, rule.where);
+  }
   const templates = loadTemplates(config);
   const fallbacks = checkTemplateFields(config, dingtalk, templates);
   const templater = new GoTemplater({
@@ -78,6 +85,7 @@ export function loadRuntimeConfig(
     ingestRules: createIngestRules(ingestRulesConfig),
     noiseStages,
     auth,
+    ops,
   };
 }
 
