@@ -54,7 +54,7 @@ const SCHEMAS: Record<string, unknown> = {
     additionalProperties: false,
     properties: {
       id: { type: "integer" }, time: TIME, group_key: { type: "string" }, receiver: { type: "string" },
-      integration: { type: "string", description: "the integration's name and index in the receiver, e.g. webhook[0]" },
+      integration: { type: "string", description: "the integration's name and index in the receiver, e.g. webhook/0" },
       attempt: { type: "integer", minimum: 1 }, status: { enum: [...DELIVERY_STATUSES] }, retryable: { type: "boolean" },
       error: { type: ["string", "null"] }, duration_ms: { type: "number" },
       firing: { type: "integer", description: "firing alerts in the notification" }, resolved: { type: "integer", description: "resolved alerts in the notification" },
@@ -282,7 +282,7 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
       summary: "The delivery log: every send attempt, newest first",
       spec: {
         parameters: [
-          q("receiver", "only this receiver"), q("integration", "only this integration, e.g. webhook[0]"),
+          q("receiver", "only this receiver"), q("integration", "only this integration, e.g. webhook/0"),
           q("status", "only attempts with this outcome", { enum: [...DELIVERY_STATUSES] }), q("group_key", "only this aggregation group"),
           P_SINCE, P_UNTIL, limitParam(DELIVERY_LIMIT), P_CURSOR,
         ],
