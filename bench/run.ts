@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import { Agent, request } from "undici";
 import { startServer, type Target } from "./servers.ts";
 import { stormScenario, printStorm } from "./storm.ts";
+import { historyScenario, printHistory } from "./history.ts";
 
 const SINK_PORT = 19399;
 const CONFIG = `
@@ -170,6 +171,12 @@ async function main(): Promise<void> {
   // Measure what production runs: the compiled JavaScript, not the TypeScript loader.
   execSync("npm run build --silent", { stdio: "inherit" });
   const withAlertmanager = existsSync("/usr/bin/prometheus-alertmanager");
+  if (process.env.BENCH_ONLY === "history") {
+    const history = await historyScenario();
+    printHistory(history);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), history }, null, 2));
+    return;
+  }
   if (process.env.BENCH_ONLY === "storm") {
     const storm = await stormScenario(withAlertmanager);
     printStorm(storm);
