@@ -24,7 +24,8 @@ import { AuditRepo } from "./store/audit-repo.ts";
 import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
-import { LOOPBACK_ONLY } from "./api/ops/router.ts";
+import { opsAuthenticator } from "./api/auth-guard.ts";
+import { Authenticator, type AuthSettings } from "./auth/index.ts";
 import { NotificationLog } from "./nflog/nflog.ts";
 import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
@@ -62,6 +63,8 @@ export class App {
   private readonly pipeline: NotifyPipeline;
   private readonly noise: NoiseControl;
   private readonly noiseRepo: NoiseRepo;
+  private readonly auditRepo: AuditRepo;
+  private authCache: { readonly settings: AuthSettings; readonly auth: Authenticator } | undefined;
   private dispatcher: Dispatcher | undefined;
   private readonly dingtalk: DingTalkChannel;
   private watcher: ConfigWatcher | undefined;
@@ -84,6 +87,7 @@ export class App {
     this.queue = new CommitQueue(this.db);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs);
     this.alertsRepo = new AlertsRepo(this.db);
+    this.auditRepo = new AuditRepo(this.db);
     this.provider = new AlertProvider({
       repo: this.alertsRepo,
       queue: this.queue,
@@ -203,7 +207,30 @@ export class App {
       routing: () => this.runtime.routing,
       originalConfig: () => this.runtime.original,
       ingest: (alerts, resolveTimeoutMs) => this.ingest(alerts, resolveTimeoutMs),
+      audit: (e) => this.auditRepo.record({ atMs: this.clock.now(), ...e }),
     };
+  }
+
+  /** The authenticator of the current `auth:` (a new one when a reload brings new settings). */
+  private authenticator(): Authenticator | undefined {
+    const settings = this.runtime.auth;
+    if (!settings) return undefined;
+    if (this.authCache?.settings !== settings) this.authCache = { settings, auth: new Authenticator(settings, () => this.clock.now()) };
+    return this.authCache.auth;
+  }
+
+  /** POST /-/reload: reloads, then records who asked and the outcome in the audit log. */
+  private async reloadBy(actor: string): Promise<void> {
+    let error: unknown;
+    try {
+      await this.reload();
+    } catch (err) {
+      error = err;
+    }
+    const detail = error === undefined ? { ok: true } : { ok: false, error: errorMessage(error) };
+    await this.queue.submit(() => this.auditRepo.record({ atMs: this.clock.now(), actor, action: "reload", target: "config", detail }))
+      .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "cannot write the audit record of a reload"));
+    if (error !== undefined) throw error;
   }
 
   private opsDeps(): OpsApiDeps {
@@ -217,7 +244,7 @@ export class App {
       provider: this.provider,
       silences: this.silences,
       nflog: this.nflog,
-      auditRepo: new AuditRepo(this.db),
+      auditRepo: this.auditRepo,
       historyRepo: new HistoryRepo(this.db),
       version: VERSION,
       routing: () => this.runtime.routing,
@@ -272,14 +299,16 @@ export class App {
 
   async start(): Promise<AddressInfo> {
     const s = this.opts.settings;
+    const opsAuth = opsAuthenticator(() => this.authenticator(), this.log.child({ component: "auth" }));
     const http = createHttpApp(this.apiContext(), {
       routePrefix: s.routePrefix,
       maxRequestBytes: s.maxRequestBytes,
       version: VERSION,
       registry: this.metrics.registry,
       isReady: () => this.ready,
-      reload: () => this.reload(),
-      ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => LOOPBACK_ONLY },
+      reload: (actor) => this.reloadBy(actor ?? "local"),
+      auth: () => this.authenticator(),
+      ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => opsAuth },
       webhook: {
         bearerToken: s.webhookBearerToken,
         resolveTimeoutMs: s.webhookResolveTimeoutMs,
@@ -307,7 +336,9 @@ export class App {
     }, this.log);
     const addr = server.address() as AddressInfo;
     this.log.info({ address: `${addr.address}:${addr.port}`, routePrefix: s.routePrefix, version: VERSION }, "listening");
-    this.log.warn("no auth: section in alertprism.yml: the ops API (/api/ops/v1) answers only on loopback addresses");
+    const auth = this.authenticator();
+    if (auth) this.log.info(auth.describe(), "auth: on for the ops API, /-/reload and (per alertmanager_api) /api/v2");
+    else this.log.warn("no auth: section in alertprism.yml: the ops API (/api/ops/v1) answers only on loopback addresses");
     return addr;
   }
 

@@ -10,6 +10,7 @@ import type { ApiContext } from "./v2/context.ts";
 import { webhookReceiver, type WebhookReceiverOptions } from "./webhook/receiver.ts";
 import { opsRouter, type OpsAuthenticator } from "./ops/router.ts";
 import type { OpsRoute } from "./ops/route-table.ts";
+import { alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
 
 export interface ServerOptions {
   readonly routePrefix: string;
@@ -17,7 +18,10 @@ export interface ServerOptions {
   readonly version: string;
   readonly registry: Registry;
   isReady(): boolean;
-  reload(): Promise<void>;
+  /** `actor`: who asked (the authenticated subject; "local" without auth). */
+  reload(actor?: string): Promise<void>;
+  /** alertprism.yml's `auth:` now (undefined: /api/v2 and /-/reload open, as Alertmanager's). */
+  readonly auth?: CurrentAuth;
   readonly webhook: WebhookReceiverOptions;
   /** The ops API (/api/ops/v1): its route table and who may call it. */
   readonly ops: { readonly routes: readonly OpsRoute[]; authenticator(): OpsAuthenticator };
@@ -63,9 +67,10 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
     if (opts.isReady()) plain("OK")(req, res);
     else res.status(503).type("text/plain").send("Service Unavailable");
   });
-  router.post("/-/reload", (_req, res) => {
+  const noAuth: CurrentAuth = () => undefined;
+  router.post("/-/reload", reloadGuard(opts.auth ?? noAuth, ctx.log), (_req, res) => {
     // Alertmanager answers a failed reload with 500 and the reason as text.
-    opts.reload().then(
+    opts.reload(principalOf(res)?.subject ?? "local").then(
       () => res.status(200).end(),
       (err: unknown) => res.status(500).type("text/plain").send(`failed to reload config: ${errorMessage(err)}\n`),
     );
@@ -80,7 +85,7 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   router.post("/api/v1/webhook", rawBody, (req, res, next) => {
     webhook(req, res).catch(next);
   });
-  router.use("/api/v2", apiV2Router(ctx, opts.version, rawBody));
+  router.use("/api/v2", alertmanagerApiGuard(opts.auth ?? noAuth, ctx.log), apiV2Router(ctx, opts.version, rawBody));
   router.use("/api/ops/v1", opsRouter({ routes: opts.ops.routes, authenticator: opts.ops.authenticator, maxRequestBytes: opts.maxRequestBytes }));
 
   app.use(prefix, router);

@@ -79,8 +79,11 @@ export class Silences {
     return false;
   }
 
-  /** Creates or updates a silence; resolves to its id once committed. */
-  async set(input: SilenceInput): Promise<string> {
+  /**
+   * Creates or updates a silence; resolves to its id once committed. `inUnit` runs in the same commit
+   * unit with the resulting id (e.g. to write the audit record).
+   */
+  async set(input: SilenceInput, inUnit?: (id: string) => void): Promise<string> {
     const now = this.clock.now();
     if (compareTime(input.startsAt, input.endsAt) >= 0) throw new ValidationError("Failed to create silence: start time must be before end time");
     if (input.endsAt.ms < now) throw new ValidationError("Failed to create silence: end time can't be in the past");
@@ -92,7 +95,7 @@ export class Silences {
 
     if (prev && canUpdateInPlace(prev, input, now)) {
       const updated: Silence = { ...input, id: prev.id, updatedAt: nowTs };
-      await this.commit([updated], compiled);
+      await this.commit([updated], compiled, inUnit && (() => inUnit(prev.id)));
       return prev.id;
     }
     const writes: Silence[] = [];
@@ -104,17 +107,17 @@ export class Silences {
       updatedAt: nowTs,
     };
     writes.push(created);
-    await this.commit(writes, compiled);
+    await this.commit(writes, compiled, inUnit && (() => inUnit(created.id)));
     return created.id;
   }
 
   /** Expires a silence: active → ends now; pending → starts and ends now; expired → unchanged. */
-  async expire(id: string): Promise<void> {
+  async expire(id: string, inUnit?: () => void): Promise<void> {
     const s = this.byId.get(id);
     if (!s) throw new NotFoundError("silence not found");
     const now = this.clock.now();
     if (silenceState(s, now) === "expired") return;
-    await this.commit([expiredCopy(s, now)]);
+    await this.commit([expiredCopy(s, now)], undefined, inUnit);
   }
 
   /** Drops silences that expired more than the retention ago. */
@@ -129,11 +132,12 @@ export class Silences {
     return doomed.length;
   }
 
-  private async commit(silences: Silence[], compiledLast?: Matcher[]): Promise<void> {
+  private async commit(silences: Silence[], compiledLast?: Matcher[], inUnit?: () => void): Promise<void> {
     const previous = silences.map((s) => this.byId.get(s.id));
     await this.queue.submit(
       () => {
         for (const s of silences) this.repo.save(s);
+        inUnit?.();
         silences.forEach((s, i) => this.remember(s, i === silences.length - 1 ? compiledLast : undefined));
       },
       () => previous.forEach((p, i) => (p ? this.remember(p) : this.byId.delete(silences[i]!.id))),

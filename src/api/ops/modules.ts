@@ -18,6 +18,7 @@ import type { TimeIntervalSet } from "../../timeinterval/index.ts";
 import type { AuditRepo } from "../../store/audit-repo.ts";
 import type { HistoryRepo } from "../../store/history-repo.ts";
 import { historyModule } from "./history-routes.ts";
+import { auditModule } from "./audit-routes.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
 export interface OpsApiDeps {
@@ -46,6 +47,7 @@ export interface OpsApiDeps {
 /** Every module of the ops API, and the OpenAPI document made from them. */
 export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
+  modules.push(auditModule(deps));
   // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.
   modules.push(historyModule(deps));
   const all: OpsModule[] = [...modules];

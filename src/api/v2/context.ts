@@ -17,4 +17,6 @@ export interface ApiContext {
   originalConfig(): string;
   /** Normalises, validates and stores alerts; resolves after commit with the per-alert errors. */
   ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }>;
+  /** Writes an audit record; called inside the commit unit of the change it records (auth on only). */
+  audit?(entry: { actor: string; action: string; target: string; detail: Readonly<Record<string, unknown>> }): void;
 }

@@ -10,6 +10,7 @@ import { filterParam } from "./query.ts";
 import { sendJson } from "./alerts.ts";
 import type { ApiContext } from "./context.ts";
 import type { SilenceInput } from "../../silence/silences.ts";
+import { principalOf } from "../auth-guard.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATE_ORDER = { active: 0, pending: 1, expired: 2 } as const;
@@ -68,8 +69,11 @@ export function getSilence(ctx: ApiContext) {
 
 export function deleteSilence(ctx: ApiContext) {
   return async (req: Request, res: Response): Promise<void> => {
+    const id = silenceIdParam(req);
+    const actor = principalOf(res)?.subject;
+    const audit = actor !== undefined && ctx.audit ? () => ctx.audit!({ actor, action: "silence.expire", target: id, detail: {} }) : undefined;
     try {
-      await ctx.silences.expire(silenceIdParam(req));
+      await ctx.silences.expire(id, audit);
     } catch (err) {
       // Alertmanager answers an unknown id here with 500, not 404.
       if (err instanceof NotFoundError) throw ApiError.handler(500, err.message);
@@ -84,8 +88,18 @@ export function postSilences(ctx: ApiContext) {
     requireJsonContentType(req);
     const input = decodePostableSilence(readJsonBody(req, "silence"));
     let id: string;
+    // With auth on, who created, updated or expired a silence is recorded with it (createdBy is the client's claim).
+    const actor = principalOf(res)?.subject;
+    const audit = actor !== undefined && ctx.audit
+      ? (sid: string) => ctx.audit!({
+          actor,
+          action: input.id ? "silence.update" : "silence.create",
+          target: sid,
+          detail: { ...(input.id && input.id !== sid ? { replaces: input.id } : {}), createdBy: input.createdBy, comment: input.comment, matchers: input.matchers, startsAt: formatApiTime(input.startsAt), endsAt: formatApiTime(input.endsAt) },
+        })
+      : undefined;
     try {
-      id = await ctx.silences.set(input);
+      id = await ctx.silences.set(input, audit);
     } catch (err) {
       if (err instanceof NotFoundError) throw ApiError.handler(404, err.message);
       throw err;
