@@ -3,6 +3,7 @@ import { App } from "./app.ts";
 import { parseArgs, resolveSettings, helpText } from "./settings.ts";
 import { checkConfig } from "./check-config.ts";
 import { templateRender } from "./template-render.ts";
+import { tokenCreate } from "./token-cli.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -10,6 +11,7 @@ import { VERSION } from "./version.ts";
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv[0] === "template" && argv[1] === "render") return templateRender(argv.slice(2), process.stdout, process.stderr);
+  if (argv[0] === "token" && argv[1] === "create") return tokenCreate(argv.slice(2), process.env, process.stdout);
   const cmd = parseArgs(argv);
   if (cmd.kind === "help") {
     process.stdout.write(helpText() + "\n");

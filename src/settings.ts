@@ -87,6 +87,7 @@ export function helpText(): string {
   const lines = [
     "usage: alertprism [check-config [FILES…]] [flags]",
     "       alertprism template render --template.glob=GLOB --template.text=TEXT [--template.data=FILE.json]",
+    "       alertprism token create --role viewer|operator|admin --subject NAME [--ttl 24h] [--alertprism.config.file=FILE]",
     "",
     "An Alertmanager-compatible alert receiver with durable history.",
     "",
@@ -94,6 +95,7 @@ export function helpText(): string {
     "  (none)          run the server",
     "  check-config    validate alertmanager.yml and alertprism.yml without starting",
     "  template render render a template as amtool does (built-in default templates included)",
+    "  token create    print a signed HS256 token for the ops API (auth.jwt.hs256_secret of alertprism.yml)",
     "",
     "Flags (each can also be set with its environment variable):",
   ];
