@@ -23,6 +23,8 @@ import { NoiseRepo } from "./store/noise-repo.ts";
 import { AuditRepo } from "./store/audit-repo.ts";
 import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
+import { AcksRepo } from "./store/acks-repo.ts";
+import { AckServices } from "./ops/ack-services.ts";
 import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
 import { opsAuthenticator } from "./api/auth-guard.ts";
 import { Authenticator, type AuthSettings } from "./auth/index.ts";
@@ -48,6 +50,9 @@ type Runtime = RuntimeConfig;
 /** How long a start-up replay of undelivered notifications may take before the dispatcher starts. */
 const OUTBOX_REPLAY_MS = 10_000;
 
+/** How long an escalation notification may be retried before it waits in the outbox for the next start. */
+const ESCALATION_SEND_MS = 60_000;
+
 /** Composition root: builds and wires every component; start, stop and reload. */
 export class App {
   readonly log: Logger;
@@ -63,6 +68,7 @@ export class App {
   private readonly pipeline: NotifyPipeline;
   private readonly noise: NoiseControl;
   private readonly noiseRepo: NoiseRepo;
+  private readonly ack: AckServices;
   private readonly auditRepo: AuditRepo;
   private authCache: { readonly settings: AuthSettings; readonly auth: Authenticator } | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -108,6 +114,20 @@ export class App {
       externalURL: s.externalUrl,
       routing: () => this.runtime.routing,
     });
+    this.ack = new AckServices({
+      clock: this.clock,
+      log: this.log.child({ component: "ack" }),
+      queue: this.queue,
+      repo: new AcksRepo(this.db),
+      audit: this.auditRepo,
+      history: this.alertsRepo,
+      alerts: this.provider,
+      routing: () => this.runtime.routing,
+      linkSettings: () => this.runtime.ops.ackLinks,
+      escalationRules: () => this.runtime.ops.escalation,
+      send: (receiver, key, labels, alerts) => this.pipeline.notifyReceiver(receiver, key, labels, alerts, this.clock.now() + ESCALATION_SEND_MS),
+      recordDecisions: (rows) => this.noiseRepo.recordDecisions(rows),
+    });
     this.pipeline = new NotifyPipeline({
       clock: this.clock,
       log: this.log.child({ component: "notify" }),
@@ -116,7 +136,8 @@ export class App {
       nflog: this.nflog,
       externalURL: s.externalUrl,
       muting: () => this.muting(),
-      stages: () => this.noise.stages(),
+      stages: () => [this.ack.stage, ...this.noise.stages()],
+      decorate: (data, group) => this.ack.links.decorate(data, group),
       decisions: this.noise.decisions,
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
@@ -126,6 +147,7 @@ export class App {
           if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
         },
         covered: (receiver) => this.metrics.stormHeldNotifications.inc({ receiver }),
+        notified: (key, firing, atMs) => this.ack.escalator.notified(key.groupKey, firing, atMs),
       },
     });
     const silenceCount = this.silences.load();
@@ -133,8 +155,9 @@ export class App {
     const logCount = this.nflog.load();
     // After the alerts: flap and storm state are restored against them and the history.
     this.noise.configure(this.runtime.noiseStages);
+    const restoredAcks = this.ack.load();
     this.silences.onChange(() => this.provider.silencesChanged());
-    this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount }, "state restored");
+    this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
     this.registerGauges();
   }
 
@@ -245,6 +268,7 @@ export class App {
       silences: this.silences,
       nflog: this.nflog,
       auditRepo: this.auditRepo,
+      acks: this.ack.acks,
       historyRepo: new HistoryRepo(this.db),
       version: VERSION,
       routing: () => this.runtime.routing,
@@ -309,6 +333,7 @@ export class App {
       reload: (actor) => this.reloadBy(actor ?? "local"),
       auth: () => this.authenticator(),
       ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => opsAuth },
+      ackLinks: this.ack.links,
       webhook: {
         bearerToken: s.webhookBearerToken,
         resolveTimeoutMs: s.webhookResolveTimeoutMs,
@@ -367,6 +392,7 @@ export class App {
       this.notifyRepo.pruneDeliveries(before);
       this.nflog.prune(this.clock.now() - this.opts.settings.silenceRetentionMs);
       this.noise.prune(before);
+      this.ack.prune(before);
       return this.alertsRepo.pruneHistory(before);
     });
     this.metrics.historyPruned.inc(n);
@@ -385,6 +411,7 @@ export class App {
     for (const t of this.cronTasks) t.stop();
     this.dispatcher?.stop();
     this.noise.stop();
+    this.ack.stop();
     this.provider.stop();
     const server = this.server;
     if (server) {

@@ -10,6 +10,7 @@ import type { ApiContext } from "./v2/context.ts";
 import { webhookReceiver, type WebhookReceiverOptions } from "./webhook/receiver.ts";
 import { opsRouter, type OpsAuthenticator } from "./ops/router.ts";
 import type { OpsRoute } from "./ops/route-table.ts";
+import { ackLinkRouter, type AckLinkHandler } from "./ack-link-page.ts";
 import { alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
 
 export interface ServerOptions {
@@ -25,6 +26,8 @@ export interface ServerOptions {
   readonly webhook: WebhookReceiverOptions;
   /** The ops API (/api/ops/v1): its route table and who may call it. */
   readonly ops: { readonly routes: readonly OpsRoute[]; authenticator(): OpsAuthenticator };
+  /** One-click ack links (`<prefix>/ack/<token>`), outside the ops API: the link's signature is its credential. */
+  readonly ackLinks?: AckLinkHandler;
 }
 
 /** Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics. */
@@ -86,6 +89,7 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
     webhook(req, res).catch(next);
   });
   router.use("/api/v2", alertmanagerApiGuard(opts.auth ?? noAuth, ctx.log), apiV2Router(ctx, opts.version, rawBody));
+  if (opts.ackLinks) router.use("/ack", ackLinkRouter(opts.ackLinks));
   router.use("/api/ops/v1", opsRouter({ routes: opts.ops.routes, authenticator: opts.ops.authenticator, maxRequestBytes: opts.maxRequestBytes }));
 
   app.use(prefix, router);

@@ -16,6 +16,8 @@ import type { Muting } from "../../notify/muting-stages.ts";
 import type { Notifier } from "../../notify/notifier.ts";
 import type { TimeIntervalSet } from "../../timeinterval/index.ts";
 import type { AuditRepo } from "../../store/audit-repo.ts";
+import type { AckBook } from "../../ops/acks.ts";
+import { ackModule } from "./ack-routes.ts";
 import type { HistoryRepo } from "../../store/history-repo.ts";
 import { historyModule } from "./history-routes.ts";
 import { auditModule } from "./audit-routes.ts";
@@ -33,6 +35,8 @@ export interface OpsApiDeps {
   readonly nflog: NotificationLog;
   /** Every write through the ops API is recorded here (in the same commit unit as the write). */
   readonly auditRepo: AuditRepo;
+  /** Acknowledgements and comments (writes). */
+  readonly acks: AckBook;
   /** History, timelines, deliveries and storms (read only). */
   readonly historyRepo: HistoryRepo;
   readonly version: string;
@@ -48,6 +52,7 @@ export interface OpsApiDeps {
 export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
   modules.push(auditModule(deps));
+  modules.push(ackModule(deps));
   // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.
   modules.push(historyModule(deps));
   const all: OpsModule[] = [...modules];
