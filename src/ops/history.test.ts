@@ -10,7 +10,7 @@ import { episodeWindows } from "./timeline.ts";
 
 function store() {
   const s = memoryStore();
-  const series = [
+  const series: Array<Record<string, string>> = [
     { alertname: "A", team: "db", instance: "1" },
     { alertname: "A", team: "web", instance: "2" },
     { alertname: "B", team: "db" },
