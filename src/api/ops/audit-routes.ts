@@ -3,7 +3,8 @@
  * first, with cursor pagination. Admin only: the log names every user and what each did.
  */
 import type { OpsModule } from "./openapi.ts";
-import type { OpsApiDeps } from "./modules.ts";
+import type { Clock } from "../../lib/clock.ts";
+import type { AuditRepo } from "../../store/audit-repo.ts";
 import { OpsError } from "./route-table.ts";
 import { decodeCursor, encodeCursor, parseLimit, parseTime, queryValue } from "./params.ts";
 
@@ -38,7 +39,7 @@ const timeParam = (name: string, description: string) => ({
   name, in: "query", required: false, description, schema: { type: "string", examples: ["2026-01-02T03:04:05Z", "-24h"] },
 });
 
-export function auditModule(deps: Pick<OpsApiDeps, "auditRepo" | "clock">): OpsModule {
+export function auditModule(deps: { readonly auditRepo: AuditRepo; readonly clock: Clock }): OpsModule {
   return {
     schemas: { AuditEntry: AUDIT_ENTRY_SCHEMA, AuditPage: AUDIT_PAGE_SCHEMA },
     routes: [{
