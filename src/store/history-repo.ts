@@ -81,7 +81,7 @@ export interface AckRecord {
 }
 export interface CommentRecord { readonly id: number; readonly actor: string; readonly text: string; readonly createdMs: number }
 export interface EscalationRecord {
-  readonly id: number; readonly episodeStartsMs: number; readonly rule: number; readonly receiver: string; readonly dueMs: number;
+  readonly id: number; readonly episodeStartsMs: number; readonly rule: string; readonly receiver: string; readonly dueMs: number;
   readonly firedMs: number | null; readonly cancelledMs: number | null; readonly cancelledBy: string | null;
 }
 
@@ -270,7 +270,7 @@ export class HistoryRepo {
 
   escalationsOf(fingerprint: string, limit: number): EscalationRecord[] {
     const rows = this.stmt("SELECT * FROM escalations WHERE fingerprint = ? ORDER BY episode_starts_ms DESC, id DESC LIMIT ?").all(fingerprint, limit) as Array<{
-      id: number; episode_starts_ms: number; rule: number; receiver: string; due_ms: number; fired_ms: number | null; cancelled_ms: number | null; cancelled_by: string | null;
+      id: number; episode_starts_ms: number; rule: string; receiver: string; due_ms: number; fired_ms: number | null; cancelled_ms: number | null; cancelled_by: string | null;
     }>;
     return rows.map((r) => ({ id: r.id, episodeStartsMs: r.episode_starts_ms, rule: r.rule, receiver: r.receiver, dueMs: r.due_ms, firedMs: r.fired_ms, cancelledMs: r.cancelled_ms, cancelledBy: r.cancelled_by }));
   }

@@ -14,6 +14,7 @@ import { resolveSettings } from "../../src/settings.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { OpenApiValidator } from "./ops-openapi.ts";
+import Database from "better-sqlite3";
 
 const S = 1000;
 const MIN = 60 * S;
@@ -51,6 +52,7 @@ interface Harness {
   readonly sink: Sink;
   readonly base: string;
   readonly doc: OpenApiValidator;
+  readonly dir: string;
   post(alerts: ReadonlyArray<{ labels: Record<string, string>; endsAt?: number; startsAt?: number }>): Promise<void>;
   /** GETs an ops API path and validates the answer against the document (`route` as in the route table). */
   ops(route: string, path: string): Promise<{ status: number; json: any }>;
@@ -87,7 +89,7 @@ async function start(routing: (sink: string) => string, prism = ""): Promise<Har
   const docRes = await request("GET", `${OPS}/openapi.json`);
   const doc = new OpenApiValidator(docRes.json);
   const h: Harness = {
-    clock, sink, base, doc, request,
+    clock, sink, base, doc, request, dir,
     async post(alerts) {
       const body = alerts.map((a) => ({
         labels: a.labels,
@@ -277,6 +279,23 @@ describe("ops API: history, timeline, deliveries", () => {
     assert.deepEqual(walked, whole.json.timeline);
     const since = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}${q({ since: "-1m" })}`);
     assert.ok(since.json.timeline.every((e: { time: string }) => Date.parse(e.time) >= h.clock.now() - MIN));
+  });
+
+  test("timeline: acks, comments and escalations of the alert, in their places", async () => {
+    const now = h.clock.now();
+    const db = new Database(join(h.dir, "alertprism.db"));
+    try {
+      db.prepare("INSERT INTO acks (fingerprint, episode_starts_ms, actor, comment, created_ms, expires_ms, ended_ms, ended_by) VALUES (?, ?, 'alice', 'on it', ?, NULL, ?, 'resolved')").run(fpA, 0, now - 90 * S, now - 60 * S);
+      db.prepare("INSERT INTO comments (fingerprint, actor, text, created_ms) VALUES (?, 'bob', 'disk replaced', ?)").run(fpA, now - 80 * S);
+      db.prepare("INSERT INTO escalations (fingerprint, episode_starts_ms, rule, receiver, group_key, notified_ms, due_ms, fired_ms, cancelled_ms, cancelled_by) VALUES (?, 0, 'other{}', 'other', 'g', ?, ?, NULL, ?, 'ack')").run(fpA, now - 95 * S, now - 30 * S, now - 90 * S);
+    } finally {
+      db.close();
+    }
+    const r = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}${q({ since: "-100s" })}`);
+    const extra = r.json.timeline.filter((e: { type: string }) => ["ack", "comment", "escalation"].includes(e.type));
+    assert.deepEqual(extra.map((e: { type: string; action?: string; state?: string }) => e.type + ":" + (e.action ?? e.state ?? "")), ["ack:acked", "escalation:cancelled", "comment:", "ack:unacked"]);
+    assert.equal(extra[3].actor, "resolved");
+    assert.equal(extra[2].text, "disk replaced");
   });
 
   test("an alert gone from the live set keeps its timeline; one never seen is 404", async () => {

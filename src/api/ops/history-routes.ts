@@ -138,7 +138,7 @@ const SCHEMAS: Record<string, unknown> = {
         type: "object", required: ["type", "time", "id", "state", "rule", "receiver", "due", "cancelled_by"], additionalProperties: false,
         description: "an escalation of the alert's episode: at its firing, its cancellation, or (pending) when it is due",
         properties: {
-          type: { const: "escalation" }, time: TIME, id: { type: "integer" }, state: { enum: ["pending", "fired", "cancelled"] }, rule: { type: "integer" },
+          type: { const: "escalation" }, time: TIME, id: { type: "integer" }, state: { enum: ["pending", "fired", "cancelled"] }, rule: { type: "string", description: "the escalation rule (its receiver and matchers)" },
           receiver: { type: "string" }, due: TIME, cancelled_by: { type: ["string", "null"] },
         },
       },
