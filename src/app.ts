@@ -21,6 +21,8 @@ import { ConfigWatcher } from "./config/watcher.ts";
 import { NotifyRepo } from "./store/notify-repo.ts";
 import { NoiseRepo } from "./store/noise-repo.ts";
 import { AuditRepo } from "./store/audit-repo.ts";
+import { ExplainRepo } from "./store/explain-repo.ts";
+import { StatsRepo } from "./store/stats-repo.ts";
 import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { AcksRepo } from "./store/acks-repo.ts";
@@ -269,6 +271,9 @@ export class App {
       nflog: this.nflog,
       auditRepo: this.auditRepo,
       acks: this.ack.acks,
+      explainRepo: new ExplainRepo(this.db),
+      statsRepo: new StatsRepo(this.db),
+      noise: this.noise,
       historyRepo: new HistoryRepo(this.db),
       version: VERSION,
       routing: () => this.runtime.routing,

@@ -18,6 +18,11 @@ import type { TimeIntervalSet } from "../../timeinterval/index.ts";
 import type { AuditRepo } from "../../store/audit-repo.ts";
 import type { AckBook } from "../../ops/acks.ts";
 import { ackModule } from "./ack-routes.ts";
+import type { ExplainRepo } from "../../store/explain-repo.ts";
+import type { StatsRepo } from "../../store/stats-repo.ts";
+import type { NoiseView } from "../../ops/explain.ts";
+import { explainModule } from "./explain-routes.ts";
+import { statsModule } from "./stats-routes.ts";
 import type { HistoryRepo } from "../../store/history-repo.ts";
 import { historyModule } from "./history-routes.ts";
 import { auditModule } from "./audit-routes.ts";
@@ -37,6 +42,11 @@ export interface OpsApiDeps {
   readonly auditRepo: AuditRepo;
   /** Acknowledgements and comments (writes). */
   readonly acks: AckBook;
+  /** Reads behind explain (series, lifecycle events, acks) and statistics. */
+  readonly explainRepo: ExplainRepo;
+  readonly statsRepo: StatsRepo;
+  /** Storm and flap state now, read only (explain). */
+  readonly noise: NoiseView;
   /** History, timelines, deliveries and storms (read only). */
   readonly historyRepo: HistoryRepo;
   readonly version: string;
@@ -52,6 +62,7 @@ export interface OpsApiDeps {
 export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
   modules.push(auditModule(deps));
+  modules.push(explainModule(deps), statsModule(deps));
   modules.push(ackModule(deps));
   // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.
   modules.push(historyModule(deps));
