@@ -1,26 +1,14 @@
-import type { Alert, AlertEventKind } from "../types/alert.ts";
+import type { Alert } from "../types/alert.ts";
 import type { LabelSet } from "../types/labels.ts";
-import type { Clock } from "../lib/clock.ts";
-import type { Logger } from "../lib/log.ts";
-import type { CommitQueue } from "../store/commit-queue.ts";
-import type { AcksRepo } from "../store/acks-repo.ts";
-import type { AuditRepo } from "../store/audit-repo.ts";
 import type { RoutingTable } from "../dispatch/routing-table.ts";
 import type { Stage } from "../notify/stage.ts";
 import { ackStage } from "../noise/ack-stage.ts";
-import { AckBook, type LiveAlerts } from "./acks.ts";
+import { AckBook, type AckBookDeps } from "./acks.ts";
 import { AckLinks } from "./ack-link-service.ts";
 import type { AckLinkSettings } from "./ack-link.ts";
 import { Escalator, type EscalationDecision, type EscalationRule } from "./escalation.ts";
 
-export interface AckServicesDeps {
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly repo: AcksRepo;
-  readonly audit: AuditRepo;
-  readonly history: { appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail?: Readonly<Record<string, unknown>>): void };
-  readonly alerts: LiveAlerts;
+export interface AckServicesDeps extends AckBookDeps {
   routing(): RoutingTable;
   linkSettings(): AckLinkSettings | undefined;
   escalationRules(): readonly EscalationRule[];

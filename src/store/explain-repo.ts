@@ -1,16 +1,9 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { LabelSet } from "../types/labels.ts";
+import type { AckRow as AcksRepoRow } from "./acks-repo.ts";
 
 /** An acknowledgement row (migration 005), as explain shows it. */
-export interface AckRow {
-  readonly id: number;
-  readonly episodeStartsMs: number;
-  readonly actor: string;
-  readonly comment: string;
-  readonly createdMs: number;
-  readonly expiresMs: number | undefined;
-  readonly endedMs: number | undefined;
-}
+export type AckRow = Omit<AcksRepoRow, "fingerprint" | "endedBy">;
 
 /** A firing/resolved change from history. */
 export interface LifecycleEvent {

@@ -1,6 +1,8 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { AlertEventKind } from "../types/alert.ts";
 import type { LabelSet } from "../types/labels.ts";
+import type { DeliveryRow } from "./notify-repo.ts";
+import type { DecisionRecord } from "./noise-repo.ts";
 
 /** A position in a newest-first or oldest-first listing: the (at_ms, id) of the last row returned. */
 export interface Keyset {
@@ -39,31 +41,15 @@ export interface HistoryQuery {
   readonly plan: HistoryPlan;
 }
 
-export interface DeliveryRecord {
+/** A delivery attempt as read back, with its row id (for cursors). */
+export interface DeliveryRecord extends Omit<DeliveryRow, "error"> {
   readonly id: number;
-  readonly atMs: number;
-  readonly groupKey: string;
-  readonly receiver: string;
-  readonly integration: string;
-  readonly attempt: number;
-  readonly status: "success" | "failed";
-  readonly retryable: boolean;
   readonly error: string | null;
-  readonly durationMs: number;
-  readonly firing: number;
-  readonly resolved: number;
 }
 
-export interface DecisionEntry {
+/** A notification decision as read back, with its row id. */
+export interface DecisionEntry extends DecisionRecord {
   readonly id: number;
-  readonly atMs: number;
-  readonly groupKey: string;
-  readonly receiver: string;
-  readonly integration: string;
-  readonly fingerprint: string;
-  readonly stage: string;
-  readonly outcome: string;
-  readonly detail: Readonly<Record<string, unknown>>;
 }
 
 export interface StormSummary {
