@@ -398,6 +398,7 @@ export class App {
       this.nflog.prune(this.clock.now() - this.opts.settings.silenceRetentionMs);
       this.noise.prune(before);
       this.ack.prune(before);
+      this.auditRepo.prune(before);
       return this.alertsRepo.pruneHistory(before);
     });
     this.metrics.historyPruned.inc(n);
