@@ -3,135 +3,12 @@
 // restarts with the same database. Every ops API response is checked against the served OpenAPI document.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import Database from "better-sqlite3";
-import { App } from "../../src/app.ts";
-import { resolveSettings } from "../../src/settings.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { FakeClock } from "../../src/lib/clock.ts";
 import { fingerprint } from "../../src/types/labels.ts";
-import { OpenApiValidator } from "./ops-openapi.ts";
+import { startFakeClockApp, S, MIN, type FakeClockApp as Harness, type Received, type WebhookAlert } from "./fake-clock-app.ts";
 
-const S = 1000;
-const MIN = 60 * S;
 const KEY = "k".repeat(40);
-
-interface Received { at: number; path: string; body: Record<string, unknown> }
-interface WebhookAlert { status: string; labels: Record<string, string> }
-
-async function startSink(clock: FakeClock): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let b = "";
-    req.on("data", (d: Buffer) => (b += d.toString()));
-    req.on("end", () => {
-      received.push({ at: clock.now(), path: req.url ?? "", body: JSON.parse(b) as Record<string, unknown> });
-      res.end("ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
-}
-
-interface Res { status: number; text: string; json: unknown; headers: Headers }
-
-async function start(routing: (sink: string) => string, prism: string, env: NodeJS.ProcessEnv = {}) {
-  const clock = new FakeClock(Date.UTC(2026, 11, 1, 10, 0, 0));
-  const sink = await startSink(clock);
-  const dir = mkdtempSync(join(tmpdir(), "alertprism-it-ack-"));
-  writeFileSync(join(dir, "alertmanager.yml"), routing(sink.url));
-  writeFileSync(join(dir, "alertprism.yml"), prism);
-  const boot = async () => {
-    const flags = new Map<string, string>([
-      ["config.file", join(dir, "alertmanager.yml")],
-      ["alertprism.config.file", join(dir, "alertprism.yml")],
-      ["storage.path", dir],
-      ["web.listen-address", "127.0.0.1:0"],
-      ["storage.synchronous", "normal"],
-    ]);
-    const app = new App({ settings: resolveSettings(flags, {}), logger: silentLogger(), clock, env: { ...process.env, ...env } });
-    const addr = await app.start();
-    return { app, base: `http://127.0.0.1:${addr.port}` };
-  };
-  let cur = await boot();
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
-  };
-  let validator: OpenApiValidator | undefined;
-  const h = {
-    clock, sink, dir,
-    get app() { return cur.app; },
-    get base() { return cur.base; },
-    async post(alerts: ReadonlyArray<{ labels: Record<string, string>; endsAt?: number; startsAt?: number }>) {
-      const body = alerts.map((a) => ({
-        labels: a.labels,
-        startsAt: new Date(a.startsAt ?? clock.now()).toISOString(),
-        endsAt: new Date(a.endsAt ?? clock.now() + 24 * 3600 * S).toISOString(),
-      }));
-      const res = await fetch(`${cur.base}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      assert.equal(res.status, 200, await res.text());
-      await settle();
-    },
-    async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-      const init: RequestInit = { method, headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers } };
-      if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-      const res = await fetch(cur.base + path, init);
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      await settle();
-      return { status: res.status, text, json, headers: res.headers };
-    },
-    /** An ops API call whose answer must be documented in the served OpenAPI document. */
-    async ops(method: string, path: string, tablePath: string, body?: unknown): Promise<Res> {
-      if (!validator) validator = new OpenApiValidator((await h.call("GET", "/api/ops/v1/openapi.json")).json as never);
-      const r = await h.call(method, `/api/ops/v1${path}`, body);
-      validator.assertDocumented(method, tablePath, r.status, r.json);
-      return r;
-    },
-    async run(ms: number, step = S) {
-      for (let t = 0; t < ms; t += step) {
-        clock.advance(Math.min(step, ms - t));
-        await settle();
-      }
-      for (let seen = -1; seen !== sink.received.length;) {
-        seen = sink.received.length;
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    },
-    async restart() {
-      await cur.app.stop();
-      cur = await boot();
-      await settle();
-    },
-    db() {
-      return new Database(join(dir, "alertprism.db"), { readonly: true });
-    },
-    async close() {
-      await cur.app.stop();
-      await sink.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return h;
-}
-
-type Harness = Awaited<ReturnType<typeof start>>;
+// The ack tests' alerts stay firing for a day unless they say otherwise.
+const DAY = 24 * 3600 * S;
 
 const ROUTING = (sink: string) => `
 route:
@@ -156,7 +33,7 @@ const alertsOf = (r: Received) => r.body.alerts as WebhookAlert[];
 
 describe("acknowledgement", () => {
   test("repeats stop; others still repeat; a new alert is notified at once; the resolve is notified; re-firing is unacknowledged", async () => {
-    const h = await start(ROUTING, "");
+    const h = await startFakeClockApp({ routing: ROUTING, alertTtlMs: DAY });
     try {
       const x1 = { alertname: "X", instance: "1" };
       const y1 = { alertname: "Y", instance: "1" };
@@ -221,7 +98,7 @@ describe("acknowledgement", () => {
   });
 
   test("an ack survives a restart; at expires the repeats resume; unack resumes them too", async () => {
-    const h = await start(ROUTING, "");
+    const h = await startFakeClockApp({ routing: ROUTING, alertTtlMs: DAY });
     try {
       const z = { alertname: "Z", instance: "1" };
       await h.post([{ labels: z }]);
@@ -252,7 +129,7 @@ describe("acknowledgement", () => {
   });
 
   test("acks by matchers, comments, errors and audit rows", async () => {
-    const h = await start(ROUTING, "");
+    const h = await startFakeClockApp({ routing: ROUTING, alertTtlMs: DAY });
     try {
       const a = { alertname: "Disk", instance: "db1", severity: "warning" };
       const b = { alertname: "Disk", instance: "db2", severity: "warning" };
@@ -326,7 +203,7 @@ receivers:
 
 describe("one-click ack links", () => {
   test("the notification carries a signed link; GET confirms, POST acknowledges; tampered, expired and other methods are refused", async () => {
-    const h = await start(SLACK_ROUTING, "ops:\n  external_url: http://prism.example/\n", { ALERTPRISM_ACK_LINK_KEY: KEY });
+    const h = await startFakeClockApp({ routing: SLACK_ROUTING, prism: "ops:\n  external_url: http://prism.example/\n", env: { ALERTPRISM_ACK_LINK_KEY: KEY }, alertTtlMs: DAY });
     try {
       const a = { alertname: "Link", instance: "1" };
       const b = { alertname: "Link", instance: "2" };
@@ -397,7 +274,7 @@ escalation:
 
 describe("escalation", () => {
   test("fires once after `after` without an ack; not when acknowledged or resolved; survives a restart mid-wait", async () => {
-    const h = await start(ROUTING, ESCALATION);
+    const h = await startFakeClockApp({ routing: ROUTING, prism: ESCALATION, alertTtlMs: DAY });
     try {
       const e1 = { alertname: "E1", priority: "P1" };
       const e2 = { alertname: "E2", priority: "P1" };

@@ -3,134 +3,7 @@
 // file, restarts with the same database.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import Database from "better-sqlite3";
-import { App } from "../../src/app.ts";
-import { resolveSettings } from "../../src/settings.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { FakeClock } from "../../src/lib/clock.ts";
-
-const S = 1000;
-const MIN = 60 * S;
-
-interface WebhookAlert { status: string; labels: Record<string, string>; annotations: Record<string, string> }
-interface Notification { at: number; path: string; status: string; groupLabels: Record<string, string>; alerts: WebhookAlert[] }
-
-interface Sink { url: string; received: Notification[]; close(): Promise<void> }
-
-async function startSink(clock: FakeClock): Promise<Sink> {
-  const received: Notification[] = [];
-  const server: Server = createServer((req, res) => {
-    let b = "";
-    req.on("data", (d: Buffer) => (b += d.toString()));
-    req.on("end", () => {
-      const body = JSON.parse(b) as Omit<Notification, "at" | "path">;
-      received.push({ at: clock.now(), path: req.url ?? "", status: body.status, groupLabels: body.groupLabels, alerts: body.alerts });
-      res.end("ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
-}
-
-interface Harness {
-  readonly clock: FakeClock;
-  readonly sink: Sink;
-  readonly dir: string;
-  app: App;
-  base: string;
-  post(alerts: ReadonlyArray<{ labels: Record<string, string>; endsAt?: number; startsAt?: number }>): Promise<void>;
-  get(path: string): Promise<unknown>;
-  /** Advances fake time in steps, letting real I/O (HTTP, commits) run between them. */
-  run(ms: number, step?: number): Promise<void>;
-  restart(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function start(routing: (sink: string) => string, prism: string): Promise<Harness> {
-  const clock = new FakeClock(Date.UTC(2026, 11, 1, 10, 0, 0));
-  const sink = await startSink(clock);
-  const dir = mkdtempSync(join(tmpdir(), "alertprism-it-stages-"));
-  writeFileSync(join(dir, "alertmanager.yml"), routing(sink.url));
-  writeFileSync(join(dir, "alertprism.yml"), prism);
-  const boot = async (): Promise<{ app: App; base: string }> => {
-    const flags = new Map<string, string>([
-      ["config.file", join(dir, "alertmanager.yml")],
-      ["alertprism.config.file", join(dir, "alertprism.yml")],
-      ["storage.path", dir],
-      ["web.listen-address", "127.0.0.1:0"],
-      ["storage.synchronous", "normal"],
-    ]);
-    const app = new App({ settings: resolveSettings(flags, {}), logger: silentLogger(), clock });
-    const addr = await app.start();
-    return { app, base: `http://127.0.0.1:${addr.port}` };
-  };
-  const first = await boot();
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
-  };
-  const h: Harness = {
-    clock, sink, dir, app: first.app, base: first.base,
-    async post(alerts) {
-      const body = alerts.map((a) => ({
-        labels: a.labels,
-        startsAt: new Date(a.startsAt ?? clock.now()).toISOString(),
-        endsAt: new Date(a.endsAt ?? clock.now() + 3600 * S).toISOString(),
-      }));
-      const res = await fetch(`${h.base}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      assert.equal(res.status, 200, await res.text());
-      await settle();
-    },
-    async get(path) {
-      const res = await fetch(h.base + path);
-      return res.json() as Promise<unknown>;
-    },
-    async run(ms, step = S) {
-      for (let t = 0; t < ms; t += step) {
-        clock.advance(Math.min(step, ms - t));
-        await settle();
-      }
-      // Deliveries are real HTTP requests: wait until the sink has been quiet for a moment.
-      for (let seen = -1; seen !== sink.received.length;) {
-        seen = sink.received.length;
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    },
-    async restart() {
-      await h.app.stop();
-      const next = await boot();
-      h.app = next.app;
-      h.base = next.base;
-      await settle();
-    },
-    async close() {
-      await h.app.stop();
-      await sink.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return h;
-}
-
-async function metric(h: Harness, name: string): Promise<string[]> {
-  const text = await (await fetch(`${h.base}/metrics`)).text();
-  return text.split("\n").filter((l) => l.startsWith(name));
-}
-
-function db(h: Harness): Database.Database {
-  return new Database(join(h.dir, "alertprism.db"), { readonly: true });
-}
+import { startFakeClockApp, S, MIN, type FakeClockApp as Harness, type Received as Notification, type WebhookAlert } from "./fake-clock-app.ts";
 
 const STORM_ROUTING = (sink: string) => `
 route:
@@ -157,7 +30,7 @@ const isSummary = (n: Notification) => n.alerts.some((a) => a.labels.alertname =
 
 describe("storm mode", () => {
   test("a burst to one receiver: held, one summary refreshed every summary_interval, resolved with totals, no burst after", async () => {
-    const h = await start(STORM_ROUTING, STORM);
+    const h = await startFakeClockApp({ routing: STORM_ROUTING, prism: STORM });
     try {
       // 1,000 alerts in 200 groups within 30 s, and one P1 alert that bypasses the storm.
       const t0 = h.clock.now();
@@ -187,11 +60,11 @@ describe("storm mode", () => {
       assert.ok(summaries().length >= 2, "re-sent at summary_interval");
       assert.equal(summaryAnnotation(latest.alerts[0] as WebhookAlert, "alerts"), "1000");
       assert.equal(summaryAnnotation(latest.alerts[0] as WebhookAlert, "groups"), "200");
-      const listed = (await h.get("/api/v2/alerts?filter=alertname%3D%22AlertStorm%22")) as Array<{ annotations: Record<string, string> }>;
+      const listed = (await h.call("GET", "/api/v2/alerts?filter=alertname%3D%22AlertStorm%22")).json as Array<{ annotations: Record<string, string> }>;
       assert.equal(listed.length, 1);
       assert.match(listed[0]?.annotations.description ?? "", /By alertname: NodeDown=1000/);
-      assert.deepEqual(await metric(h, "alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 1']);
-      const held = await metric(h, "alertprism_storm_held_notifications_total");
+      assert.deepEqual(await h.metric("alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 1']);
+      const held = await h.metric("alertprism_storm_held_notifications_total");
       assert.ok(Number(held[0]?.split(" ")[1]) >= 199, `held: ${held.join()}`);
 
       // Quiet for exit.for: the storm ends, the summary resolves with the totals, no burst follows.
@@ -199,13 +72,13 @@ describe("storm mode", () => {
       const resolved = summaries().filter((n) => n.status === "resolved");
       assert.equal(resolved.length, 1, "the summary resolves once");
       assert.equal(summaryAnnotation(resolved[0]?.alerts[0] as WebhookAlert, "alerts"), "1000");
-      assert.deepEqual(await metric(h, "alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 0']);
+      assert.deepEqual(await h.metric("alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 0']);
       await h.run(15 * MIN, 5 * S);
       assert.equal(groupNotifications().length, 1, "the end of the storm lets no burst through");
 
       const Alertmanager_would_send = 201;
       assert.ok(h.sink.received.length <= 0.05 * Alertmanager_would_send, `${h.sink.received.length} messages`);
-      const d = db(h);
+      const d = h.db();
       try {
         const newEvents = d.prepare("SELECT count(*) AS n FROM alert_events WHERE kind = 'new'").get() as { n: number };
         assert.ok(newEvents.n >= 1001, "every alert is in the history");
@@ -222,7 +95,7 @@ describe("storm mode", () => {
   });
 
   test("hysteresis: a storm goes on while 5 alerts a minute start, and ends once fewer do", async () => {
-    const h = await start(STORM_ROUTING, STORM);
+    const h = await startFakeClockApp({ routing: STORM_ROUTING, prism: STORM });
     try {
       await h.post(Array.from({ length: 50 }, (_, i) => ({ labels: { alertname: "Burst", shard: `b${i}` } })));
       await h.run(5 * S);
@@ -246,7 +119,7 @@ describe("storm mode", () => {
   });
 
   test("a restart or a reload neither forgets a storm nor opens a new one; a silenced summary is not sent", async () => {
-    const h = await start(STORM_ROUTING, STORM);
+    const h = await startFakeClockApp({ routing: STORM_ROUTING, prism: STORM });
     try {
       await h.post(Array.from({ length: 60 }, (_, i) => ({ labels: { alertname: "Burst", shard: `b${i}` } })));
       await h.run(5 * S);
@@ -256,7 +129,7 @@ describe("storm mode", () => {
       assert.equal(reload.status, 200);
       await h.run(40 * S);
       assert.equal(h.sink.received.filter((n) => !isSummary(n)).length, 0, "still held after the restart");
-      assert.deepEqual(await metric(h, "alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 1']);
+      assert.deepEqual(await h.metric("alertprism_storm_active"), ['alertprism_storm_active{receiver="team"} 1']);
       const silence = await fetch(`${h.base}/api/v2/silences`, {
         method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ matchers: [{ name: "alertname", value: "AlertStorm", isRegex: false }], startsAt: new Date(h.clock.now()).toISOString(), endsAt: new Date(h.clock.now() + 3600 * S).toISOString(), createdBy: "test", comment: "quiet" }),
@@ -273,7 +146,7 @@ describe("storm mode", () => {
   });
 
   test("without noise.storm a burst is notified group by group, as Alertmanager does", async () => {
-    const h = await start(STORM_ROUTING, "");
+    const h = await startFakeClockApp({ routing: STORM_ROUTING });
     try {
       await h.post(Array.from({ length: 60 }, (_, i) => ({ labels: { alertname: "Burst", shard: `b${i}` } })));
       await h.run(35 * S);
@@ -321,12 +194,12 @@ async function flapForAnHour(h: Harness): Promise<void> {
 
 describe("flap damping", () => {
   test("an alert that fires and resolves every 2 minutes for an hour: at most 5 notifications, every change in history", async () => {
-    const h = await start(FLAP_ROUTING, FLAPPING);
+    const h = await startFakeClockApp({ routing: FLAP_ROUTING, prism: FLAPPING });
     try {
       await flapForAnHour(h);
       const during = h.sink.received.length;
       assert.ok(during <= 5, `${during} notifications in the hour`);
-      assert.deepEqual(await metric(h, "alertprism_flapping_alerts"), ["alertprism_flapping_alerts 1"]);
+      assert.deepEqual(await h.metric("alertprism_flapping_alerts"), ["alertprism_flapping_alerts 1"]);
 
       // Another alert of the group is notified: the flapping one goes along as firing, marked flapping.
       await h.post([{ labels: { alertname: "Flappy", instance: "db-9" } }]);
@@ -337,7 +210,7 @@ describe("flap damping", () => {
       assert.equal(flappy?.status, "firing", "a resolved flapping alert counts as firing");
       assert.equal(flappy?.annotations.flapping, "true", "and is marked in the notification");
       assert.equal(withBoth.alerts.find((a) => a.labels.instance === "db-9")?.annotations.flapping, undefined);
-      const listed = (await h.get("/api/v2/alerts")) as Array<{ annotations: Record<string, string> }>;
+      const listed = (await h.call("GET", "/api/v2/alerts")).json as Array<{ annotations: Record<string, string> }>;
       for (const a of listed) assert.equal(a.annotations.flapping, undefined, "the stored alert shows what was sent");
 
       // Resolved for quiet_for: the final resolve is notified, and it no longer flaps.
@@ -345,9 +218,9 @@ describe("flap damping", () => {
       assert.equal(h.sink.received.length, during + 2);
       const last = h.sink.received[during + 1] as Notification;
       assert.equal(last.alerts.find((a) => a.labels.instance === "db-1")?.status, "resolved");
-      assert.deepEqual(await metric(h, "alertprism_flapping_alerts"), ["alertprism_flapping_alerts 0"]);
+      assert.deepEqual(await h.metric("alertprism_flapping_alerts"), ["alertprism_flapping_alerts 0"]);
 
-      const d = db(h);
+      const d = h.db();
       try {
         const changes = d.prepare("SELECT count(*) AS n FROM alert_events e JOIN series s ON s.id = e.series_id WHERE kind IN ('new', 'resolved') AND s.labels LIKE '%db-1%'").get() as { n: number };
         assert.equal(changes.n, 30, "every firing and every resolve is in the history");
@@ -362,7 +235,7 @@ describe("flap damping", () => {
   });
 
   test("without noise.flapping the same alert is notified at almost every group_interval", async () => {
-    const h = await start(FLAP_ROUTING, "");
+    const h = await startFakeClockApp({ routing: FLAP_ROUTING });
     try {
       await flapForAnHour(h);
       assert.ok(h.sink.received.length >= 25, `${h.sink.received.length} notifications`);
@@ -372,16 +245,16 @@ describe("flap damping", () => {
   });
 
   test("flap state survives a restart", async () => {
-    const h = await start(FLAP_ROUTING, FLAPPING);
+    const h = await startFakeClockApp({ routing: FLAP_ROUTING, prism: FLAPPING });
     try {
       const labels = { alertname: "Flappy", instance: "db-2" };
       for (let m = 0; m < 10; m += 2) {
         await h.post([{ labels, ...((m / 2) % 2 === 1 ? { endsAt: h.clock.now() } : {}) }]);
         await h.run(2 * MIN, 5 * S);
       }
-      assert.deepEqual(await metric(h, "alertprism_flapping_alerts"), ["alertprism_flapping_alerts 1"]);
+      assert.deepEqual(await h.metric("alertprism_flapping_alerts"), ["alertprism_flapping_alerts 1"]);
       await h.restart();
-      assert.deepEqual(await metric(h, "alertprism_flapping_alerts"), ["alertprism_flapping_alerts 1"]);
+      assert.deepEqual(await h.metric("alertprism_flapping_alerts"), ["alertprism_flapping_alerts 1"]);
     } finally {
       await h.close();
     }

@@ -4,7 +4,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fingerprint } from "../../src/types/labels.ts";
-import { startHarness, S, MIN, type Harness } from "./ops-fake-clock-harness.ts";
+import { startFakeClockApp, S, MIN, type FakeClockApp as Harness } from "./fake-clock-app.ts";
 
 const ROUTING = (sink: string) => `
 route:
@@ -62,7 +62,7 @@ describe("explain", () => {
   let h: Harness;
   let t0: number;
   const explain = async (labels: Record<string, string>): Promise<Explanation> => {
-    const r = await h.ops(`/alerts/${fingerprint(labels)}/explain`, "/alerts/:fingerprint/explain");
+    const r = await h.ops("GET", `/alerts/${fingerprint(labels)}/explain`, "/alerts/:fingerprint/explain");
     assert.equal(r.status, 200, JSON.stringify(r.json));
     return r.json as Explanation;
   };
@@ -86,17 +86,16 @@ describe("explain", () => {
   };
 
   before(async () => {
-    h = await startHarness(ROUTING, PRISM);
+    h = await startFakeClockApp({ routing: ROUTING, prism: PRISM });
     t0 = h.clock.now();
-    const res = await h.fetch("/api/v2/silences", {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ matchers: [{ name: "case", value: "silence", isRegex: false, isEqual: true }], startsAt: iso(t0), endsAt: iso(t0 + 6 * 3600 * S), createdBy: "carol", comment: "maintenance" }),
+    const res = await h.call("POST", "/api/v2/silences", {
+      matchers: [{ name: "case", value: "silence", isRegex: false, isEqual: true }], startsAt: iso(t0), endsAt: iso(t0 + 6 * 3600 * S), createdBy: "carol", comment: "maintenance",
     });
     assert.equal(res.status, 200);
     await h.post([L.silenced, L.source, L.target, L.mute, L.active, L.acked, L.repeat, L.flap, L.done].map((labels) => ({ labels })));
     await h.run(31 * S); // every group's first flush (group_wait 30s)
     // The acknowledgement, as the ack feature stores it (migration 005's acks table).
-    h.db().prepare("INSERT INTO acks (fingerprint, episode_starts_ms, actor, comment, created_ms) VALUES (?, ?, ?, ?, ?)")
+    h.db({ writable: true }).prepare("INSERT INTO acks (fingerprint, episode_starts_ms, actor, comment, created_ms) VALUES (?, ?, ?, ?, ?)")
       .run(fingerprint(L.acked), t0, "alice", "looking", h.clock.now());
     // Flappy fires, resolves, fires, resolves: 4 changes within 30m, so it flaps.
     await h.post([{ labels: L.flap, startsAt: t0, endsAt: h.clock.now() - 1 }, { labels: L.done, startsAt: t0, endsAt: h.clock.now() - 1 }]);
@@ -224,10 +223,10 @@ describe("explain", () => {
   });
 
   test("unknown fingerprint: 404; malformed: 400", async () => {
-    const unknown = await h.ops("/alerts/0123456789abcdef/explain", "/alerts/:fingerprint/explain");
+    const unknown = await h.ops("GET", "/alerts/0123456789abcdef/explain", "/alerts/:fingerprint/explain");
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.json, { code: 404, message: "no alert with fingerprint 0123456789abcdef has been seen" });
-    const bad = await h.ops("/alerts/nope/explain", "/alerts/:fingerprint/explain");
+    const bad = await h.ops("GET", "/alerts/nope/explain", "/alerts/:fingerprint/explain");
     assert.equal(bad.status, 400);
   });
 });

@@ -4,125 +4,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- bodies are checked against the OpenAPI document first, then read loosely */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import { App } from "../../src/app.ts";
-import { resolveSettings } from "../../src/settings.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { FakeClock } from "../../src/lib/clock.ts";
-import { OpenApiValidator } from "./ops-openapi.ts";
-import Database from "better-sqlite3";
+import { startFakeClockApp, S, MIN, type FakeClockApp } from "./fake-clock-app.ts";
 
-const S = 1000;
-const MIN = 60 * S;
-const OPS = "/api/ops/v1";
-
-interface Sink { url: string; received: Array<{ status: string; alerts: Array<{ labels: Record<string, string> }> }>; failNext: number; close(): Promise<void> }
-
-async function startSink(): Promise<Sink> {
-  const sink: Sink = { url: "", received: [], failNext: 0, close: async () => {} };
-  const server: Server = createServer((req, res) => {
-    let b = "";
-    req.on("data", (d: Buffer) => (b += d.toString()));
-    req.on("end", () => {
-      if (sink.failNext > 0) {
-        sink.failNext--;
-        res.statusCode = 500;
-        res.end("boom");
-        return;
-      }
-      sink.received.push(JSON.parse(b) as Sink["received"][number]);
-      res.end("ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sink.close = () => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  });
-  return sink;
-}
-
-interface Harness {
-  readonly clock: FakeClock;
-  readonly sink: Sink;
-  readonly base: string;
-  readonly doc: OpenApiValidator;
-  readonly dir: string;
-  post(alerts: ReadonlyArray<{ labels: Record<string, string>; endsAt?: number; startsAt?: number }>): Promise<void>;
-  /** GETs an ops API path and validates the answer against the document (`route` as in the route table). */
-  ops(route: string, path: string): Promise<{ status: number; json: any }>;
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
-  run(ms: number, step?: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function start(routing: (sink: string) => string, prism = ""): Promise<Harness> {
-  const clock = new FakeClock(Date.UTC(2026, 11, 1, 10, 0, 0));
-  const sink = await startSink();
-  const dir = mkdtempSync(join(tmpdir(), "alertprism-it-history-"));
-  writeFileSync(join(dir, "alertmanager.yml"), routing(sink.url));
-  writeFileSync(join(dir, "alertprism.yml"), prism);
-  const flags = new Map<string, string>([
-    ["config.file", join(dir, "alertmanager.yml")],
-    ["alertprism.config.file", join(dir, "alertprism.yml")],
-    ["storage.path", dir],
-    ["web.listen-address", "127.0.0.1:0"],
-    ["storage.synchronous", "normal"],
-    ["alerts.gc-interval", "5m"],
-  ]);
-  const app = new App({ settings: resolveSettings(flags, {}), logger: silentLogger(), clock });
-  const addr = await app.start();
-  const base = `http://127.0.0.1:${addr.port}`;
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
-  };
-  const request = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(base + path, { method, ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) });
-    const text = await res.text();
-    return { status: res.status, json: text === "" ? undefined : JSON.parse(text) };
-  };
-  const docRes = await request("GET", `${OPS}/openapi.json`);
-  const doc = new OpenApiValidator(docRes.json);
-  const h: Harness = {
-    clock, sink, base, doc, request, dir,
-    async post(alerts) {
-      const body = alerts.map((a) => ({
-        labels: a.labels,
-        startsAt: new Date(a.startsAt ?? clock.now()).toISOString(),
-        endsAt: new Date(a.endsAt ?? clock.now() + 3600 * S).toISOString(),
-      }));
-      const r = await request("POST", "/api/v2/alerts", body);
-      assert.equal(r.status, 200, JSON.stringify(r.json));
-      await settle();
-    },
-    async ops(route, path) {
-      const r = await request("GET", OPS + path);
-      doc.assertDocumented("GET", route, r.status, r.json);
-      return r;
-    },
-    async run(ms, step = S) {
-      for (let t = 0; t < ms; t += step) {
-        clock.advance(Math.min(step, ms - t));
-        await settle();
-      }
-      for (let seen = -1; seen !== sink.received.length;) {
-        seen = sink.received.length;
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    },
-    async close() {
-      await app.stop();
-      await sink.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return h;
-}
+type Harness = FakeClockApp<any>;
 
 const ROUTING = (sink: string) => `
 route:
@@ -150,15 +34,15 @@ describe("ops API: history, timeline, deliveries", () => {
   let silenceId = "";
 
   before(async () => {
-    h = await start(ROUTING);
+    h = await startFakeClockApp<any>({ routing: ROUTING, flags: { "alerts.gc-interval": "5m" } });
     // A silence for instance a; DiskFull on a (silenced) and b, one group. The sink fails the first send.
-    const s = await h.request("POST", "/api/v2/silences", {
+    const s = await h.call("POST", "/api/v2/silences", {
       matchers: [{ name: "instance", value: "a", isRegex: false, isEqual: true }],
       startsAt: new Date(h.clock.now()).toISOString(), endsAt: new Date(h.clock.now() + 3600 * S).toISOString(), createdBy: "test", comment: "maintenance",
     });
     assert.equal(s.status, 200);
     silenceId = (s.json as { silenceID: string }).silenceID;
-    h.sink.failNext = 1;
+    h.sink.failNext(1);
     await h.post([
       { labels: { alertname: "DiskFull", instance: "a", team: "db", severity: "warning" } },
       { labels: { alertname: "DiskFull", instance: "b", team: "db", severity: "critical" } },
@@ -166,79 +50,79 @@ describe("ops API: history, timeline, deliveries", () => {
     ]);
     await h.run(30 * S);
     // The silence ends: A is notified at the next flush. Then A resolves and the resolution is sent.
-    assert.equal((await h.request("DELETE", `/api/v2/silence/${silenceId}`)).status, 200);
+    assert.equal((await h.call("DELETE", `/api/v2/silence/${silenceId}`)).status, 200);
     await h.run(2 * MIN);
     await h.post([{ labels: { alertname: "DiskFull", instance: "a", team: "db", severity: "warning" }, endsAt: h.clock.now() }]);
     await h.run(2 * MIN);
-    const listed = await h.request("GET", "/api/v2/alerts?filter=instance%3D%22a%22");
+    const listed = await h.call("GET", "/api/v2/alerts?filter=instance%3D%22a%22");
     fpA = (listed.json as Array<{ fingerprint: string }>)[0]?.fingerprint ?? "";
     if (fpA === "") {
-      const hist = await h.ops("/alerts/history", `/alerts/history${q({ filter: 'instance="a"', limit: "1" })}`);
+      const hist = await h.ops("GET", `/alerts/history${q({ filter: 'instance="a"', limit: "1" })}`, "/alerts/history");
       fpA = hist.json.events[0].fingerprint;
     }
   });
   after(async () => h.close());
 
   test("history: newest first, label filters (= != =~ !~, ANDed), kinds, times", async () => {
-    const all = await h.ops("/alerts/history", "/alerts/history");
+    const all = await h.ops("GET", "/alerts/history", "/alerts/history");
     assert.equal(all.status, 200);
     const events = all.json.events as Array<{ id: number; time: string; kind: string; labels: Record<string, string>; fingerprint: string }>;
     assert.ok(events.length >= 6, JSON.stringify(events));
     for (let i = 1; i < events.length; i++) assert.ok(events[i - 1]!.time >= events[i]!.time, "newest first");
     assert.equal(all.json.next_cursor, null);
 
-    const db = await h.ops("/alerts/history", `/alerts/history${q({ filter: 'team="db"' })}`);
+    const db = await h.ops("GET", `/alerts/history${q({ filter: 'team="db"' })}`, "/alerts/history");
     assert.ok(db.json.events.length > 0);
     assert.ok(db.json.events.every((e: { labels: Record<string, string> }) => e.labels.team === "db"));
-    const notA = await h.ops("/alerts/history", `/alerts/history${q({ filter: ['team="db"', 'instance!="a"'] })}`);
+    const notA = await h.ops("GET", `/alerts/history${q({ filter: ['team="db"', 'instance!="a"'] })}`, "/alerts/history");
     assert.ok(notA.json.events.length > 0 && notA.json.events.every((e: { labels: Record<string, string> }) => e.labels.instance === "b"));
-    const re = await h.ops("/alerts/history", `/alerts/history${q({ filter: 'alertname=~"Disk.*|High.+"' })}`);
+    const re = await h.ops("GET", `/alerts/history${q({ filter: 'alertname=~"Disk.*|High.+"' })}`, "/alerts/history");
     assert.equal(new Set(re.json.events.map((e: { fingerprint: string }) => e.fingerprint)).size, 3);
-    const nre = await h.ops("/alerts/history", `/alerts/history${q({ filter: 'alertname!~"Disk.*"' })}`);
+    const nre = await h.ops("GET", `/alerts/history${q({ filter: 'alertname!~"Disk.*"' })}`, "/alerts/history");
     assert.ok(nre.json.events.length > 0 && nre.json.events.every((e: { labels: Record<string, string> }) => e.labels.alertname === "HighLatency"));
-    const missing = await h.ops("/alerts/history", `/alerts/history${q({ filter: 'nosuchlabel=""' })}`);
+    const missing = await h.ops("GET", `/alerts/history${q({ filter: 'nosuchlabel=""' })}`, "/alerts/history");
     assert.equal(missing.json.events.length, events.length, "a missing label equals the empty string");
-    const none = await h.ops("/alerts/history", `/alerts/history${q({ filter: 'team="nobody"' })}`);
+    const none = await h.ops("GET", `/alerts/history${q({ filter: 'team="nobody"' })}`, "/alerts/history");
     assert.deepEqual(none.json, { events: [], next_cursor: null });
 
-    const kinds = await h.ops("/alerts/history", `/alerts/history${q({ kind: "silenced,unsilenced", filter: 'instance="a"' })}`);
+    const kinds = await h.ops("GET", `/alerts/history${q({ kind: "silenced,unsilenced", filter: 'instance="a"' })}`, "/alerts/history");
     assert.deepEqual(kinds.json.events.map((e: { kind: string }) => e.kind), ["unsilenced", "silenced"]);
     assert.deepEqual(kinds.json.events[1].detail, { silencedBy: [silenceId] });
-    const resolved = await h.ops("/alerts/history", `/alerts/history${q({ kind: ["resolved"], filter: 'alertname="DiskFull"' })}`);
+    const resolved = await h.ops("GET", `/alerts/history${q({ kind: ["resolved"], filter: 'alertname="DiskFull"' })}`, "/alerts/history");
     assert.deepEqual(resolved.json.events.map((e: { labels: Record<string, string> }) => e.labels.instance), ["a"]);
 
     // Time ranges: relative and RFC 3339, inclusive.
-    const recent = await h.ops("/alerts/history", `/alerts/history${q({ since: "-3m" })}`);
+    const recent = await h.ops("GET", `/alerts/history${q({ since: "-3m" })}`, "/alerts/history");
     assert.ok(recent.json.events.length > 0);
     assert.ok(recent.json.events.every((e: { time: string }) => Date.parse(e.time) >= h.clock.now() - 3 * MIN));
     assert.ok(recent.json.events.some((e: { kind: string }) => e.kind === "resolved"));
     const t0 = Date.UTC(2026, 11, 1, 10, 0, 0);
-    const first = await h.ops("/alerts/history", `/alerts/history${q({ since: new Date(t0).toISOString(), until: "2026-12-01T10:00:00Z" })}`);
+    const first = await h.ops("GET", `/alerts/history${q({ since: new Date(t0).toISOString(), until: "2026-12-01T10:00:00Z" })}`, "/alerts/history");
     assert.ok(first.json.events.length >= 4);
     assert.ok(first.json.events.every((e: { time: string }) => Date.parse(e.time) === t0));
   });
 
   test("history pages: keyset cursor, stable when events are recorded between pages", async () => {
     const seen: number[] = [];
-    const firstPage = await h.ops("/alerts/history", `/alerts/history${q({ limit: "2" })}`);
+    const firstPage = await h.ops("GET", `/alerts/history${q({ limit: "2" })}`, "/alerts/history");
     assert.equal(firstPage.json.events.length, 2);
     seen.push(...firstPage.json.events.map((e: { id: number }) => e.id));
     // New events after the first page (newer than it) must not shift the next pages.
     await h.post([{ labels: { alertname: "Late", instance: "z", team: "db" } }]);
     let cursor: string | null = firstPage.json.next_cursor;
     while (cursor) {
-      const page = await h.ops("/alerts/history", `/alerts/history${q({ limit: "2", cursor })}`);
+      const page = await h.ops("GET", `/alerts/history${q({ limit: "2", cursor })}`, "/alerts/history");
       seen.push(...page.json.events.map((e: { id: number }) => e.id));
       cursor = page.json.next_cursor;
     }
-    const fresh = await h.ops("/alerts/history", `/alerts/history${q({ limit: "1000" })}`);
+    const fresh = await h.ops("GET", `/alerts/history${q({ limit: "1000" })}`, "/alerts/history");
     const ids: number[] = fresh.json.events.map((e: { id: number }) => e.id);
     assert.equal(new Set(seen).size, seen.length, "no duplicates");
     assert.deepEqual(seen, ids.filter((id) => !fresh.json.events.some((e: { id: number; labels: Record<string, string> }) => e.id === id && e.labels.alertname === "Late")), "no gaps: every event older than the first page, in order");
   });
 
   test("timeline: silenced, held, a failed delivery and its retry, notified, resolved — in time order", async () => {
-    const r = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}`);
+    const r = await h.ops("GET", `/alerts/${fpA}`, "/alerts/:fingerprint");
     assert.equal(r.status, 200);
     const { alert, timeline } = r.json as { alert: any; timeline: Array<Record<string, any>> };
     assert.equal(alert.fingerprint, fpA);
@@ -267,23 +151,23 @@ describe("ops API: history, timeline, deliveries", () => {
   });
 
   test("timeline pages: a small limit walks the same entries, none twice", async () => {
-    const whole = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}`);
+    const whole = await h.ops("GET", `/alerts/${fpA}`, "/alerts/:fingerprint");
     const walked: unknown[] = [];
     let cursor: string | null = null;
     do {
-      const page = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}${q({ limit: "3", ...(cursor ? { cursor } : {}) })}`);
+      const page = await h.ops("GET", `/alerts/${fpA}${q({ limit: "3", ...(cursor ? { cursor } : {}) })}`, "/alerts/:fingerprint");
       assert.ok(page.json.timeline.length <= 3);
       walked.push(...page.json.timeline);
       cursor = page.json.next_cursor;
     } while (cursor);
     assert.deepEqual(walked, whole.json.timeline);
-    const since = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}${q({ since: "-1m" })}`);
+    const since = await h.ops("GET", `/alerts/${fpA}${q({ since: "-1m" })}`, "/alerts/:fingerprint");
     assert.ok(since.json.timeline.every((e: { time: string }) => Date.parse(e.time) >= h.clock.now() - MIN));
   });
 
   test("timeline: acks, comments and escalations of the alert, in their places", async () => {
     const now = h.clock.now();
-    const db = new Database(join(h.dir, "alertprism.db"));
+    const db = h.db({ writable: true });
     try {
       db.prepare("INSERT INTO acks (fingerprint, episode_starts_ms, actor, comment, created_ms, expires_ms, ended_ms, ended_by) VALUES (?, ?, 'alice', 'on it', ?, NULL, ?, 'resolved')").run(fpA, 0, now - 90 * S, now - 60 * S);
       db.prepare("INSERT INTO comments (fingerprint, actor, text, created_ms) VALUES (?, 'bob', 'disk replaced', ?)").run(fpA, now - 80 * S);
@@ -291,7 +175,7 @@ describe("ops API: history, timeline, deliveries", () => {
     } finally {
       db.close();
     }
-    const r = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}${q({ since: "-100s" })}`);
+    const r = await h.ops("GET", `/alerts/${fpA}${q({ since: "-100s" })}`, "/alerts/:fingerprint");
     const extra = r.json.timeline.filter((e: { type: string }) => ["ack", "comment", "escalation"].includes(e.type));
     assert.deepEqual(extra.map((e: { type: string; action?: string; state?: string }) => e.type + ":" + (e.action ?? e.state ?? "")), ["ack:acked", "escalation:cancelled", "comment:", "ack:unacked"]);
     assert.equal(extra[3].actor, "resolved");
@@ -299,14 +183,14 @@ describe("ops API: history, timeline, deliveries", () => {
   });
 
   test("an alert gone from the live set keeps its timeline; one never seen is 404", async () => {
-    const gone = await h.ops("/alerts/:fingerprint", "/alerts/0123456789abcdef");
+    const gone = await h.ops("GET", "/alerts/0123456789abcdef", "/alerts/:fingerprint");
     assert.equal(gone.status, 404);
     assert.match(gone.json.message, /no alert with fingerprint 0123456789abcdef was ever seen/);
     // HighLatency resolves and is garbage-collected from the live set.
     await h.post([{ labels: { alertname: "HighLatency", instance: "c", team: "web", severity: "warning" }, endsAt: h.clock.now() }]);
     await h.run(20 * MIN, 30 * S);
-    const fp = (await h.ops("/alerts/history", `/alerts/history${q({ filter: 'alertname="HighLatency"', limit: "1" })}`)).json.events[0].fingerprint;
-    const r = await h.ops("/alerts/:fingerprint", `/alerts/${fp}`);
+    const fp = (await h.ops("GET", `/alerts/history${q({ filter: 'alertname="HighLatency"', limit: "1" })}`, "/alerts/history")).json.events[0].fingerprint;
+    const r = await h.ops("GET", `/alerts/${fp}`, "/alerts/:fingerprint");
     assert.equal(r.status, 200);
     assert.equal(r.json.alert.live, false);
     assert.equal(r.json.alert.state, "resolved");
@@ -315,24 +199,24 @@ describe("ops API: history, timeline, deliveries", () => {
   });
 
   test("deliveries: filters by receiver, integration, status, time; pages", async () => {
-    const all = await h.ops("/deliveries", "/deliveries");
+    const all = await h.ops("GET", "/deliveries", "/deliveries");
     const rows = all.json.deliveries as Array<{ receiver: string; status: string; integration: string; time: string }>;
     assert.ok(rows.length >= 3);
     for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1]!.time >= rows[i]!.time);
-    const failed = await h.ops("/deliveries", `/deliveries${q({ status: "failed" })}`);
+    const failed = await h.ops("GET", `/deliveries${q({ status: "failed" })}`, "/deliveries");
     assert.equal(failed.json.deliveries.length, 1);
     assert.equal(failed.json.deliveries[0].integration, "webhook/0");
-    const ok = await h.ops("/deliveries", `/deliveries${q({ status: "success", receiver: "team", integration: "webhook/0" })}`);
+    const ok = await h.ops("GET", `/deliveries${q({ status: "success", receiver: "team", integration: "webhook/0" })}`, "/deliveries");
     assert.equal(ok.json.deliveries.length, rows.length - 1);
-    assert.deepEqual((await h.ops("/deliveries", `/deliveries${q({ receiver: "other" })}`)).json, { deliveries: [], next_cursor: null });
-    assert.equal((await h.ops("/deliveries", `/deliveries${q({ until: "2026-12-01T09:00:00Z" })}`)).json.deliveries.length, 0);
-    const p1 = await h.ops("/deliveries", `/deliveries${q({ limit: "1" })}`);
-    const p2 = await h.ops("/deliveries", `/deliveries${q({ limit: "1", cursor: p1.json.next_cursor })}`);
+    assert.deepEqual((await h.ops("GET", `/deliveries${q({ receiver: "other" })}`, "/deliveries")).json, { deliveries: [], next_cursor: null });
+    assert.equal((await h.ops("GET", `/deliveries${q({ until: "2026-12-01T09:00:00Z" })}`, "/deliveries")).json.deliveries.length, 0);
+    const p1 = await h.ops("GET", `/deliveries${q({ limit: "1" })}`, "/deliveries");
+    const p2 = await h.ops("GET", `/deliveries${q({ limit: "1", cursor: p1.json.next_cursor })}`, "/deliveries");
     assert.deepEqual([...p1.json.deliveries, ...p2.json.deliveries], rows.slice(0, 2));
   });
 
   test("storms: an empty list when storm mode never ran", async () => {
-    assert.deepEqual((await h.ops("/storms", "/storms")).json, { storms: [] });
+    assert.deepEqual((await h.ops("GET", "/storms", "/storms")).json, { storms: [] });
   });
 
   test("bad input is a documented 400 that says what to fix, never a 5xx", async () => {
@@ -360,15 +244,15 @@ describe("ops API: history, timeline, deliveries", () => {
       ["/storms", `/storms${q({ limit: "99999" })}`, /limit/],
     ];
     for (const [route, path, message] of cases) {
-      const r = await h.ops(route, path);
+      const r = await h.ops("GET", path, route);
       assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.json)}`);
       assert.equal(r.json.code, 400);
       assert.match(r.json.message, message, path);
     }
     // A cursor of another alert's timeline is refused, not misapplied.
-    const p = await h.ops("/alerts/:fingerprint", `/alerts/${fpA}${q({ limit: "1" })}`);
-    const other = (await h.ops("/alerts/history", `/alerts/history${q({ filter: 'instance="b"', limit: "1" })}`)).json.events[0].fingerprint;
-    const r = await h.ops("/alerts/:fingerprint", `/alerts/${other}${q({ cursor: p.json.next_cursor })}`);
+    const p = await h.ops("GET", `/alerts/${fpA}${q({ limit: "1" })}`, "/alerts/:fingerprint");
+    const other = (await h.ops("GET", `/alerts/history${q({ filter: 'instance="b"', limit: "1" })}`, "/alerts/history")).json.events[0].fingerprint;
+    const r = await h.ops("GET", `/alerts/${other}${q({ cursor: p.json.next_cursor })}`, "/alerts/:fingerprint");
     assert.equal(r.status, 400);
   });
 });
@@ -395,11 +279,11 @@ noise:
 
 describe("ops API: storms", () => {
   test("a storm's period and counts, active then ended; storm decisions in an alert's timeline", async () => {
-    const h = await start(STORM_ROUTING, STORM);
+    const h = await startFakeClockApp<any>({ routing: STORM_ROUTING, prism: STORM, flags: { "alerts.gc-interval": "5m" } });
     try {
       await h.post(Array.from({ length: 30 }, (_, i) => ({ labels: { alertname: "Burst", shard: `s${i % 10}`, instance: `n${i}` } })));
       await h.run(10 * S);
-      const during = await h.ops("/storms", "/storms");
+      const during = await h.ops("GET", "/storms", "/storms");
       assert.equal(during.json.storms.length, 1);
       const storm = during.json.storms[0];
       assert.equal(storm.receiver, "team");
@@ -408,13 +292,13 @@ describe("ops API: storms", () => {
       assert.equal(storm.alerts, 30);
       assert.equal(storm.groups, 10);
       await h.run(4 * MIN, 5 * S);
-      const after = await h.ops("/storms", `/storms${q({ since: "-1h" })}`);
+      const after = await h.ops("GET", `/storms${q({ since: "-1h" })}`, "/storms");
       assert.equal(after.json.storms[0].active, false);
       assert.ok(Date.parse(after.json.storms[0].ended) > Date.parse(after.json.storms[0].started));
-      assert.equal((await h.ops("/storms", `/storms${q({ until: "2026-12-01T09:00:00Z" })}`)).json.storms.length, 0);
+      assert.equal((await h.ops("GET", `/storms${q({ until: "2026-12-01T09:00:00Z" })}`, "/storms")).json.storms.length, 0);
 
-      const fp = (await h.ops("/alerts/history", `/alerts/history${q({ filter: 'instance="n3"', limit: "1" })}`)).json.events[0].fingerprint;
-      const t = await h.ops("/alerts/:fingerprint", `/alerts/${fp}`);
+      const fp = (await h.ops("GET", `/alerts/history${q({ filter: 'instance="n3"', limit: "1" })}`, "/alerts/history")).json.events[0].fingerprint;
+      const t = await h.ops("GET", `/alerts/${fp}`, "/alerts/:fingerprint");
       const held = t.json.timeline.find((e: { type: string; stage?: string }) => e.type === "decision" && e.stage === "storm");
       assert.ok(held, JSON.stringify(t.json.timeline));
       assert.equal(held.outcome, "held");

@@ -4,7 +4,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fingerprint } from "../../src/types/labels.ts";
-import { startHarness, MIN, type Harness } from "./ops-fake-clock-harness.ts";
+import { startFakeClockApp, MIN, type FakeClockApp as Harness } from "./fake-clock-app.ts";
 
 const ROUTING = (sink: string) => `
 route:
@@ -41,17 +41,17 @@ describe("statistics", () => {
   let t0: number;
   const at = async (offsetMs: number) => h.run(t0 + offsetMs - h.clock.now());
   const resolve = async (labels: Record<string, string>, startsAt: number) => h.post([{ labels, startsAt, endsAt: h.clock.now() }]);
-  const ack = (labels: Record<string, string>, episodeStartsMs: number) => h.db()
+  const ack = (labels: Record<string, string>, episodeStartsMs: number) => h.db({ writable: true })
     .prepare("INSERT INTO acks (fingerprint, episode_starts_ms, actor, comment, created_ms) VALUES (?, ?, 'alice', '', ?)")
     .run(fingerprint(labels), episodeStartsMs, h.clock.now());
   const stats = async (query: string): Promise<Stats> => {
-    const r = await h.ops(`/stats?${query}`, "/stats");
+    const r = await h.ops("GET", `/stats?${query}`, "/stats");
     assert.equal(r.status, 200, JSON.stringify(r.json));
     return r.json as Stats;
   };
 
   before(async () => {
-    h = await startHarness(ROUTING);
+    h = await startFakeClockApp({ routing: ROUTING });
     t0 = h.clock.now();
     // t0: A1, A2, B1 fire. 5m: C1 fires and never resolves.
     await h.post([{ labels: A1 }, { labels: A2 }, { labels: B1 }]);
@@ -116,7 +116,7 @@ describe("statistics", () => {
   });
 
   test("timeseries: counts per 10m step", async () => {
-    const r = await h.ops(`/stats/timeseries?since=${iso(t0)}&until=${iso(t0 + 60 * MIN)}&step=10m&by=alertname`, "/stats/timeseries");
+    const r = await h.ops("GET", `/stats/timeseries?since=${iso(t0)}&until=${iso(t0 + 60 * MIN)}&step=10m&by=alertname`, "/stats/timeseries");
     assert.equal(r.status, 200);
     const ts = r.json as { steps: string[]; total: { started: number[]; resolved: number[]; notifications: number[] }; series: Array<{ value: string; started: number[] }>; step_seconds: number };
     assert.equal(ts.step_seconds, 600);
@@ -137,7 +137,7 @@ describe("statistics", () => {
       ["/stats/timeseries?until=2026-13-01T00:00:00Z", "/stats/timeseries", /until: .* is neither/],
     ];
     for (const [path, route, message] of cases) {
-      const r = await h.ops(path, route);
+      const r = await h.ops("GET", path, route);
       assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.json)}`);
       assert.match((r.json as { message: string }).message, message, path);
     }
