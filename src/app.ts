@@ -230,6 +230,10 @@ export class App {
       silences: this.silences,
       startedAt: this.startedAt,
       routing: () => this.runtime.routing,
+      receiversFor: (alert) => {
+        const pinned = this.noise.pinnedRoute(alert);
+        return pinned ? [pinned.opts.receiver] : this.runtime.routing.receiversFor(alert);
+      },
       originalConfig: () => this.runtime.original,
       ingest: (alerts, resolveTimeoutMs) => this.ingest(alerts, resolveTimeoutMs),
       audit: (e) => this.auditRepo.record({ atMs: this.clock.now(), ...e }),

@@ -74,14 +74,13 @@ export function getAlerts(ctx: ApiContext) {
   return (req: Request, res: Response): void => {
     const filter = alertFilterFrom(req);
     const receiver = receiverParam(req);
-    const routing = ctx.routing();
     const now = ctx.clock.now();
     const out: Array<{ fingerprint: string; json: string }> = [];
     for (const { alert } of ctx.provider.all()) {
       if (alert.endsAt.ms < now) continue;
       const status = ctx.provider.statusOf(alert);
       if (!visible(alert, status, filter, now)) continue;
-      const receivers = routing.receiversFor(alert);
+      const receivers = ctx.receiversFor(alert);
       if (receiver && !receivers.some((r) => receiver.matches(r))) continue;
       out.push({ fingerprint: alert.fingerprint, json: gettableAlertJson(alert, status, receivers) });
     }

@@ -1,3 +1,4 @@
+import type { Alert } from "../../types/alert.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { AlertProvider } from "../../provider/alert-provider.ts";
@@ -14,6 +15,8 @@ export interface ApiContext {
   readonly silences: Silences;
   readonly startedAt: Timestamp;
   routing(): RoutingTable;
+  /** The receivers an alert goes to: its routes' (a storm summary's pinned route, or the tree's). */
+  receiversFor(alert: Alert): readonly string[];
   originalConfig(): string;
   /** Normalises, validates and stores alerts; resolves after commit with the per-alert errors. */
   ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }>;
