@@ -4,6 +4,7 @@ import { parseArgs, resolveSettings, helpText } from "./settings.ts";
 import { checkConfig } from "./check-config.ts";
 import { templateRender } from "./template-render.ts";
 import { tokenCreate } from "./token-cli.ts";
+import { anomalyScore } from "./anomaly-score.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -11,6 +12,7 @@ import { VERSION } from "./version.ts";
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv[0] === "template" && argv[1] === "render") return templateRender(argv.slice(2), process.stdout, process.stderr);
+  if (argv[0] === "anomaly" && argv[1] === "score") return anomalyScore(argv.slice(2), process.stdout, process.stderr);
   if (argv[0] === "token" && argv[1] === "create") return tokenCreate(argv.slice(2), process.env, process.stdout);
   const cmd = parseArgs(argv);
   if (cmd.kind === "help") {

@@ -87,6 +87,7 @@ export function helpText(): string {
   const lines = [
     "usage: alertprism [check-config [FILES…]] [flags]",
     "       alertprism template render --template.glob=GLOB --template.text=TEXT [--template.data=FILE.json]",
+    "       alertprism anomaly score --detector=zscore|seasonal|iforest|fused FILE.csv",
     "       alertprism token create --role viewer|operator|admin --subject NAME [--ttl 24h] [--alertprism.config.file=FILE]",
     "",
     "An Alertmanager-compatible alert receiver with durable history.",
@@ -95,6 +96,7 @@ export function helpText(): string {
     "  (none)          run the server",
     "  check-config    validate alertmanager.yml and alertprism.yml without starting",
     "  template render render a template as amtool does (built-in default templates included)",
+    "  anomaly score   score a NAB-format CSV (timestamp,value) with an online detector; prints timestamp,value,anomaly_score",
     "  token create    print a signed HS256 token for the ops API (auth.jwt.hs256_secret of alertprism.yml)",
     "",
     "Flags (each can also be set with its environment variable):",

@@ -1,0 +1,57 @@
+import type { Detector } from "./detector.ts";
+import { AnomalyLikelihood, logLikelihood, type LikelihoodOptions } from "./likelihood.ts";
+import { ZScoreDetector, type ZScoreOptions } from "./zscore.ts";
+import { SeasonalDetector, type SeasonalOptions } from "./seasonal.ts";
+import { IForestDetector, type IForestOptions } from "./iforest.ts";
+
+export interface FusedOptions {
+  zscore?: ZScoreOptions;
+  seasonal?: SeasonalOptions;
+  iforest?: IForestOptions;
+  likelihood?: LikelihoodOptions;
+  /** A fused score at or above this is a detection and starts the suppression. */
+  detectAt?: number;
+  /** Points after a detection whose scores are capped below `detectAt`. */
+  suppress?: number;
+}
+
+export const FUSED_DEFAULTS = { detectAt: 0.5, suppress: 200 };
+
+/**
+ * The three detectors, each turned into an anomaly likelihood over its own recent raw scores (so a detector
+ * that is always noisy on a series stops shouting), combined with a noisy-OR, reported on HTM's log scale;
+ * after a detection the next `suppress` points are capped below `detectAt`, so one event is one flag.
+ */
+export class FusedDetector implements Detector {
+  readonly name = "fused";
+  private readonly parts: Detector[];
+  private readonly lik: AnomalyLikelihood[];
+  private readonly detectAt: number;
+  private readonly suppress: number;
+  private quiet = 0;
+  constructor(opts: FusedOptions = {}) {
+    this.parts = [new ZScoreDetector(opts.zscore), new SeasonalDetector(opts.seasonal), new IForestDetector(opts.iforest)];
+    this.lik = this.parts.map(() => new AnomalyLikelihood(opts.likelihood));
+    this.detectAt = opts.detectAt ?? FUSED_DEFAULTS.detectAt;
+    this.suppress = opts.suppress ?? FUSED_DEFAULTS.suppress;
+  }
+  score(timestampMs: number, value: number): number {
+    if (!Number.isFinite(value)) return 0;
+    let none = 1;
+    for (let i = 0; i < this.parts.length; i++) {
+      const l = this.lik[i]!.update(this.parts[i]!.score(timestampMs, value));
+      none *= 1 - l;
+    }
+    let s = logLikelihood(1 - none);
+    if (this.quiet > 0) {
+      this.quiet--;
+      s = Math.min(s, this.detectAt * 0.5);
+    } else if (s >= this.detectAt) {
+      this.quiet = this.suppress;
+    }
+    return s;
+  }
+  retained(): number {
+    return this.parts.reduce((n, p) => n + p.retained(), 0) + this.lik.reduce((n, l) => n + l.retained(), 0);
+  }
+}
