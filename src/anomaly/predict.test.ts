@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { predictCrossing, type Prediction, type Sample } from "./predict.ts";
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const STEP = 5 * MIN;
+const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
+const HORIZON = 30 * DAY;
+
+// ---------------------------------------------------------------------------------------------------
+// Reference: Prometheus's predict_linear, ported from promql/functions.go (linearRegression with the
+// intercept at the evaluation time, Kahan–Neumaier sums). Its crossing is where intercept + slope·d
+// reaches the threshold.
+
+function kahanInc(inc: number, sum: number, c: number): [number, number] {
+  const t = sum + inc;
+  if (!Number.isFinite(t)) return [t, 0];
+  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+  else c += inc - t + sum;
+  return [t, c];
+}
+
+function promLinearRegression(samples: readonly Sample[], interceptTimeMs: number): { slope: number; intercept: number } {
+  let n = 0;
+  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  const initY = samples[0]![1];
+  let constY = true;
+  samples.forEach(([t, v], i) => {
+    if (constY && i > 0 && v !== initY) constY = false;
+    n += 1;
+    const x = (t - interceptTimeMs) / 1e3;
+    [sumX, cX] = kahanInc(x, sumX, cX);
+    [sumY, cY] = kahanInc(v, sumY, cY);
+    [sumXY, cXY] = kahanInc(x * v, sumXY, cXY);
+    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+  });
+  if (constY) return Number.isFinite(initY) ? { slope: 0, intercept: initY } : { slope: NaN, intercept: NaN };
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  return { slope, intercept: sumY / n - (slope * sumX) / n };
+}
+
+/** Time from now until predict_linear's line reaches the threshold (undefined: never within the horizon). */
+function predictLinearRemaining(samples: readonly Sample[], nowMs: number, threshold: number, direction: "falling" | "rising"): number | undefined {
+  const { slope, intercept } = promLinearRegression(samples, nowMs);
+  const past = direction === "falling" ? intercept <= threshold : intercept >= threshold;
+  if (past) return 0;
+  if (!(slope !== 0) || !Number.isFinite(slope)) return undefined;
+  const d = ((threshold - intercept) / slope) * 1000;
+  return d > 0 && d <= HORIZON ? d : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Synthetic series with known crossings.
+
+/** mulberry32 */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(r: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+interface Shape {
+  name: string;
+  /** Noise-free signal. */
+  signal(tMs: number): number;
+  sigma: number;
+  threshold: number;
+  /** Where the ramp towards the threshold starts and when the signal truly crosses (undefined: never). */
+  rampStartMs: number;
+  crossingMs: number | undefined;
+  /** Evaluation times. */
+  evalAt: number[];
+  /** For "ramp that stops": the would-be crossing used before the stop is visible. */
+  expectedRemaining(nowMs: number): number | undefined;
+}
+
+/** First time ≥ from where the noise-free signal is at or below the threshold (1 s resolution). */
+function trueCrossing(signal: (t: number) => number, threshold: number, from: number, to: number): number | undefined {
+  let prev = from;
+  for (let t = from; t <= to; t += MIN) {
+    if (signal(t) <= threshold) {
+      let lo = prev;
+      let hi = t;
+      while (hi - lo > 1000) {
+        const mid = (lo + hi) / 2;
+        if (signal(mid) <= threshold) hi = mid;
+        else lo = mid;
+      }
+      return hi;
+    }
+    prev = t;
+  }
+  return undefined;
+}
+
+const fractions = [0.25, 0.5, 0.75, 0.9];
+
+function rampShape(name: string, signal: (t: number) => number, sigma: number, rampStartMs: number, rampEndGuessMs: number): Shape {
+  const crossingMs = trueCrossing(signal, 0, rampStartMs, rampEndGuessMs + 10 * DAY);
+  assert.ok(crossingMs !== undefined, name);
+  return {
+    name,
+    signal,
+    sigma,
+    threshold: 0,
+    rampStartMs,
+    crossingMs,
+    evalAt: fractions.map((f) => Math.round(rampStartMs + f * (crossingMs - rampStartMs))),
+    expectedRemaining: (now) => crossingMs - now,
+  };
+}
+
+const SEASON_PHASE = 1.3;
+const STOP_AT = T0 + 2 * DAY;
+
+const shapes: Shape[] = [
+  rampShape("linear", (t) => 100 - (100 * (t - T0)) / (4 * DAY), 0, T0, T0 + 4 * DAY),
+  rampShape("noisy linear", (t) => 100 - (100 * (t - T0)) / (4 * DAY), 3, T0, T0 + 4 * DAY),
+  rampShape(
+    "linear + daily season",
+    (t) => 100 - (100 * (t - T0)) / (12 * DAY) + 8 * Math.sin((2 * Math.PI * (t - T0)) / DAY + SEASON_PHASE),
+    1,
+    T0,
+    T0 + 12 * DAY,
+  ),
+  rampShape("level shift, then linear", (t) => (t < T0 + 2 * DAY ? 100 : 70 - (70 * (t - T0 - 2 * DAY)) / (2 * DAY)), 1, T0 + 2 * DAY, T0 + 4 * DAY),
+  {
+    // Falls 25/day from 100 towards 0 (would cross at T0 + 4 d) but stops at 50 after 2 days and stays.
+    // Expected answer: before the stop, the ramp's own crossing (nothing else is knowable); from 3 hours
+    // after the stop on, no crossing at all within the horizon (the true answer: it never crosses).
+    name: "ramp that stops",
+    signal: (t) => (t < STOP_AT ? 100 - (25 * (t - T0)) / DAY : 50),
+    sigma: 1,
+    threshold: 0,
+    rampStartMs: T0,
+    crossingMs: undefined,
+    evalAt: [T0 + DAY, STOP_AT + 3 * HOUR, STOP_AT + 6 * HOUR, STOP_AT + DAY, STOP_AT + 2 * DAY],
+    expectedRemaining: (now) => (now < STOP_AT ? T0 + 4 * DAY - now : undefined),
+  },
+];
+
+function series(shape: Shape, nowMs: number, seed: number): Sample[] {
+  const g = gaussian(rng(seed));
+  const out: Sample[] = [];
+  for (let t = T0; t <= nowMs; t += STEP) out.push([t, shape.signal(t) + shape.sigma * g()]);
+  return out;
+}
+
+/** Relative error of a predicted remaining time; a missed crossing or a false alarm counts as 100 %. */
+function relError(predicted: number | undefined, expected: number | undefined): number {
+  if (expected === undefined) return predicted === undefined ? 0 : 1;
+  if (predicted === undefined) return 1;
+  return Math.abs(predicted - expected) / expected;
+}
+
+function fmtDur(ms: number | undefined): string {
+  if (ms === undefined) return "none";
+  const h = ms / HOUR;
+  return h >= 48 ? `${(h / 24).toFixed(2)}d` : `${h.toFixed(1)}h`;
+}
+
+interface Row {
+  shape: string;
+  at: string;
+  expected: number | undefined;
+  ours: number | undefined;
+  promql: number | undefined;
+  errOurs: number;
+  errProm: number;
+  prediction: Prediction;
+}
+
+function evaluate(shape: Shape, seed: number): Row[] {
+  return shape.evalAt.map((now) => {
+    const samples = series(shape, now, seed);
+    const p = predictCrossing(samples, { threshold: shape.threshold, maxHorizonMs: HORIZON, nowMs: now });
+    const expected = shape.expectedRemaining(now);
+    const promql = predictLinearRemaining(samples, now, shape.threshold, "falling");
+    const at = shape.crossingMs !== undefined ? `${Math.round(((now - shape.rampStartMs) / (shape.crossingMs - shape.rampStartMs)) * 100)}% of ramp` : `${now < STOP_AT ? "-" : "+"}${fmtDur(Math.abs(now - STOP_AT))} from stop`;
+    return { shape: shape.name, at, expected, ours: p.timeToThresholdMs, promql, errOurs: relError(p.timeToThresholdMs, expected), errProm: relError(promql, expected), prediction: p };
+  });
+}
+
+function table(rows: Row[]): string[] {
+  const pct = (e: number): string => `${(e * 100).toFixed(2)}%`;
+  const lines = [`${"shape".padEnd(26)}${"evaluated at".padEnd(22)}${"true".padStart(8)}${"AlertPrism".padStart(12)}${"err".padStart(9)}${"predict_linear".padStart(16)}${"err".padStart(9)}`];
+  for (const r of rows) {
+    lines.push(
+      `${r.shape.padEnd(26)}${r.at.padEnd(22)}${fmtDur(r.expected).padStart(8)}${fmtDur(r.ours).padStart(12)}${pct(r.errOurs).padStart(9)}${fmtDur(r.promql).padStart(16)}${pct(r.errProm).padStart(9)}`,
+    );
+  }
+  return lines;
+}
+
+describe("failure prediction on synthetic series", () => {
+  test("within 10 % of the true remaining time and at least as accurate as predict_linear on every shape", (t) => {
+    const rows = shapes.flatMap((s) => evaluate(s, 42));
+    for (const line of table(rows)) t.diagnostic(line);
+    for (const r of rows) {
+      t.diagnostic(`${r.shape}, ${r.at}: ${r.prediction.outcome}, ${r.prediction.confidence} confidence, ${r.prediction.samplesUsed} samples; ${r.prediction.notes.join("; ")}`);
+      assert.ok(r.errOurs <= 0.1, `${r.shape} at ${r.at}: error ${r.errOurs} (predicted ${fmtDur(r.ours)}, true ${fmtDur(r.expected)}) ${r.prediction.notes.join("; ")}`);
+      assert.ok(r.errOurs <= r.errProm + 1e-9, `${r.shape} at ${r.at}: ${r.errOurs} > predict_linear ${r.errProm}`);
+    }
+  });
+});
