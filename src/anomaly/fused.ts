@@ -13,9 +13,11 @@ export interface FusedOptions {
   detectAt?: number;
   /** Points after a detection whose scores are capped below `detectAt`. */
   suppress?: number;
+  /** How the three likelihoods are combined: the largest, or a noisy-OR (1 − Π(1 − L)). */
+  combine?: "max" | "noisy-or";
 }
 
-export const FUSED_DEFAULTS = { detectAt: 0.5, suppress: 200 };
+export const FUSED_DEFAULTS = { detectAt: 0.5, suppress: 200, combine: "noisy-or" as const };
 
 /**
  * The three detectors, each turned into an anomaly likelihood over its own recent raw scores (so a detector
@@ -28,19 +30,21 @@ export class FusedDetector implements Detector {
   private readonly lik: AnomalyLikelihood[];
   private readonly detectAt: number;
   private readonly suppress: number;
+  private readonly useMax: boolean;
   private quiet = 0;
   constructor(opts: FusedOptions = {}) {
     this.parts = [new ZScoreDetector(opts.zscore), new SeasonalDetector(opts.seasonal), new IForestDetector(opts.iforest)];
     this.lik = this.parts.map(() => new AnomalyLikelihood(opts.likelihood));
     this.detectAt = opts.detectAt ?? FUSED_DEFAULTS.detectAt;
     this.suppress = opts.suppress ?? FUSED_DEFAULTS.suppress;
+    this.useMax = (opts.combine ?? FUSED_DEFAULTS.combine) === "max";
   }
   score(timestampMs: number, value: number): number {
     if (!Number.isFinite(value)) return 0;
     let none = 1;
     for (let i = 0; i < this.parts.length; i++) {
       const l = this.lik[i]!.update(this.parts[i]!.score(timestampMs, value));
-      none *= 1 - l;
+      none = this.useMax ? Math.min(none, 1 - l) : none * (1 - l);
     }
     let s = logLikelihood(1 - none);
     if (this.quiet > 0) {
