@@ -151,3 +151,59 @@ describe("settings from the environment, route prefix, SIGHUP reload", () => {
     assert.match(logs, /configuration reloaded/);
   });
 });
+
+describe("alertprism anomaly score", () => {
+  const dir = makeTempDir("cli-anomaly");
+  // A NAB-shaped file: header, exponent values, a duplicate and a backward timestamp, an irregular gap, a spike.
+  const rows: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const m = i * 5;
+    const ts = new Date(Date.UTC(2014, 6, 1, 0, m) + (i >= 300 ? 3_600_000 : 0)).toISOString().replace("T", " ").slice(0, 19);
+    rows.push(`${ts},${i === 350 ? "5.47457e+08" : (1000 + (i % 7)).toFixed(i % 3)}`);
+  }
+  rows.splice(101, 0, rows[100]!); // duplicate timestamp
+  rows.splice(201, 0, `${rows[150]!.split(",")[0]},1003`); // backwards
+  const file = join(dir, "series.csv");
+  writeFileSync(file, "timestamp,value\n" + rows.join("\n") + "\n");
+
+  test("one row per input row, in order, timestamp and value echoed exactly, every score in [0,1], for every detector", () => {
+    for (const det of ["zscore", "seasonal", "iforest", "fused"]) {
+      const r = cli(["anomaly", "score", `--detector=${det}`, file]);
+      assert.equal(r.status, 0, r.stderr);
+      const out = r.stdout.trimEnd().split("\n");
+      assert.equal(out[0], "timestamp,value,anomaly_score");
+      assert.equal(out.length - 1, rows.length, det);
+      out.slice(1).forEach((line, i) => {
+        const cut = line.lastIndexOf(",");
+        assert.equal(line.slice(0, cut), rows[i], `${det} row ${i}`);
+        const s = Number(line.slice(cut + 1));
+        assert.ok(s >= 0 && s <= 1, `${det} row ${i}: ${s}`);
+      });
+      if (det !== "fused") assert.ok(Number(out[1 + 352]!.split(",")[2]) > 0.6, `${det} spike: ${out[1 + 352]}`);
+    }
+  });
+
+  test("the header is optional, CRLF is accepted, and the same input gives the same output", () => {
+    const noHeader = join(dir, "noheader.csv");
+    writeFileSync(noHeader, rows.join("\r\n") + "\r\n");
+    const a = cli(["anomaly", "score", "--detector", "iforest", noHeader]);
+    const b = cli(["anomaly", "score", "--detector=iforest", file]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(a.stdout, b.stdout);
+  });
+
+  test("a malformed line is an error naming the file and line; bad flags are refused", () => {
+    const bad = join(dir, "bad.csv");
+    writeFileSync(bad, "timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,12x\n");
+    const r = cli(["anomaly", "score", "--detector=zscore", bad]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /bad\.csv:line 3: invalid value "12x"/);
+    const d = cli(["anomaly", "score", "--detector=arima", file]);
+    assert.equal(d.status, 1);
+    assert.match(d.stderr, /--detector must be one of zscore, seasonal, iforest, fused/);
+    const missing = cli(["anomaly", "score", "--detector=zscore", join(dir, "nope.csv")]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nope\.csv/);
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createDetector, DETECTORS, type DetectorName } from "./index.ts";
+import { mulberry32 } from "./stats.ts";
+import { cFactor } from "./iforest.ts";
+
+const STEP = 300_000; // 5 minutes, as most NAB series
+const T0 = Date.UTC(2024, 0, 1);
+
+/** A seeded Gaussian-ish noise source (sum of uniforms), so the tests are deterministic too. */
+function noise(seed: number): () => number {
+  const r = mulberry32(seed);
+  return () => r() + r() + r() + r() - 2;
+}
+
+function run(name: DetectorName, values: readonly number[], ts?: readonly number[]): number[] {
+  const d = createDetector(name);
+  return values.map((v, i) => d.score(ts?.[i] ?? T0 + i * STEP, v));
+}
+
+function flatWithSpike(n: number, at: number): number[] {
+  const e = noise(7);
+  return Array.from({ length: n }, (_, i) => (i === at ? 100 : 10 + 0.1 * e()));
+}
+
+const max = (xs: readonly number[]) => xs.reduce((m, x) => Math.max(m, x), -Infinity);
+
+describe("online anomaly detectors", () => {
+  test("DETECTORS lists the four and createDetector builds each", () => {
+    assert.deepEqual([...DETECTORS], ["zscore", "seasonal", "iforest", "fused"]);
+    for (const n of DETECTORS) assert.equal(createDetector(n).name, n);
+  });
+
+  test("deterministic: the same input gives the same scores, in a fresh detector", () => {
+    const e = noise(3);
+    const xs = Array.from({ length: 3000 }, (_, i) => 50 + 10 * Math.sin(i / 40) + e() * 3 + (i === 2500 ? 40 : 0));
+    for (const n of DETECTORS) assert.deepEqual(run(n, xs), run(n, xs), n);
+  });
+
+  test("scores are in [0, 1], also for duplicate, backward and irregular timestamps and odd values", () => {
+    const e = noise(11);
+    const xs: number[] = [];
+    const ts: number[] = [];
+    let t = T0;
+    for (let i = 0; i < 4000; i++) {
+      t += i % 97 === 0 ? -STEP * 3 : i % 89 === 0 ? 0 : i % 83 === 0 ? STEP * 40 : STEP;
+      ts.push(t);
+      xs.push(i % 500 === 0 ? 1e12 : i % 777 === 0 ? -1e-12 : i % 1001 === 0 ? NaN : 5.47457e8 + 1e6 * e());
+    }
+    for (const n of DETECTORS) {
+      const s = run(n, xs, ts);
+      assert.equal(s.length, xs.length);
+      for (const [i, x] of s.entries()) assert.ok(x >= 0 && x <= 1 && Number.isFinite(x), `${n}[${i}] = ${x}`);
+    }
+  });
+
+  test("a constant series never scores above 0 and a step away from it is a certain anomaly", () => {
+    for (const n of ["zscore", "seasonal"] as const) {
+      const s = run(n, [...Array.from({ length: 1000 }, () => 3), 4]);
+      assert.equal(max(s.slice(0, 1000)), 0, n);
+      assert.ok(s[1000]! > 0.99, `${n}: ${s[1000]}`);
+    }
+  });
+
+  test("bounded memory: what a detector retains stops growing at its cap over 100k points", () => {
+    const e = noise(5);
+    const caps: Record<DetectorName, number> = {
+      zscore: 3,
+      seasonal: 24 * 48 + 288,
+      iforest: 1024 * 5 + 32 + 3,
+      fused: 0,
+    };
+    caps.fused = caps.zscore + caps.seasonal + caps.iforest + 3 * (5 + 4);
+    for (const n of DETECTORS) {
+      const d = createDetector(n);
+      let at10k = 0;
+      for (let i = 0; i < 100_000; i++) {
+        d.score(T0 + i * STEP, 100 + 10 * Math.sin(i / 50) + e());
+        if (i === 9_999) at10k = d.retained();
+        assert.ok(d.retained() <= caps[n], `${n} retains ${d.retained()} > ${caps[n]} at ${i}`);
+      }
+      assert.equal(d.retained(), at10k, `${n} still growing after 10k points`);
+    }
+  });
+
+  test("a spike after a flat series scores high, far above anything before it", () => {
+    const xs = flatWithSpike(2000, 1800);
+    for (const n of DETECTORS) {
+      const s = run(n, xs);
+      const before = max(s.slice(600, 1800));
+      // fused averages each detector's raw scores over a short window before its likelihood (as HTM
+      // does), so one isolated point is damped and its peak comes a point or two later. Known weakness:
+      // on this series its peak is only just above the noise (0.475 vs 0.474).
+      const peak = n === "fused" ? max(s.slice(1800, 1805)) : s[1800]!;
+      assert.ok(peak > (n === "fused" ? 0.4 : 0.85), `${n}: spike scored ${peak}`);
+      assert.ok(peak > before, `${n}: spike ${peak} vs before ${before}`);
+    }
+  });
+
+  test("seasonal: once warmed up, the peaks of a daily sine are not anomalies (zscore, without seasons, is less sure)", () => {
+    const e = noise(9);
+    const perDay = 288;
+    const xs = Array.from({ length: perDay * 14 }, (_, i) => 100 + 50 * Math.sin((2 * Math.PI * i) / perDay) + 2 * e());
+    const s = run("seasonal", xs);
+    const peaks: number[] = [];
+    for (let d = 7; d < 14; d++) peaks.push(s[d * perDay + perDay / 4]!);
+    assert.ok(max(peaks) < 0.9, `seasonal peaks ${peaks.map((p) => p.toFixed(3)).join(" ")}`);
+    // And it still sees a spike at an hour where the sine is low.
+    const spiked = xs.slice();
+    spiked[13 * perDay + (3 * perDay) / 4] = 100;
+    assert.ok(run("seasonal", spiked)[13 * perDay + (3 * perDay) / 4]! > 0.99);
+  });
+
+  test("iforest and fused flag a level shift soon after it starts", () => {
+    const e = noise(13);
+    const xs = Array.from({ length: 3000 }, (_, i) => (i < 2500 ? 20 : 35) + e());
+    for (const n of ["iforest", "fused"] as const) {
+      const s = run(n, xs);
+      const before = max(s.slice(1500, 2500));
+      const after = max(s.slice(2500, 2510));
+      assert.ok(after > before, `${n}: shift ${after} vs before ${before}`);
+      assert.ok(after > (n === "fused" ? 0.5 : 0.6), `${n}: shift scored ${after}`);
+    }
+  });
+
+  test("c(n) as in Liu, Ting and Zhou: c(2) = 1, c(256) ≈ 10.24", () => {
+    assert.equal(cFactor(1), 0);
+    assert.equal(cFactor(2), 1);
+    assert.ok(Math.abs(cFactor(256) - 10.2448) < 1e-3, String(cFactor(256)));
+  });
+});
