@@ -11,6 +11,7 @@ import { Agent, request } from "undici";
 import { startServer, type Target } from "./servers.ts";
 import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
+import { anomalyScenario, printAnomaly } from "./anomaly.ts";
 
 const SINK_PORT = 19399;
 const CONFIG = `
@@ -168,6 +169,13 @@ async function sizeScenarios(name: string, port: number): Promise<Record<string,
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === "anomaly") {
+    // Pure in-process work: no build, no servers.
+    const anomaly = anomalyScenario();
+    printAnomaly(anomaly);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), anomaly }, null, 2));
+    return;
+  }
   // Measure what production runs: the compiled JavaScript, not the TypeScript loader.
   execSync("npm run build --silent", { stdio: "inherit" });
   const withAlertmanager = existsSync("/usr/bin/prometheus-alertmanager");
