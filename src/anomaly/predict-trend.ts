@@ -75,37 +75,35 @@ export function median(values: number[]): number {
 }
 
 /**
- * Hampel screen: a point is an outlier when it is further than `k` robust deviations from the median of
- * its 2·half+1 neighbours. The deviation scale is 1.4826 × the median absolute distance from those local
- * medians over the whole series, so one spike does not hide another. Returns a keep mask.
+ * Hampel-style spike screen: a point is a spike when it is further than `k` robust deviations from both
+ * the median of the `half` points before it and the median of the `half` points after it (a point at the
+ * edge of a level shift agrees with one side and stays). The deviation scale is 1.4826 × the median
+ * distance from the preceding median over the series (≈ 1.2 σ for Gaussian noise). With k = 6 a Gaussian
+ * sample is practically never flagged, so a clean series keeps every point and fits exactly like least
+ * squares. Returns a keep mask.
  */
-export function hampelKeep(y: readonly number[], half = 3, k = 5): boolean[] {
+export function hampelKeep(y: readonly number[], half = 3, k = 6): boolean[] {
   const n = y.length;
   const keep = new Array<boolean>(n).fill(true);
   if (n < 2 * half + 2) return keep;
-  const local = new Array<number>(n);
+  const dev = new Array<number>(n);
+  const back: number[] = [];
   const win: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = Math.max(0, Math.min(i - half, n - 2 * half - 1));
+  const sideMedian = (a: number, b: number): number => {
     win.length = 0;
-    for (let j = a; j < a + 2 * half + 1; j++) win.push(y[j]!);
-    local[i] = median(win);
+    for (let j = Math.max(0, a); j < Math.min(n, b); j++) win.push(y[j]!);
+    return win.length > 0 ? median(win) : NaN;
+  };
+  for (let i = 0; i < n; i++) {
+    const l = Math.abs(y[i]! - sideMedian(i - half, i));
+    const r = Math.abs(y[i]! - sideMedian(i + 1, i + 1 + half));
+    dev[i] = Number.isNaN(l) ? r : Number.isNaN(r) ? l : Math.min(l, r);
+    if (!Number.isNaN(l)) back.push(l);
   }
-  const dev = y.map((v, i) => Math.abs(v - local[i]!));
-  const scale = 1.4826 * median(dev.slice());
-  if (!(scale > 0)) {
-    // A noise-free series: only values that differ from an otherwise constant neighbourhood are spikes.
-    for (let i = 0; i < n; i++) keep[i] = dev[i]! === 0 || !isIsolated(y, local, i, half);
-    return keep;
-  }
-  for (let i = 0; i < n; i++) keep[i] = dev[i]! <= k * scale;
+  const scale = 1.4826 * median(back);
+  // Noise-free series (scale 0): anything off both neighbourhoods is a spike.
+  for (let i = 0; i < n; i++) keep[i] = scale > 0 ? dev[i]! <= k * scale : dev[i]! === 0;
   return keep;
-}
-
-function isIsolated(y: readonly number[], local: readonly number[], i: number, half: number): boolean {
-  // A point whose neighbours all sit on their local medians while it does not.
-  for (let j = Math.max(0, i - half); j <= Math.min(y.length - 1, i + half); j++) if (j !== i && y[j] !== local[j]) return false;
-  return true;
 }
 
 /** Running sums over the kept points for O(1) least squares of any index range. */
@@ -150,6 +148,41 @@ class Prefix {
   }
 }
 
+/**
+ * Residual sum of squares of the continuous broken line y = a + b·x + c·max(0, x − xk) over [a, b), with
+ * the kink at xk (a change of slope without a jump). Uses the running sums of p; O(1).
+ */
+function hingeRss(p: Prefix, a: number, k: number, b: number, xk: number): number {
+  const n = p.n[b]! - p.n[a]!;
+  const sx = p.sx[b]! - p.sx[a]!;
+  const sy = p.sy[b]! - p.sy[a]!;
+  const sxx = p.sxx[b]! - p.sxx[a]!;
+  const sxy = p.sxy[b]! - p.sxy[a]!;
+  const syy = p.syy[b]! - p.syy[a]!;
+  // The hinge regressor h = x − xk on [k, b), 0 before.
+  const nR = p.n[b]! - p.n[k]!;
+  const sxR = p.sx[b]! - p.sx[k]!;
+  const syR = p.sy[b]! - p.sy[k]!;
+  const sxxR = p.sxx[b]! - p.sxx[k]!;
+  const sxyR = p.sxy[b]! - p.sxy[k]!;
+  const sh = sxR - xk * nR;
+  const shh = sxxR - 2 * xk * sxR + xk * xk * nR;
+  const sxh = sxxR - xk * sxR;
+  const syh = sxyR - xk * syR;
+  // Centre on the means and solve the 2×2 system for (b, c).
+  const cxx = sxx - (sx * sx) / n;
+  const cxh = sxh - (sx * sh) / n;
+  const chh = shh - (sh * sh) / n;
+  const cxy = sxy - (sx * sy) / n;
+  const chy = syh - (sh * sy) / n;
+  const cyy = syy - (sy * sy) / n;
+  const det = cxx * chh - cxh * cxh;
+  if (!(det > 0)) return Infinity;
+  const bb = (chh * cxy - cxh * chy) / det;
+  const cc = (cxx * chy - cxh * cxy) / det;
+  return Math.max(0, cyy - bb * cxy - cc * chy);
+}
+
 export interface SegmentOptions {
   /** Fewest kept points on each side of a break. */
   minSegment: number;
@@ -158,21 +191,23 @@ export interface SegmentOptions {
 }
 
 /**
- * Start index of the last linear segment. Repeatedly splits the current tail [start, n) into two
- * independent lines at the point that minimises the total squared error and keeps the split when
- * m·ln(RSS₁/RSS₂) exceeds penalty · 3 · ln m (BIC with unknown noise); the right piece becomes the new
- * tail. O(m) per split with running sums. A level shift, a change of slope and a ramp that stops are all
- * breaks; a straight noisy line is not.
+ * Start index of the last linear segment. Two models of a break are tried at every split point of the
+ * current tail [start, n): two independent lines (a level shift, possibly with a new slope: 3 extra
+ * parameters) and a continuous broken line (a change of slope without a jump, as when a ramp stops:
+ * 2 extra parameters — it locates a kink far better than two free lines do). The best break is kept when
+ * its gain m·ln(RSS₀/RSS₁) exceeds penalty · params · ln m (a BIC-type penalty, unknown noise); the part
+ * after it becomes the new tail, and the search repeats. O(m) per round with running sums. A straight
+ * noisy line has no break.
  */
 export function lastSegmentStart(x: readonly number[], y: readonly number[], keep: readonly boolean[], opts: SegmentOptions): number {
-  // Centre x for numerical stability of the running sums.
   // Centre x and y for numerical stability of the running sums.
   const n = x.length;
   const x0 = n > 0 ? (x[0]! + x[n - 1]!) / 2 : 0;
   let y0 = 0;
   for (let i = 0; i < n; i++) y0 += y[i]! / n;
+  const xc = x.map((v) => v - x0);
   const p = new Prefix(
-    x.map((v) => v - x0),
+    xc,
     y.map((v) => v - y0),
     keep,
   );
@@ -186,22 +221,23 @@ export function lastSegmentStart(x: readonly number[], y: readonly number[], kee
     const whole = p.rss(start, n);
     const m = whole.n;
     if (m < 2 * opts.minSegment) return start;
+    const base = Math.max(whole.rss, floor);
     let best = -1;
-    let bestRss = Infinity;
+    let bestExcess = 0;
     for (let s = start + 1; s < n; s++) {
       const left = p.rss(start, s);
       if (left.n < opts.minSegment) continue;
       const right = p.rss(s, n);
       if (right.n < opts.minSegment) break;
-      const r = left.rss + right.rss;
-      if (r < bestRss) {
-        bestRss = r;
+      const jump = m * Math.log(base / Math.max(left.rss + right.rss, floor)) - opts.penalty * 3 * Math.log(m);
+      const kink = m * Math.log(base / Math.max(hingeRss(p, start, s, n, xc[s]!), floor)) - opts.penalty * 2 * Math.log(m);
+      const excess = Math.max(jump, kink);
+      if (excess > bestExcess) {
+        bestExcess = excess;
         best = s;
       }
     }
     if (best < 0) return start;
-    const gain = m * Math.log(Math.max(whole.rss, floor) / Math.max(bestRss, floor));
-    if (gain <= opts.penalty * 3 * Math.log(m)) return start;
     start = best;
   }
 }

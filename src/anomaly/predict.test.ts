@@ -219,4 +219,28 @@ describe("failure prediction on synthetic series", () => {
       assert.ok(r.errOurs <= r.errProm + 1e-9, `${r.shape} at ${r.at}: ${r.errOurs} > predict_linear ${r.errProm}`);
     }
   });
+
+  test("the same holds for 100 noise seeds on every noisy shape", (t) => {
+    const seeds = Number(process.env.PREDICT_SEEDS ?? 100);
+    for (const shape of shapes.filter((s) => s.sigma > 0)) {
+      let worst = 0;
+      let worstProm = 0;
+      let ties = 0;
+      let wins = 0;
+      const losses: string[] = [];
+      for (let seed = 1; seed <= seeds; seed++) {
+        for (const r of evaluate(shape, seed)) {
+          worst = Math.max(worst, r.errOurs);
+          worstProm = Math.max(worstProm, r.errProm);
+          if (Math.abs(r.errOurs - r.errProm) <= 1e-9) ties++;
+          else if (r.errOurs < r.errProm) wins++;
+          else losses.push(`seed ${seed} ${r.at}: ${(r.errOurs * 100).toFixed(2)}% vs ${(r.errProm * 100).toFixed(2)}%, predicted ${fmtDur(r.ours)} (${r.prediction.notes.join("; ")})`);
+          if (r.errOurs > 0.1) losses.push(`seed ${seed} ${r.at}: ${(r.errOurs * 100).toFixed(2)}% > 10%, predicted ${fmtDur(r.ours)} vs predict_linear ${fmtDur(r.promql)} (${r.prediction.notes.join("; ")})`);
+        }
+      }
+      t.diagnostic(`${shape.name}: ${seeds} seeds × ${shape.evalAt.length} points: AlertPrism better ${wins}, tied ${ties}, worse ${losses.length}; worst error AlertPrism ${(worst * 100).toFixed(2)}%, predict_linear ${(worstProm * 100).toFixed(2)}%`);
+      for (const l of losses.slice(0, 10)) t.diagnostic(`  ${l}`);
+      assert.deepEqual(losses, [], shape.name);
+    }
+  });
 });

@@ -29,10 +29,16 @@ export interface PredictOptions {
   season?: "auto" | "off" | { periodMs: number };
   /** Fewest samples on each side of a trend break (default 12). */
   minSegment?: number;
-  /** Multiplier of the break penalty (default 1: BIC). */
+  /** Multiplier of the BIC break penalty (default 2). */
   breakPenalty?: number;
   /** A slope counts as a trend only when |slope| ≥ this many standard errors (default 3). */
   minTrendT?: number;
+  /**
+   * Extrapolate at most this many times the duration of the segment the trend was fitted on (default 4,
+   * the ratio of the familiar predict_linear(x[6h], 24 * 3600)); a crossing further out is reported as
+   * beyond the horizon.
+   */
+  maxExtrapolation?: number;
 }
 
 export type Outcome =
@@ -104,9 +110,9 @@ function medianStep(t: readonly number[]): number {
 export function predictCrossing(samples: readonly Sample[], opts: PredictOptions): Prediction {
   const lastT = samples.reduce((m, [t]) => (Number.isFinite(t) && t > m ? t : m), -Infinity);
   const nowMs = opts.nowMs ?? lastT;
-  const horizonMs = opts.maxHorizonMs ?? 30 * DAY_MS;
+  const maxHorizonMs = opts.maxHorizonMs ?? 30 * DAY_MS;
   const minSegment = opts.minSegment ?? 12;
-  const penalty = opts.breakPenalty ?? 1;
+  const penalty = opts.breakPenalty ?? 2;
   const minT = opts.minTrendT ?? 3;
   const { t, y } = clean(samples, nowMs);
   const n = t.length;
@@ -167,6 +173,9 @@ export function predictCrossing(samples: readonly Sample[], opts: PredictOptions
 
   const start = lastSegmentStart(x, ds, keep, segOpts);
   const fit = leastSquares(x, ds, start, n, keep);
+  const spanMs = nowMs - t[start]!;
+  const horizonMs = Math.min(maxHorizonMs, (opts.maxExtrapolation ?? 4) * spanMs);
+  const horizonNote = horizonMs < maxHorizonMs ? `the trend rests on ${fmtDuration(spanMs)} of data, so it is extrapolated no further than ${fmtDuration(horizonMs)}` : undefined;
   const level = fit.intercept;
   const slope = fit.slope;
   const se = fit.slopeStdErr;
@@ -213,6 +222,7 @@ export function predictCrossing(samples: readonly Sample[], opts: PredictOptions
     else outcome = "beyond-horizon";
   }
 
+  if (outcome === "beyond-horizon" && horizonNote) notes.push(horizonNote);
   const range = etaRange(fit, level - opts.threshold, nowMs, significant);
   const segLen = n - start;
   const confidence: Confidence =
@@ -278,6 +288,23 @@ function etaRange(fit: LineFit, distance: number, nowMs: number, significant: bo
   const early = (d / sHi) * 1000;
   const late = sLo > 0 ? (d / sLo) * 1000 : Infinity;
   return [nowMs + early, nowMs + late];
+}
+
+/** 9h12m, 2d3h, 45m, 30s. */
+export function fmtDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const sign = ms < 0 ? "-" : "";
+  let s = Math.round(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86_400);
+  s -= d * 86_400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  if (d > 0) return `${sign}${d}d${h > 0 ? `${h}h` : ""}`;
+  if (h > 0) return `${sign}${h}h${m > 0 ? `${m}m` : ""}`;
+  if (m > 0) return `${sign}${m}m`;
+  return `${sign}${s}s`;
 }
 
 function fmt(v: number): string {
