@@ -5,26 +5,9 @@
  * order) and prints NAB's normalised scores for the three profiles, each with its own corpus-wide optimal
  * threshold, next to the published scores of other detectors on the same 35 files.
  */
-import { performance } from "node:perf_hooks";
-import { DETECTORS, createDetector, isDetectorName } from "../../src/anomaly/index.ts";
-import { loadCorpus, type NabFile } from "./corpus.ts";
-import {
-  PROFILES, PROFILE_NAMES, corpusRaw, normalise, optimiseThreshold, planFile, roundLikeNab, type ProfileName, type ScoredFile,
-} from "./scorer.ts";
-import { WindowedGaussian } from "./windowed-gaussian.ts";
-
-interface OnlineDetector {
-  score(timestampMs: number, value: number): number;
-}
-
-const REFERENCE = "windowedGaussian";
-const ALL = [...DETECTORS, REFERENCE] as const;
-
-function make(name: string): OnlineDetector {
-  if (name === REFERENCE) return new WindowedGaussian();
-  if (isDetectorName(name)) return createDetector(name);
-  throw new Error(`unknown detector ${name}; one of ${ALL.join(", ")}`);
-}
+import { loadCorpus } from "./corpus.ts";
+import { PROFILES, PROFILE_NAMES, corpusRaw, normalise } from "./scorer.ts";
+import { ALL, REFERENCE, normalisedScores, run } from "./evaluate.ts";
 
 /** Published NAB scores on these 35 files (standard / low-FP / low-FN), from the dataset's README. */
 const PUBLISHED: Array<[string, number, number, number]> = [
@@ -49,26 +32,6 @@ function parseArgs(argv: string[]): { detectors: string[]; files: string | undef
   return { detectors, files };
 }
 
-function run(name: string, corpus: NabFile[]): { scored: ScoredFile[]; usPerPoint: number } {
-  let points = 0;
-  let ms = 0;
-  const scored = corpus.map((f) => {
-    const d = make(name);
-    const scores = new Float64Array(f.values.length);
-    const t0 = performance.now();
-    for (let i = 0; i < f.values.length; i++) scores[i] = d.score(f.times[i]!, f.values[i]!);
-    ms += performance.now() - t0;
-    points += f.values.length;
-    scores.forEach((s, i) => {
-      if (!(s >= 0 && s <= 1)) throw new Error(`${name} on ${f.key} row ${i + 2}: score ${s} is not in [0, 1]`);
-      // As NAB does: results are stored with 12 significant digits and scored as read back.
-      scores[i] = roundLikeNab(s);
-    });
-    return { plan: planFile(f.values.length, f.windows), scores };
-  });
-  return { scored, usPerPoint: (ms * 1000) / Math.max(points, 1) };
-}
-
 const pad = (s: string, n: number): string => s.padEnd(n);
 const num = (x: number): string => x.toFixed(1).padStart(8);
 
@@ -83,10 +46,7 @@ function main(): void {
   console.log(`${pad("detector", 38)}${"standard".padStart(8)}${"low-FP".padStart(8)}${"low-FN".padStart(8)}   thresholds (std / low-FP / low-FN)                    µs/point`);
   for (const name of detectors) {
     const { scored, usPerPoint } = run(name, corpus);
-    const res = PROFILE_NAMES.map((p: ProfileName) => {
-      const best = optimiseThreshold(scored, PROFILES[p]);
-      return { score: normalise(corpusRaw(scored, best.threshold, PROFILES[p]), windows, PROFILES[p]), threshold: best.threshold };
-    });
+    const res = normalisedScores(scored, windows);
     const thr = res.map((r) => (Number.isFinite(r.threshold) ? String(Number(r.threshold.toPrecision(12))) : "none")).join(" / ");
     console.log(`${pad(name, 38)}${res.map((r) => num(r.score)).join("")}   ${pad(thr, 52)}${usPerPoint.toFixed(2).padStart(9)}`);
     if (name === REFERENCE) {
