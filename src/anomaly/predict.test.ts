@@ -244,3 +244,69 @@ describe("failure prediction on synthetic series", () => {
     }
   });
 });
+
+describe("prediction details", () => {
+  const line = (n: number, f: (k: number) => number): Sample[] => Array.from({ length: n }, (_, k) => [T0 + k * STEP, f(k)] as const);
+
+  test("spikes are screened out; predict_linear is pulled by them", (t) => {
+    const g = gaussian(rng(7));
+    // 100 → 0 over 4 days, seen for 1 day, with ten downward spikes of −60 in its last 3 hours (a glitch reading low).
+    const samples = line(289, (k) => 100 - (100 * k) / 1152 + g() - (k >= 250 && k % 4 === 0 ? 60 : 0));
+    const now = T0 + 288 * STEP;
+    const p = predictCrossing(samples, { threshold: 0, nowMs: now });
+    const promql = predictLinearRemaining(samples, now, 0, "falling");
+    const expected = 3 * DAY;
+    t.diagnostic(`spiky linear: true ${fmtDur(expected)}, AlertPrism ${fmtDur(p.timeToThresholdMs)} (${p.outliers} spikes ignored), predict_linear ${fmtDur(promql)}`);
+    assert.equal(p.outliers, 10);
+    assert.ok(relError(p.timeToThresholdMs, expected) <= 0.02);
+    assert.ok(relError(p.timeToThresholdMs, expected) < relError(promql, expected));
+  });
+
+  test("a rising series (direction inferred) and an explicit direction", () => {
+    const samples = line(100, (k) => 10 + k);
+    const now = T0 + 99 * STEP;
+    const p = predictCrossing(samples, { threshold: 209 });
+    assert.equal(p.direction, "rising");
+    assert.equal(p.outcome, "crossing");
+    assert.ok(Math.abs(p.timeToThresholdMs! - 100 * STEP) < 1);
+    assert.ok(Math.abs(p.slopePerSecond - 1 / 300) < 1e-12);
+    assert.ok(Math.abs(p.level - 109) < 1e-9);
+    assert.ok(Math.abs(p.expectedAt(now + 10 * STEP) - 119) < 1e-9);
+    assert.equal(predictCrossing(samples, { threshold: 5, direction: "falling" }).outcome, "moving-away");
+  });
+
+  test("already past the threshold, beyond the horizon, flat", () => {
+    // Past the threshold is only recognisable with an explicit direction (inferred, it is the side the series is on).
+    const past = predictCrossing(line(50, (k) => 10 - k), { threshold: 0, direction: "falling" });
+    assert.equal(past.outcome, "crossed");
+    assert.equal(past.timeToThresholdMs, 0);
+    assert.equal(predictCrossing(line(50, (k) => 10 - k), { threshold: 0 }).outcome, "moving-away");
+    const slow = predictCrossing(line(50, (k) => 1000 - k), { threshold: 0, maxHorizonMs: DAY });
+    assert.equal(slow.outcome, "beyond-horizon");
+    assert.equal(slow.etaMs, undefined);
+    assert.equal(predictCrossing(line(50, () => 5), { threshold: 0 }).outcome, "no-trend");
+  });
+
+  test("unsorted input, duplicate timestamps and non-finite values", () => {
+    const clean = line(60, (k) => 100 - k);
+    const messy: Sample[] = [...clean].reverse();
+    messy.push([T0 + 10 * STEP, 12345], [T0 + 10 * STEP, 90], [T0 + 11 * STEP, Number.NaN], [Number.NaN, 3]);
+    const a = predictCrossing(clean, { threshold: 0 });
+    const b = predictCrossing(messy, { threshold: 0 });
+    assert.equal(b.samplesUsed, 60);
+    assert.ok(Math.abs(a.etaMs! - b.etaMs!) < 1);
+  });
+
+  test("too few samples", () => {
+    const p = predictCrossing(line(3, (k) => 10 - k), { threshold: 0 });
+    assert.equal(p.outcome, "insufficient-data");
+    assert.equal(p.etaMs, undefined);
+  });
+
+  test("deterministic", () => {
+    const s = series(shapes[2]!, shapes[2]!.evalAt[1]!, 3);
+    const a = predictCrossing(s, { threshold: 0 });
+    const b = predictCrossing(s, { threshold: 0 });
+    assert.deepEqual({ ...a, expectedAt: 0 }, { ...b, expectedAt: 0 });
+  });
+});

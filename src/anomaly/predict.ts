@@ -19,7 +19,10 @@ export type Direction = "falling" | "rising";
 export interface PredictOptions {
   /** The value that means failure. */
   threshold: number;
-  /** Approached from above ("falling") or below ("rising"); by default the side the series is on now. */
+  /**
+   * Approached from above ("falling") or below ("rising"). By default the side of the threshold the fitted
+   * series is on now, so "crossed" is only reported when the direction is given.
+   */
   direction?: Direction;
   /** No ETA further out than this (default 30 days). */
   maxHorizonMs?: number;
