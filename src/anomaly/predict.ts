@@ -65,7 +65,7 @@ export interface Prediction {
   threshold: number;
   direction: Direction;
   nowMs: number;
-  /** Trend slope per second, seasonality removed (0 when not significant is NOT applied here). */
+  /** Fitted trend slope per second, seasonality removed (reported even when not significant). */
   slopePerSecond: number;
   slopeStdErrPerSecond: number;
   /** Fitted trend level at nowMs, seasonality removed. */
