@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { predictCrossing, type Prediction, type Sample } from "./predict.ts";
+import { mulberry32 } from "./stats.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -60,17 +61,7 @@ function predictLinearRemaining(samples: readonly Sample[], nowMs: number, thres
 // ---------------------------------------------------------------------------------------------------
 // Synthetic series with known crossings.
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function gaussian(r: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
