@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createDetector, DETECTORS, type DetectorName } from "./index.ts";
 import { mulberry32 } from "./stats.ts";
 import { cFactor } from "./iforest.ts";
+import { PEAK_WINDOW, PeakOnly } from "./peaks.ts";
 
 const STEP = 300_000; // 5 minutes, as most NAB series
 const T0 = Date.UTC(2024, 0, 1);
@@ -64,13 +65,14 @@ describe("online anomaly detectors", () => {
 
   test("bounded memory: what a detector retains stops growing at its cap over 100k points", () => {
     const e = noise(5);
+    const raw = { zscore: 3, seasonal: 24 * 48 + 288, iforest: 1024 * 5 + 32 + 3 };
+    const peaks = 2 * (PEAK_WINDOW + 1) + 1; // the PeakOnly wrapper's deque
     const caps: Record<DetectorName, number> = {
-      zscore: 3,
-      seasonal: 24 * 48 + 288,
-      iforest: 1024 * 5 + 32 + 3,
-      fused: 0,
+      zscore: raw.zscore + peaks,
+      seasonal: raw.seasonal + peaks,
+      iforest: raw.iforest + peaks,
+      fused: raw.zscore + raw.seasonal + raw.iforest + 3 * (5 + 4),
     };
-    caps.fused = caps.zscore + caps.seasonal + caps.iforest + 3 * (5 + 4);
     for (const n of DETECTORS) {
       const d = createDetector(n);
       let at10k = 0;
@@ -127,5 +129,21 @@ describe("online anomaly detectors", () => {
     assert.equal(cFactor(1), 0);
     assert.equal(cFactor(2), 1);
     assert.ok(Math.abs(cFactor(256) - 10.2448) < 1e-3, String(cFactor(256)));
+  });
+
+  test("PeakOnly passes a score only when it beats every raw score of the window before it", () => {
+    const raw = [0.1, 0.5, 0.4, 0.6, 0.6, 0.2, 0.3, 0.9];
+    let i = 0;
+    const inner = { name: "fixed", score: () => raw[i++]!, retained: () => 0 };
+    const d = new PeakOnly(inner, 3);
+    const out = raw.map((_, k) => d.score(T0 + k * STEP, 1));
+    // 0.4 (below 0.5), the repeated 0.6, and 0.2 and 0.3 (below the 0.6 still in the window) are suppressed.
+    assert.deepEqual(out, [0.1, 0.5, 0, 0.6, 0, 0, 0, 0.9]);
+    assert.equal(d.name, "fixed");
+    // Once the old peak has left the window, a lower score is a peak again.
+    let j = 0;
+    const seq = [0.9, 0.1, 0.1, 0.1, 0.2];
+    const e = new PeakOnly({ name: "x", score: () => seq[j++]!, retained: () => 0 }, 3);
+    assert.deepEqual(seq.map((_, k) => e.score(k, 1)), [0.9, 0, 0, 0, 0.2]);
   });
 });
