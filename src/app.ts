@@ -27,6 +27,8 @@ import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { AcksRepo } from "./store/acks-repo.ts";
 import { AckServices } from "./ops/ack-services.ts";
+import { UnusualRepo } from "./store/unusual-repo.ts";
+import { UnusualAlerts } from "./ops/unusual-service.ts";
 import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
 import { opsAuthenticator } from "./api/auth-guard.ts";
 import { Authenticator, type AuthSettings } from "./auth/index.ts";
@@ -71,6 +73,7 @@ export class App {
   private readonly noise: NoiseControl;
   private readonly noiseRepo: NoiseRepo;
   private readonly ack: AckServices;
+  private readonly unusual: UnusualAlerts;
   private readonly auditRepo: AuditRepo;
   private authCache: { readonly settings: AuthSettings; readonly auth: Authenticator } | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -130,6 +133,7 @@ export class App {
       send: (receiver, key, labels, alerts) => this.pipeline.notifyReceiver(receiver, key, labels, alerts, this.clock.now() + ESCALATION_SEND_MS),
       recordDecisions: (rows) => this.noiseRepo.recordDecisions(rows),
     });
+    this.unusual = new UnusualAlerts({ clock: this.clock, source: new UnusualRepo(this.db) });
     this.pipeline = new NotifyPipeline({
       clock: this.clock,
       log: this.log.child({ component: "notify" }),
@@ -139,7 +143,7 @@ export class App {
       externalURL: s.externalUrl,
       muting: () => this.muting(),
       stages: () => [this.ack.stage, ...this.noise.stages()],
-      decorate: (data, group) => this.ack.links.decorate(data, group),
+      decorate: (data, group) => this.ack.links.decorate(this.unusual.decorate(data), group),
       decisions: this.noise.decisions,
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
@@ -279,6 +283,7 @@ export class App {
       statsRepo: new StatsRepo(this.db),
       noise: this.noise,
       historyRepo: new HistoryRepo(this.db),
+      unusual: this.unusual,
       version: VERSION,
       routing: () => this.runtime.routing,
       groups: () => this.dispatcher?.activeGroups() ?? [],

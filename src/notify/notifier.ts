@@ -13,6 +13,8 @@ export interface NotifyAlert {
   readonly fingerprint: string;
   /** AlertPrism: who acknowledged it (template `.Ack`); never in Alertmanager's payloads. */
   readonly ack?: { readonly by: string; readonly atMs: number; readonly comment: string };
+  /** AlertPrism: the episode's outlier class (template `.Unusual`); never in Alertmanager's payloads. */
+  readonly unusual?: "new" | "rare" | "frequent";
 }
 
 /**

@@ -116,6 +116,8 @@ export interface TemplateAlertInput {
   readonly fingerprint: string;
   /** AlertPrism's acknowledgement of the alert: reached through the `.Ack` method, never a field. */
   readonly ack?: { readonly by: string; readonly atMs: number; readonly comment: string };
+  /** AlertPrism's outlier class of the alert's episode (new, rare, frequent): the `.Unusual` method, never a field. */
+  readonly unusual?: string;
 }
 
 /** What a notification carries (the shape of src/notify's NotificationData). */
@@ -150,6 +152,7 @@ function alertValue(a: LooseAlert): StructValue {
     v: [str(a.status), kv(a.labels), kv(a.annotations), asTimeValue(a.startsAt), asTimeValue(a.endsAt), str(a.generatorURL), str(a.fingerprint)],
   };
   if (a.ack !== undefined) acks.set(v, a.ack);
+  if (a.unusual !== undefined && a.unusual !== "") unusuals.set(v, a.unusual);
   return v;
 }
 
@@ -160,6 +163,7 @@ function alertValue(a: LooseAlert): StructValue {
  */
 const acks = new WeakMap<Value, NonNullable<TemplateAlertInput["ack"]>>();
 const ackURLs = new WeakMap<Value, string>();
+const unusuals = new WeakMap<Value, string>();
 
 /** `template.Ack`, what `.Ack` holds for an acknowledged alert: who, when and why. */
 export const ACK = defineType({
@@ -178,6 +182,11 @@ ALERT.methods.set("Ack", method([], (r) => {
   if (ack === undefined) return { kind: "nil", type: ANY };
   return { kind: "struct", type: ACK, v: [str(ack.by), timeValue(fromMillis(ack.atMs)), str(ack.comment)] };
 }));
+/**
+ * `.Unusual`: how often this alertname and service started an episode in the 30 days before this one —
+ * "new" (never), "rare" (on at most 1 day), "frequent" — or "" when unknown.
+ */
+ALERT.methods.set("Unusual", method([], (r) => str(unusuals.get(r) ?? "")));
 /** `.AckURL`: the notification's one-click ack link, or "" when none is configured or nothing fires. */
 DATA.methods.set("AckURL", method([], (r) => str(ackURLs.get(r) ?? "")));
 

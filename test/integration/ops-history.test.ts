@@ -198,6 +198,13 @@ describe("ops API: history, timeline, deliveries", () => {
     assert.ok(r.json.timeline.some((e: { type: string; kind?: string }) => e.type === "event" && e.kind === "resolved"));
   });
 
+  test("the alert's unusual class: DiskFull had no episode in the 30 days before its first → new", async () => {
+    const r = await h.ops("GET", `/alerts/${fpA}`, "/alerts/:fingerprint");
+    assert.equal(r.status, 200);
+    const started = r.json.timeline.find((e: { type: string; kind?: string }) => e.type === "event" && e.kind === "new").time;
+    assert.deepEqual(r.json.alert.unusual, { class: "new", days_with_episodes: 0, window_days: 30, episode_start: started });
+  });
+
   test("deliveries: filters by receiver, integration, status, time; pages", async () => {
     const all = await h.ops("GET", "/deliveries", "/deliveries");
     const rows = all.json.deliveries as Array<{ receiver: string; status: string; integration: string; time: string }>;

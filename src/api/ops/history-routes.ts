@@ -12,12 +12,15 @@ import type { HistoryRepo, Keyset } from "../../store/history-repo.ts";
 import { queryHistory } from "../../ops/history.ts";
 import { alertTimeline, SOURCES, type TimelineCursor, type TimelineEntry } from "../../ops/timeline.ts";
 import { formatApiTime } from "../../types/time.ts";
+import type { UnusualAlerts } from "../../ops/unusual-service.ts";
 
 export interface HistoryRoutesDeps {
   readonly clock: Clock;
   readonly historyRepo: HistoryRepo;
   readonly provider: AlertProvider;
   routing(): RoutingTable;
+  /** Unusual alerts: the outlier class of the alert's episode (absent: `unusual` is always null). */
+  readonly unusual?: UnusualAlerts;
 }
 
 export const EVENT_KINDS = ["new", "updated", "resolved", "silenced", "unsilenced", "inhibited", "uninhibited", "source_added"] as const;
@@ -81,9 +84,22 @@ const SCHEMAS: Record<string, unknown> = {
     additionalProperties: false,
     properties: { storms: { type: "array", items: ref("Storm") } },
   },
+  Unusual: {
+    type: ["object", "null"],
+    description: "how often this alertname and service started an alert episode in the 30 days before the alert's current (or last) episode started: "
+      + "class new (never), rare (on at most 5 % of the days, i.e. 1 of 30), frequent; null when history holds no start of an episode of the alert",
+    required: ["class", "days_with_episodes", "window_days", "episode_start"],
+    additionalProperties: false,
+    properties: {
+      class: { enum: ["new", "rare", "frequent"] },
+      days_with_episodes: { type: "integer", minimum: 0, description: "distinct UTC dates in [episode_start − 30 d, episode_start) with an episode start of the pair (up to 31: the window's ends fall inside days)" },
+      window_days: { type: "integer", const: 30 },
+      episode_start: { ...TIME, description: "when the episode classified started (its `new` event)" },
+    },
+  },
   AlertNow: {
     type: "object",
-    required: ["fingerprint", "labels", "live", "state", "last_event_time", "groups"],
+    required: ["fingerprint", "labels", "live", "state", "last_event_time", "groups", "unusual"],
     additionalProperties: false,
     properties: {
       fingerprint: { type: "string" }, labels: LABELS,
@@ -91,6 +107,7 @@ const SCHEMAS: Record<string, unknown> = {
       state: { enum: ["firing", "resolved"] },
       last_event_time: { type: ["string", "null"], format: "date-time" },
       groups: { type: "array", items: { type: "string" }, description: "aggregation group keys it is in by the routing tree now, or had decisions in" },
+      unusual: ref("Unusual"),
       annotations: LABELS, starts_at: TIME, ends_at: TIME, updated_at: TIME, generator_url: { type: "string" },
       status: {
         type: "object", required: ["silenced_by", "inhibited_by"], additionalProperties: false,
@@ -370,12 +387,14 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
         if (!page) throw new OpsError(404, `no alert with fingerprint ${fingerprint} was ever seen`);
         const a = page.alert;
         const live = a.live;
+        const u = deps.unusual?.episodeAt(a.fingerprint, a.labels, deps.clock.now());
         return {
           status: 200,
           json: {
             alert: {
               fingerprint: a.fingerprint, labels: a.labels, live: live !== undefined, state: a.state,
               last_event_time: a.lastEventMs === undefined ? null : iso(a.lastEventMs), groups: a.groups,
+              unusual: u ? { class: u.class, days_with_episodes: u.daysWithEpisodes, window_days: u.windowDays, episode_start: iso(u.startMs) } : null,
               ...(live ? {
                 annotations: live.alert.annotations, starts_at: formatApiTime(live.alert.startsAt), ends_at: formatApiTime(live.alert.endsAt),
                 updated_at: formatApiTime(live.alert.updatedAt), generator_url: live.alert.generatorURL,

@@ -25,6 +25,7 @@ import { explainModule } from "./explain-routes.ts";
 import { statsModule } from "./stats-routes.ts";
 import type { HistoryRepo } from "../../store/history-repo.ts";
 import { historyModule } from "./history-routes.ts";
+import type { UnusualAlerts } from "../../ops/unusual-service.ts";
 import { auditModule } from "./audit-routes.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
@@ -49,6 +50,8 @@ export interface OpsApiDeps {
   readonly noise: NoiseView;
   /** History, timelines, deliveries and storms (read only). */
   readonly historyRepo: HistoryRepo;
+  /** Unusual alerts: the outlier class of an alert's episode (GET /alerts/{fingerprint}). */
+  readonly unusual?: UnusualAlerts;
   readonly version: string;
   routing(): RoutingTable;
   /** The dispatcher's aggregation groups now (for explain: group keys, next flush). */

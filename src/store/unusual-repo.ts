@@ -1,0 +1,42 @@
+import type { Database, Statement } from "better-sqlite3";
+
+/**
+ * What "unusual alerts" read from the history: when a series' episode started, and on which UTC days the
+ * series of an (alertname, service) pair started episodes (`new` events) in a time range.
+ *
+ * Plans (EXPLAIN QUERY PLAN): the pair's series through the series_labels primary key (name, value) and,
+ * for the service, series_labels_by_series (series_id, name, value); their `new` events through migration
+ * 006's partial index alert_events_lifecycle_by_series (series_id, at_ms) — which SQLite uses only when the
+ * query repeats its `kind IN ('new', 'resolved')` term, hence the redundant-looking condition.
+ */
+export class UnusualRepo {
+  private readonly startOf: Statement;
+  private readonly daysWithService: Statement;
+  private readonly daysWithoutService: Statement;
+
+  constructor(db: Database) {
+    this.startOf = db.prepare(`SELECT e.at_ms FROM series s JOIN alert_events e ON e.series_id = s.id
+      WHERE s.fingerprint = ? AND e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms <= ?
+      ORDER BY e.at_ms DESC LIMIT 1`).pluck();
+    const days = (service: string) => db.prepare(`SELECT DISTINCT e.at_ms / 86400000 FROM alert_events e
+      WHERE e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms >= @from AND e.at_ms < @to
+        AND e.series_id IN (SELECT n.series_id FROM series_labels n WHERE n.name = 'alertname' AND n.value = @alertname AND ${service})
+      ORDER BY 1`).pluck();
+    this.daysWithService = days("EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service' AND s.value = @service)");
+    this.daysWithoutService = days("NOT EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service')");
+  }
+
+  /** When the alert's episode at `atMs` started: its last `new` event at or before then (undefined: none recorded). */
+  episodeStartMs(fingerprint: string, atMs: number): number | undefined {
+    return (this.startOf.get(fingerprint, atMs) as number | undefined) ?? undefined;
+  }
+
+  /**
+   * Epoch days (UTC, ms ÷ 86,400,000) with at least one `new` event in [fromMs, toMs) of a series with this
+   * alertname and service ("" for the series without a service label), ascending.
+   */
+  episodeDays(alertname: string, service: string, fromMs: number, toMs: number): number[] {
+    const stmt = service === "" ? this.daysWithoutService : this.daysWithService;
+    return stmt.all({ alertname, from: fromMs, to: toMs, ...(service === "" ? {} : { service }) }) as number[];
+  }
+}
