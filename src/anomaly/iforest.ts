@@ -6,7 +6,7 @@ export interface IForestOptions {
   trees?: number;
   /** Points sub-sampled for each tree (ψ in the paper). */
   sampleSize?: number;
-  /** Feature vectors kept for refitting (the sliding training window). */
+  /** Feature vectors kept for refitting (the sliding training window; 4,096 is about two weeks of 5-minute samples). */
   window?: number;
   /** Refit every this many points. */
   refitEvery?: number;
@@ -17,7 +17,7 @@ export interface IForestOptions {
 }
 
 export const IFOREST_DEFAULTS: Required<IForestOptions> = {
-  trees: 50, sampleSize: 128, window: 1024, refitEvery: 128, levelWindow: 32, seed: 0x1f0e57,
+  trees: 50, sampleSize: 128, window: 4096, refitEvery: 128, levelWindow: 32, seed: 0x1f0e57,
 };
 
 /** Features per point: shingle x_t, x_{t−1}, x_{t−2}; the step x_t − x_{t−1}; x_t − median of recent values. */
