@@ -65,13 +65,13 @@ describe("online anomaly detectors", () => {
 
   test("bounded memory: what a detector retains stops growing at its cap over 100k points", () => {
     const e = noise(5);
-    const raw = { zscore: 3, seasonal: 24 * 48 + 288, iforest: 1024 * 5 + 32 + 3 };
+    const raw = { zscore: 3, seasonal: 24 * 48 + 288, iforest: 4096 * 5 + 32 + 3 };
     const peaks = 2 * (PEAK_WINDOW + 1) + 1; // the PeakOnly wrapper's deque
     const caps: Record<DetectorName, number> = {
       zscore: raw.zscore + peaks,
       seasonal: raw.seasonal + peaks,
       iforest: raw.iforest + peaks,
-      fused: raw.zscore + raw.seasonal + raw.iforest + 3 * (5 + 4),
+      fused: raw.zscore + raw.seasonal + raw.iforest + 3 * (5 + 4) + 3,
     };
     for (const n of DETECTORS) {
       const d = createDetector(n);
@@ -91,8 +91,8 @@ describe("online anomaly detectors", () => {
       const s = run(n, xs);
       const before = max(s.slice(600, 1800));
       // fused averages each detector's raw scores over a short window before its likelihood (as HTM
-      // does), so one isolated point is damped and its peak comes a point or two later. Known weakness:
-      // on this series its peak is only just above the noise (0.475 vs 0.474).
+      // does), so one isolated point is damped and its peak may come a point or two later; here the spike
+      // is also far outside the range seen so far, which fused scores 1 (Numenta's spatial check).
       const peak = n === "fused" ? max(s.slice(1800, 1805)) : s[1800]!;
       assert.ok(peak > (n === "fused" ? 0.4 : 0.85), `${n}: spike scored ${peak}`);
       assert.ok(peak > before, `${n}: spike ${peak} vs before ${before}`);

@@ -15,14 +15,20 @@ export interface FusedOptions {
   suppress?: number;
   /** How the three likelihoods are combined: the largest, or a noisy-OR (1 − Π(1 − L)). */
   combine?: "max" | "noisy-or";
+  /**
+   * A value beyond the range seen so far by more than this fraction of that range scores 1 (Numenta's
+   * "spatial anomaly" check in its NAB detector, with its tolerance 0.05); a negative value turns it off.
+   */
+  spatialTolerance?: number;
 }
 
-export const FUSED_DEFAULTS = { detectAt: 0.5, suppress: 200, combine: "noisy-or" as const };
+export const FUSED_DEFAULTS = { detectAt: 0.5, suppress: 200, combine: "noisy-or" as const, spatialTolerance: 0.05 };
 
 /**
  * The three detectors, each turned into an anomaly likelihood over its own recent raw scores (so a detector
  * that is always noisy on a series stops shouting), combined with a noisy-OR, reported on HTM's log scale;
- * after a detection the next `suppress` points are capped below `detectAt`, so one event is one flag.
+ * a value outside the range seen so far (widened by `spatialTolerance` of it) scores 1, as in Numenta's
+ * detector; after a detection the next `suppress` points are capped below `detectAt`, so one event is one flag.
  */
 export class FusedDetector implements Detector {
   readonly name = "fused";
@@ -31,13 +37,17 @@ export class FusedDetector implements Detector {
   private readonly detectAt: number;
   private readonly suppress: number;
   private readonly useMax: boolean;
+  private readonly tolerance: number;
   private quiet = 0;
+  private lo = Infinity;
+  private hi = -Infinity;
   constructor(opts: FusedOptions = {}) {
     this.parts = [new ZScoreDetector(opts.zscore), new SeasonalDetector(opts.seasonal), new IForestDetector(opts.iforest)];
     this.lik = this.parts.map(() => new AnomalyLikelihood(opts.likelihood));
     this.detectAt = opts.detectAt ?? FUSED_DEFAULTS.detectAt;
     this.suppress = opts.suppress ?? FUSED_DEFAULTS.suppress;
     this.useMax = (opts.combine ?? FUSED_DEFAULTS.combine) === "max";
+    this.tolerance = opts.spatialTolerance ?? FUSED_DEFAULTS.spatialTolerance;
   }
   score(timestampMs: number, value: number): number {
     if (!Number.isFinite(value)) return 0;
@@ -47,6 +57,12 @@ export class FusedDetector implements Detector {
       none = this.useMax ? Math.min(none, 1 - l) : none * (1 - l);
     }
     let s = logLikelihood(1 - none);
+    if (this.tolerance >= 0 && this.hi > this.lo) {
+      const tol = (this.hi - this.lo) * this.tolerance;
+      if (value > this.hi + tol || value < this.lo - tol) s = 1;
+    }
+    if (value > this.hi) this.hi = value;
+    if (value < this.lo) this.lo = value;
     if (this.quiet > 0) {
       this.quiet--;
       s = Math.min(s, this.detectAt * 0.5);
@@ -56,6 +72,6 @@ export class FusedDetector implements Detector {
     return s;
   }
   retained(): number {
-    return this.parts.reduce((n, p) => n + p.retained(), 0) + this.lik.reduce((n, l) => n + l.retained(), 0);
+    return this.parts.reduce((n, p) => n + p.retained(), 0) + this.lik.reduce((n, l) => n + l.retained(), 0) + 3;
   }
 }
