@@ -71,7 +71,7 @@ describe("online anomaly detectors", () => {
       zscore: raw.zscore + peaks,
       seasonal: raw.seasonal + peaks,
       iforest: raw.iforest + peaks,
-      fused: raw.zscore + raw.seasonal + raw.iforest + 3 * (5 + 4) + 3,
+      fused: raw.zscore + raw.seasonal + raw.iforest + 3 * (10 + 4) + 3,
     };
     for (const n of DETECTORS) {
       const d = createDetector(n);

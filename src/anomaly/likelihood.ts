@@ -1,7 +1,10 @@
 import { normalTail, Ring } from "./stats.ts";
 
 export interface LikelihoodOptions {
-  /** Raw scores averaged for the short-term view (HTM: 10; 5 lets a one-point spike through). */
+  /**
+   * Raw scores averaged for the short-term view (HTM: 10). A one-point spike is damped by the average;
+   * the fused detector's range check catches the ones beyond anything seen before.
+   */
   shortWindow?: number;
   /** Weight of each raw score in the long-term mean and variance (about 1/window; HTM keeps 8640). */
   alpha?: number;
@@ -11,7 +14,7 @@ export interface LikelihoodOptions {
   minStd?: number;
 }
 
-export const LIKELIHOOD_DEFAULTS: Required<LikelihoodOptions> = { shortWindow: 5, alpha: 1 / 2000, warmup: 300, minStd: 0.03 };
+export const LIKELIHOOD_DEFAULTS: Required<LikelihoodOptions> = { shortWindow: 10, alpha: 1 / 2000, warmup: 300, minStd: 0.03 };
 
 /**
  * HTM's anomaly likelihood (Ahmad et al. 2017), online: the mean of the last few raw scores is compared
