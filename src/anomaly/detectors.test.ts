@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createDetector, DETECTORS, type DetectorName } from "./index.ts";
 import { mulberry32 } from "./stats.ts";
 import { cFactor } from "./iforest.ts";
+import { SeasonalDetector } from "./seasonal.ts";
 import { PEAK_WINDOW, PeakOnly } from "./peaks.ts";
 
 const STEP = 300_000; // 5 minutes, as most NAB series
@@ -65,13 +66,14 @@ describe("online anomaly detectors", () => {
 
   test("bounded memory: what a detector retains stops growing at its cap over 100k points", () => {
     const e = noise(5);
-    const raw = { zscore: 3, seasonal: 24 * 48 + 288, iforest: 4096 * 5 + 32 + 3 };
+    // seasonal alone has weekday and weekend slots (2 × 24); inside fused, hour-of-day slots only.
+    const raw = { zscore: 3, seasonal: 2 * 24 * 48 + 288, iforest: 4096 * 5 + 32 + 3 };
     const peaks = 2 * (PEAK_WINDOW + 1) + 1; // the PeakOnly wrapper's deque
     const caps: Record<DetectorName, number> = {
       zscore: raw.zscore + peaks,
       seasonal: raw.seasonal + peaks,
       iforest: raw.iforest + peaks,
-      fused: raw.zscore + raw.seasonal + raw.iforest + 3 * (10 + 4) + 3,
+      fused: raw.zscore + 24 * 48 + 288 + raw.iforest + 3 * (10 + 4) + 3,
     };
     for (const n of DETECTORS) {
       const d = createDetector(n);
@@ -145,5 +147,22 @@ describe("online anomaly detectors", () => {
     const seq = [0.9, 0.1, 0.1, 0.1, 0.2];
     const e = new PeakOnly({ name: "x", score: () => seq[j++]!, retained: () => 0 }, 3);
     assert.deepEqual(seq.map((_, k) => e.score(k, 1)), [0.9, 0, 0, 0, 0.2]);
+  });
+
+  test("seasonal: weekend slots, so a quiet Saturday is normal once weekends have been seen", () => {
+    const e = noise(17);
+    const perDay = 288;
+    const start = Date.UTC(2024, 0, 1); // a Monday
+    const n = perDay * 7 * 5;
+    const ts = Array.from({ length: n }, (_, i) => start + i * STEP);
+    const xs = ts.map((t) => ([0, 6].includes(new Date(t).getUTCDay()) ? 20 : 100) + 2 * e());
+    const sat = 4 * 7 * perDay + 5 * perDay; // Saturday of the fifth week
+    const noon = (s: number[]) => max(s.slice(sat + 100, sat + 200));
+    const withWeekends = new SeasonalDetector();
+    const without = new SeasonalDetector({ weekends: false });
+    const a = xs.map((v, i) => withWeekends.score(ts[i]!, v));
+    const b = xs.map((v, i) => without.score(ts[i]!, v));
+    assert.ok(noon(a) < 0.9, `with weekend slots ${noon(a)}`);
+    assert.ok(noon(b) > noon(a), `without ${noon(b)} vs with ${noon(a)}`);
   });
 });

@@ -16,10 +16,12 @@ export interface SeasonalOptions {
   warmup?: number;
   /** Weight of each residual in the exponentially weighted mean and variance of residuals. */
   alpha?: number;
+  /** Weekend days (Saturday and Sunday, UTC) get their own slots, so a quiet Sunday is not an anomaly. */
+  weekends?: boolean;
 }
 
 export const SEASONAL_DEFAULTS: Required<SeasonalOptions> = {
-  periodMs: 86_400_000, slots: 24, perSlot: 48, minSlot: 8, global: 288, warmup: 60, alpha: 1 / 200,
+  periodMs: 86_400_000, slots: 24, perSlot: 48, minSlot: 8, global: 288, warmup: 60, alpha: 1 / 200, weekends: true,
 };
 
 const IQR_TO_SIGMA = 1 / 1.349;
@@ -27,7 +29,7 @@ const IQR_TO_SIGMA = 1 / 1.349;
 /**
  * Seasonal baseline: each sample falls in a slot of the season (hour of day by default, from its UTC
  * timestamp); the slot's median is the expected value and its interquartile range the robust spread, so
- * a peak that recurs at the same hour is normal. Each slot keeps its last `perSlot` values in a sorted
+ * a peak that recurs at the same hour is normal; with `weekends`, Saturday and Sunday have their own slots. Each slot keeps its last `perSlot` values in a sorted
  * window (bounded memory, O(perSlot) per point). Before a slot has `minSlot` values the global window
  * stands in. The spread is floored by a fraction of the global spread, so a slot that happened to be flat
  * does not make every small wiggle an anomaly.
@@ -42,14 +44,17 @@ export class SeasonalDetector implements Detector {
   private lastTs = 0;
   constructor(opts: SeasonalOptions = {}) {
     this.o = { ...SEASONAL_DEFAULTS, ...opts };
-    this.slotWin = Array.from({ length: this.o.slots }, () => new SortedWindow(this.o.perSlot));
+    this.slotWin = Array.from({ length: this.o.weekends ? 2 * this.o.slots : this.o.slots }, () => new SortedWindow(this.o.perSlot));
     this.globalWin = new SortedWindow(this.o.global);
     this.resid = new Ewm(this.o.alpha);
   }
   private slotOf(ts: number): number {
     const p = this.o.periodMs;
     const phase = ((ts % p) + p) % p;
-    return Math.min(this.o.slots - 1, Math.floor((phase / p) * this.o.slots));
+    const slot = Math.min(this.o.slots - 1, Math.floor((phase / p) * this.o.slots));
+    if (!this.o.weekends) return slot;
+    const day = (((Math.floor(ts / 86_400_000) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+    return day === 0 || day === 6 ? slot + this.o.slots : slot;
   }
   /** Expected value and robust spread for a timestamp, from what has been learned so far. */
   baseline(timestampMs: number): { expected: number; spread: number } {
