@@ -67,7 +67,7 @@ describe("online anomaly detectors", () => {
   test("bounded memory: what a detector retains stops growing at its cap over 100k points", () => {
     const e = noise(5);
     // seasonal alone has weekday and weekend slots (2 × 24); inside fused, hour-of-day slots only.
-    const raw = { zscore: 3, seasonal: 2 * 24 * 48 + 288, iforest: 4096 * 5 + 32 + 3 };
+    const raw = { zscore: 3, seasonal: 2 * 24 * 48 + 288, iforest: 4096 * 5 + 32 + 8 + 3 };
     const peaks = 2 * (PEAK_WINDOW + 1) + 1; // the PeakOnly wrapper's deque
     const caps: Record<DetectorName, number> = {
       zscore: raw.zscore + peaks,

@@ -1,5 +1,5 @@
 import type { Detector } from "./detector.ts";
-import { mulberry32, Ring, SortedWindow } from "./stats.ts";
+import { Ewm, mulberry32, Ring, SortedWindow } from "./stats.ts";
 
 export interface IForestOptions {
   /** Trees in the forest. */
@@ -14,14 +14,20 @@ export interface IForestOptions {
   levelWindow?: number;
   /** Seed of the PRNG that draws samples and splits. */
   seed?: number;
+  /** Weight of each value in the long-run mean that the mean of the last 8 values is compared with. */
+  longAlpha?: number;
 }
 
 export const IFOREST_DEFAULTS: Required<IForestOptions> = {
-  trees: 50, sampleSize: 128, window: 4096, refitEvery: 128, levelWindow: 32, seed: 0x1f0e57,
+  trees: 50, sampleSize: 128, window: 4096, refitEvery: 128, levelWindow: 32, seed: 0x1f0e57, longAlpha: 1 / 1000,
 };
 
-/** Features per point: shingle x_t, x_{t−1}, x_{t−2}; the step x_t − x_{t−1}; x_t − median of recent values. */
+/**
+ * Features per point: shingle x_t, x_{t−1}; the step x_t − x_{t−1}; x_t − median of recent values; the
+ * mean of the last `SHORT` values − the long-run mean (a sustained shift, which single points miss).
+ */
 export const IFOREST_FEATURES = 5;
+const SHORT = 8;
 
 /** c(n): the average path length of an unsuccessful BST search, Liu, Ting and Zhou (2008). */
 export function cFactor(n: number): number {
@@ -150,8 +156,8 @@ class Forest {
 }
 
 /**
- * Isolation Forest (Liu, Ting and Zhou 2008) over shingled recent values and derived features (the step
- * and the level relative to the recent median), refitted every `refitEvery` points on the last `window`
+ * Isolation Forest (Liu, Ting and Zhou 2008) over shingled recent values and derived features (the step,
+ * the level relative to the recent median, the short mean relative to the long-run mean), refitted every `refitEvery` points on the last `window`
  * feature vectors. A point is scored by the forest fitted before it arrived. Memory: the window of
  * feature vectors, the forest (trees × 2ψ nodes) and a small level window, all allocated once.
  */
@@ -164,6 +170,7 @@ export class IForestDetector implements Detector {
   private readonly rand: () => number;
   private readonly recent: Ring;
   private readonly level: SortedWindow;
+  private readonly long: Ewm;
   private readonly x = new Float64Array(IFOREST_FEATURES);
   private rows = 0;
   private head = 0;
@@ -175,7 +182,8 @@ export class IForestDetector implements Detector {
     this.scratch = new Int32Array(this.o.window);
     this.forest = new Forest(this.o.trees, this.o.sampleSize);
     this.rand = mulberry32(this.o.seed);
-    this.recent = new Ring(3);
+    this.recent = new Ring(SHORT);
+    this.long = new Ewm(this.o.longAlpha);
     this.level = new SortedWindow(this.o.levelWindow);
   }
   score(_timestampMs: number, value: number): number {
@@ -183,15 +191,18 @@ export class IForestDetector implements Detector {
     this.recent.push(value);
     const r = this.recent;
     const prev1 = r.size > 1 ? r.back(1) : value;
-    const prev2 = r.size > 2 ? r.back(2) : prev1;
+    let shortMean = 0;
+    for (let i = 0; i < r.size; i++) shortMean += r.back(i);
+    shortMean /= r.size;
     const lvl = this.level.size > 0 ? this.level.median() : value;
     const x = this.x;
     x[0] = value;
     x[1] = prev1;
-    x[2] = prev2;
-    x[3] = value - prev1;
-    x[4] = value - lvl;
+    x[2] = value - prev1;
+    x[3] = value - lvl;
+    x[4] = shortMean - (this.long.count > 0 ? this.long.mean : value);
     this.level.push(value);
+    this.long.update(value);
     const s = this.fitted ? this.forest.score(x) : 0;
     this.data.set(x, this.head * IFOREST_FEATURES);
     this.head = (this.head + 1) % this.o.window;
@@ -204,6 +215,6 @@ export class IForestDetector implements Detector {
     return s;
   }
   retained(): number {
-    return this.rows * IFOREST_FEATURES + this.level.size + this.recent.size;
+    return this.rows * IFOREST_FEATURES + this.level.size + this.recent.size + 3;
   }
 }
