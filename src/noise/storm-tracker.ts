@@ -84,7 +84,9 @@ export class StormTracker {
         if (s.storm !== undefined) {
           if (c.atMs >= s.storm.startedMs) {
             cover(s.storm, { fingerprint: c.fingerprint, labels: c.labels, groupKey, atMs: c.atMs });
-            covered.set(s.storm, [...(covered.get(s.storm) ?? []), c.fingerprint]);
+            const list = covered.get(s.storm);
+            if (list) list.push(c.fingerprint);
+            else covered.set(s.storm, [c.fingerprint]);
           }
         } else if (!opts.replay && entersStorm(s.counter, c.atMs, this.cfg)) {
           this.open(receiver, s, c.atMs);
@@ -105,14 +107,15 @@ export class StormTracker {
     return this.receivers.get(receiver)?.storm;
   }
 
-  activeReceivers(): string[] {
-    return [...this.receivers].filter(([, s]) => s.storm !== undefined).map(([r]) => r);
-  }
-
-  /** Alerts a storm held at a group flush: the summary covers them. */
+  /**
+   * Alerts a storm held at a group flush: the summary covers them. Only alerts new to the storm or to
+   * this group change the record, so a group held at every group_interval writes nothing again.
+   */
   hold(record: StormRecord, alerts: readonly Alert[], groupKey: string, nowMs: number): void {
-    for (const a of alerts) cover(record, { fingerprint: a.fingerprint, labels: a.labels, groupKey, atMs: nowMs });
-    this.effects.saveCovered(record, alerts.map((a) => a.fingerprint));
+    const joining = alerts.filter((a) => record.alerts.get(a.fingerprint)?.groups.has(groupKey) !== true);
+    if (joining.length === 0) return;
+    for (const a of joining) cover(record, { fingerprint: a.fingerprint, labels: a.labels, groupKey, atMs: nowMs });
+    this.effects.saveCovered(record, joining.map((a) => a.fingerprint));
   }
 
   /** Ends every storm (storm mode switched off by a reload, or shutdown of the feature). */

@@ -84,6 +84,15 @@ const SUMMARY = { $ref: "#/components/schemas/DurationSummary" };
 const COUNTS = { type: "array", items: { type: "integer", minimum: 0 } };
 const ALERT_REF = { fingerprint: { type: "string" }, labels: LABELS };
 
+/** What a bucket and the totals both count. */
+const COUNT_FIELDS = {
+  episodes_started: { type: "integer", minimum: 0 },
+  episodes_resolved: { type: "integer", minimum: 0 },
+  notifications_sent: { type: "integer", minimum: 0 },
+  mtta_seconds: SUMMARY,
+  mttr_seconds: SUMMARY,
+};
+
 const schemas = {
   DurationSummary: {
     type: "object",
@@ -98,11 +107,7 @@ const schemas = {
     required: ["value", "episodes_started", "episodes_resolved", "notifications_sent", "mtta_seconds", "mttr_seconds"],
     properties: {
       value: { type: "string", description: "the receiver, or the label's value (\"\" for alerts without it)" },
-      episodes_started: { type: "integer", minimum: 0 },
-      episodes_resolved: { type: "integer", minimum: 0 },
-      notifications_sent: { type: "integer", minimum: 0 },
-      mtta_seconds: SUMMARY,
-      mttr_seconds: SUMMARY,
+      ...COUNT_FIELDS,
     },
   },
   Stats: {
@@ -118,12 +123,8 @@ const schemas = {
         additionalProperties: false,
         required: ["episodes_started", "episodes_resolved", "notifications_sent", "notifications_unattributed", "mtta_seconds", "mttr_seconds"],
         properties: {
-          episodes_started: { type: "integer", minimum: 0 },
-          episodes_resolved: { type: "integer", minimum: 0 },
-          notifications_sent: { type: "integer", minimum: 0 },
+          ...COUNT_FIELDS,
           notifications_unattributed: { type: "integer", minimum: 0, description: "deliveries of groups whose key does not carry the `by` label" },
-          mtta_seconds: SUMMARY,
-          mttr_seconds: SUMMARY,
         },
       },
       buckets: { type: "array", items: { $ref: "#/components/schemas/StatsBucket" } },
