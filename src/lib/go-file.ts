@@ -57,8 +57,3 @@ export function openLikeGo(path: string): GoFile {
     close,
   };
 }
-
-/** os.ReadFile with Go's error text (`open x: …`, `read x: is a directory`). */
-export function readFileLikeGo(path: string): Buffer {
-  return openLikeGo(path).readAll();
-}

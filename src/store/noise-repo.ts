@@ -99,25 +99,8 @@ export class NoiseRepo {
     this.upsertStormAlert.run(a.stormId, a.fingerprint, JSON.stringify(a.labels), JSON.stringify(a.groups), a.firstMs, a.lastMs);
   }
 
-  /** The storms a fingerprint was covered by, for history and the ops API. */
-  stormsOf(fingerprint: string): string[] {
-    return (this.db.prepare("SELECT storm_id FROM storm_alerts WHERE fingerprint = ? ORDER BY first_ms").all(fingerprint) as Array<{ storm_id: string }>).map((r) => r.storm_id);
-  }
-
   recordDecisions(rows: readonly DecisionRecord[]): void {
     for (const d of rows) this.insertDecision.run(d.atMs, d.groupKey, d.receiver, d.integration, d.fingerprint, d.stage, d.outcome, JSON.stringify(d.detail));
-  }
-
-  /** Decisions about an alert (its own and its groups'), or about a group, oldest first. */
-  decisions(q: { fingerprint?: string; groupKey?: string; fromMs?: number; limit: number }): DecisionRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.fingerprint !== undefined) { where.push("fingerprint = ?"); args.push(q.fingerprint); }
-    if (q.groupKey !== undefined) { where.push("group_key = ?"); args.push(q.groupKey); }
-    if (q.fromMs !== undefined) { where.push("at_ms >= ?"); args.push(q.fromMs); }
-    const rows = this.db.prepare(`SELECT * FROM notify_decisions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY at_ms, id LIMIT ?`)
-      .all(...args, q.limit) as Array<{ at_ms: number; group_key: string; receiver: string; integration: string; fingerprint: string; stage: string; outcome: string; detail: string }>;
-    return rows.map((r) => ({ atMs: r.at_ms, groupKey: r.group_key, receiver: r.receiver, integration: r.integration, fingerprint: r.fingerprint, stage: r.stage, outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   }
 
   /** Retention, with the alert history: decisions and ended storms older than `beforeMs`. */
