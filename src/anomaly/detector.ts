@@ -6,6 +6,11 @@ export interface Detector {
    * are not finite score 0 and are not learned.
    */
   score(timestampMs: number, value: number): number;
+  /**
+   * The values the model currently takes as normal at this time (for an alert's "expected" band), from what
+   * it has learned so far and without learning anything; undefined until it has learned enough to say.
+   */
+  expectedRange(timestampMs: number): { low: number; high: number } | undefined;
   /** How many numbers the detector currently retains (for the bounded-memory tests). */
   retained(): number;
 }

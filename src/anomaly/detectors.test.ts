@@ -1,9 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createDetector, DETECTORS, type DetectorName } from "./index.ts";
+import { createDetector, DETECTOR_MODES, DETECTORS, type DetectorName } from "./index.ts";
 import { mulberry32 } from "./stats.ts";
-import { cFactor } from "./iforest.ts";
+import { cFactor, IForestDetector } from "./iforest.ts";
 import { SeasonalDetector } from "./seasonal.ts";
+import { ZScoreDetector } from "./zscore.ts";
+import { FusedDetector } from "./fused.ts";
 import { PEAK_WINDOW, PeakOnly } from "./peaks.ts";
 
 const STEP = 300_000; // 5 minutes, as most NAB series
@@ -136,7 +138,7 @@ describe("online anomaly detectors", () => {
   test("PeakOnly passes a score only when it beats every raw score of the window before it", () => {
     const raw = [0.1, 0.5, 0.4, 0.6, 0.6, 0.2, 0.3, 0.9];
     let i = 0;
-    const inner = { name: "fixed", score: () => raw[i++]!, retained: () => 0 };
+    const inner = { name: "fixed", score: () => raw[i++]!, retained: () => 0, expectedRange: () => undefined };
     const d = new PeakOnly(inner, 3);
     const out = raw.map((_, k) => d.score(T0 + k * STEP, 1));
     // 0.4 (below 0.5), the repeated 0.6, and 0.2 and 0.3 (below the 0.6 still in the window) are suppressed.
@@ -145,7 +147,7 @@ describe("online anomaly detectors", () => {
     // Once the old peak has left the window, a lower score is a peak again.
     let j = 0;
     const seq = [0.9, 0.1, 0.1, 0.1, 0.2];
-    const e = new PeakOnly({ name: "x", score: () => seq[j++]!, retained: () => 0 }, 3);
+    const e = new PeakOnly({ name: "x", score: () => seq[j++]!, retained: () => 0, expectedRange: () => undefined }, 3);
     assert.deepEqual(seq.map((_, k) => e.score(k, 1)), [0.9, 0, 0, 0, 0.2]);
   });
 
@@ -164,5 +166,93 @@ describe("online anomaly detectors", () => {
     const b = xs.map((v, i) => without.score(ts[i]!, v));
     assert.ok(noon(a) < 0.9, `with weekend slots ${noon(a)}`);
     assert.ok(noon(b) > noon(a), `without ${noon(b)} vs with ${noon(a)}`);
+  });
+
+  test("ongoing mode: a sustained level shift keeps scoring high, where flag-once flags it once", () => {
+    const e = noise(13);
+    const at = 2500;
+    const xs = Array.from({ length: 3000 }, (_, i) => (i < at ? 20 : 35) + e());
+    const high = (s: number[], from: number, to: number) => s.slice(from, to).filter((x) => x >= 0.8).length;
+    for (const n of DETECTORS) {
+      const ongoing = createDetector(n, undefined, "ongoing");
+      const once = createDetector(n, undefined, "flag-once");
+      const so = xs.map((v, i) => ongoing.score(T0 + i * STEP, v));
+      const sf = xs.map((v, i) => once.score(T0 + i * STEP, v));
+      // fused's likelihood averages the last 10 raw scores, so its second point can dip before it holds.
+      assert.ok(high(so, at, at + 10) >= 8, `${n} ongoing: ${so.slice(at, at + 10).map((x) => x.toFixed(2)).join(" ")}`);
+      if (n === "iforest") {
+        // iforest's raw score creeps up while its 8-point short mean fills, and PeakOnly passes each new
+        // high; still a handful against the ongoing run's every point.
+        assert.ok(high(sf, at, at + 100) <= 10, `iforest flag-once: ${high(sf, at, at + 100)}`);
+        assert.ok(high(so, at, at + 100) >= 50, `iforest ongoing: ${high(so, at, at + 100)}`);
+      } else {
+        assert.equal(high(sf, at, at + 100), 1, `${n} flag-once: ${sf.slice(at, at + 10).map((x) => x.toFixed(2)).join(" ")}`);
+      }
+    }
+  });
+
+  test("createDetector: flag-once is the default and ongoing drops PeakOnly and fused's suppression", () => {
+    const xs = flatWithSpike(1500, 1200);
+    for (const n of DETECTORS) {
+      const d = createDetector(n, undefined, "flag-once");
+      assert.deepEqual(run(n, xs), xs.map((v, i) => d.score(T0 + i * STEP, v)), n);
+    }
+    assert.ok(createDetector("zscore") instanceof PeakOnly);
+    assert.ok(createDetector("zscore", undefined, "ongoing") instanceof ZScoreDetector);
+    assert.ok(createDetector("fused", undefined, "ongoing") instanceof FusedDetector);
+    assert.deepEqual([...DETECTOR_MODES], ["flag-once", "ongoing"]);
+    assert.throws(() => createDetector("zscore", undefined, "sometimes" as never), /unknown detector mode/);
+  });
+
+  test("expectedRange: undefined before learning, then around the level of a noisy flat series and not near a far value", () => {
+    const e = noise(19);
+    const xs = Array.from({ length: 2000 }, () => 10 + 0.1 * e());
+    for (const n of DETECTORS) {
+      for (const mode of DETECTOR_MODES) {
+        const d = createDetector(n, undefined, mode);
+        assert.equal(d.expectedRange(T0), undefined, `${n} ${mode} before any point`);
+        xs.forEach((v, i) => d.score(T0 + i * STEP, v));
+        const r = d.expectedRange(T0 + xs.length * STEP);
+        assert.ok(r, `${n} ${mode}: no range after ${xs.length} points`);
+        assert.ok(r.low < 10 && r.high > 10, `${n} ${mode}: [${r.low}, ${r.high}]`);
+        // The noise σ is about 0.058: three of it either side, give or take the estimators' spread.
+        assert.ok(r.high - r.low > 0.15 && r.high - r.low < 0.8, `${n} ${mode}: width ${r.high - r.low}`);
+        assert.ok(r.high < 11 && r.low > 9, `${n} ${mode}: [${r.low}, ${r.high}] reaches a far value`);
+      }
+    }
+  });
+
+  test("expectedRange of each detector: zscore mean ± 3σ, iforest the level window, seasonal and fused by time of day", () => {
+    const z = new ZScoreDetector({ warmup: 3 });
+    [1, 2, 3].forEach((v, i) => z.score(T0 + i * STEP, v));
+    // During the warm-up the EWM is the plain mean, so exactly 2; the range is its mean ± 3 of its σ.
+    const w = (z as unknown as { ewm: { mean: number; std: number } }).ewm;
+    assert.deepEqual(z.expectedRange(0), { low: w.mean - 3 * w.std, high: w.mean + 3 * w.std });
+    assert.equal(w.mean, 2);
+
+    const f = new IForestDetector({ refitEvery: 32, sampleSize: 32, levelWindow: 5 });
+    for (let i = 0; i < 40; i++) f.score(T0 + i * STEP, i % 5); // the last five values are 0..4: median 2, IQR 2
+    const rf = f.expectedRange(0)!;
+    assert.ok(Math.abs(rf.low - (2 - (3 * 2) / 1.349)) < 1e-12 && Math.abs(rf.high - (2 + (3 * 2) / 1.349)) < 1e-12, JSON.stringify(rf));
+    assert.equal(new IForestDetector().expectedRange(0), undefined);
+
+    // A daily sine: the range follows the hour, so its 06:00 top is normal at 06:00 and not at 18:00.
+    const en = noise(23);
+    const perDay = 288;
+    const xs = Array.from({ length: perDay * 10 }, (_, i) => 100 + 50 * Math.sin((2 * Math.PI * i) / perDay) + 2 * en());
+    const s = new SeasonalDetector();
+    const fu = new FusedDetector();
+    const inner = new SeasonalDetector({ weekends: false });
+    xs.forEach((v, i) => [s, fu, inner].forEach((d) => d.score(T0 + i * STEP, v)));
+    const end = T0 + xs.length * STEP; // midnight UTC
+    const peakAt = end + (perDay / 4) * STEP; // 06:00, where the sine is at its top
+    for (const d of [s, fu]) {
+      const top = d.expectedRange(peakAt)!;
+      const bottom = d.expectedRange(end + ((3 * perDay) / 4) * STEP)!;
+      assert.ok(top.low < 150 && top.high > 150, `${d.name} at the peak hour: [${top.low}, ${top.high}]`);
+      assert.ok(bottom.high < 150 && bottom.low < 50 && bottom.high > 50, `${d.name} at the trough hour: [${bottom.low}, ${bottom.high}]`);
+    }
+    assert.deepEqual(fu.expectedRange(peakAt), inner.expectedRange(peakAt), "fused is its seasonal part's range");
+    assert.deepEqual(s.expectedRange(NaN), s.expectedRange(T0 + (xs.length - 1) * STEP), "a timestamp that is not finite is the last one seen");
   });
 });

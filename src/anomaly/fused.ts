@@ -72,6 +72,10 @@ export class FusedDetector implements Detector {
     }
     return s;
   }
+  /** The seasonal part's range: of the three, the only one whose normal depends on the time of day. */
+  expectedRange(timestampMs: number): { low: number; high: number } | undefined {
+    return this.parts[1]!.expectedRange(timestampMs);
+  }
   retained(): number {
     return this.parts.reduce((n, p) => n + p.retained(), 0) + this.lik.reduce((n, l) => n + l.retained(), 0) + 3;
   }

@@ -28,6 +28,7 @@ export const IFOREST_DEFAULTS: Required<IForestOptions> = {
  */
 export const IFOREST_FEATURES = 5;
 const SHORT = 8;
+const IQR_TO_SIGMA = 1 / 1.349;
 
 /** c(n): the average path length of an unsuccessful BST search, Liu, Ting and Zhou (2008). */
 export function cFactor(n: number): number {
@@ -213,6 +214,17 @@ export class IForestDetector implements Detector {
       this.sinceFit = 0;
     }
     return s;
+  }
+  /**
+   * The level window's median ± 3 robust σ (IQR / 1.349) of that window, floored as zscore's σ is so a flat
+   * series still has a range; undefined until the first forest is fitted (no scores before that either).
+   */
+  expectedRange(_timestampMs: number): { low: number; high: number } | undefined {
+    if (!this.fitted) return undefined;
+    const w = this.level;
+    const mid = w.median();
+    const sigma = Math.max((w.quantile(0.75) - w.quantile(0.25)) * IQR_TO_SIGMA, 1e-9 + 1e-6 * Math.abs(mid));
+    return { low: mid - 3 * sigma, high: mid + 3 * sigma };
   }
   retained(): number {
     return this.rows * IFOREST_FEATURES + this.level.size + this.recent.size + 3;

@@ -12,6 +12,14 @@ export type { ZScoreOptions, SeasonalOptions, IForestOptions, FusedOptions };
 export const DETECTORS = ["zscore", "seasonal", "iforest", "fused"] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 
+/**
+ * "flag-once": one event is flagged once (PeakOnly, fused's suppression), what NAB scores and a one-shot
+ * alert wants. "ongoing": every point of a lasting anomaly keeps scoring high, for an alert rule with a
+ * `for:` duration, which must see the condition hold on each evaluation.
+ */
+export const DETECTOR_MODES = ["flag-once", "ongoing"] as const;
+export type DetectorMode = (typeof DETECTOR_MODES)[number];
+
 export interface DetectorOptions {
   zscore: ZScoreOptions;
   seasonal: SeasonalOptions;
@@ -23,16 +31,26 @@ export function isDetectorName(s: string): s is DetectorName {
   return (DETECTORS as readonly string[]).includes(s);
 }
 
+export function isDetectorMode(s: string): s is DetectorMode {
+  return (DETECTOR_MODES as readonly string[]).includes(s);
+}
+
 /**
- * A fresh detector for one series; the same options for every series. zscore, seasonal and iforest report
- * only new peaks (PeakOnly), so one event is flagged once; fused has its own suppression after a detection.
+ * A fresh detector for one series; the same options for every series. In "flag-once" mode (the default)
+ * zscore, seasonal and iforest report only new peaks (PeakOnly) and fused has its own suppression after a
+ * detection; in "ongoing" mode they are the raw detectors and fused runs with `suppress: 0`.
  */
-export function createDetector<N extends DetectorName>(name: N, opts?: DetectorOptions[N]): Detector {
+export function createDetector<N extends DetectorName>(name: N, opts?: DetectorOptions[N], mode: DetectorMode = "flag-once"): Detector {
+  if (!isDetectorMode(mode)) throw new Error(`unknown detector mode ${String(mode)}`);
+  const once = mode === "flag-once";
+  const peaks = (d: Detector) => (once ? new PeakOnly(d) : d);
+  let d: Detector;
   switch (name) {
-    case "zscore": return new PeakOnly(new ZScoreDetector(opts as ZScoreOptions | undefined));
-    case "seasonal": return new PeakOnly(new SeasonalDetector(opts as SeasonalOptions | undefined));
-    case "iforest": return new PeakOnly(new IForestDetector(opts as IForestOptions | undefined));
-    case "fused": return new FusedDetector(opts as FusedOptions | undefined);
+    case "zscore": d = peaks(new ZScoreDetector(opts as ZScoreOptions | undefined)); break;
+    case "seasonal": d = peaks(new SeasonalDetector(opts as SeasonalOptions | undefined)); break;
+    case "iforest": d = peaks(new IForestDetector(opts as IForestOptions | undefined)); break;
+    case "fused": d = new FusedDetector(once ? (opts as FusedOptions | undefined) : { ...(opts as FusedOptions | undefined), suppress: 0 }); break;
     default: throw new Error(`unknown detector ${String(name)}`);
   }
+  return d;
 }

@@ -44,6 +44,9 @@ export class PeakOnly implements Detector {
     this.t++;
     return r > peak ? r : 0;
   }
+  expectedRange(timestampMs: number): { low: number; high: number } | undefined {
+    return this.inner.expectedRange(timestampMs);
+  }
   retained(): number {
     return this.inner.retained() + 2 * this.val.length + 1; // the deque is allocated once, at its cap
   }

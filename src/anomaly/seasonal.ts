@@ -85,6 +85,12 @@ export class SeasonalDetector implements Detector {
     this.seen++;
     return s;
   }
+  /** The baseline of the timestamp's slot ± 3 spreads, once warmed up (the global window stands in for a new slot). */
+  expectedRange(timestampMs: number): { low: number; high: number } | undefined {
+    if (this.seen < this.o.warmup) return undefined;
+    const { expected, spread } = this.baseline(Number.isFinite(timestampMs) ? timestampMs : this.lastTs);
+    return { low: expected - 3 * spread, high: expected + 3 * spread };
+  }
   retained(): number {
     return this.slotWin.reduce((n, w) => n + w.size, 0) + this.globalWin.size;
   }

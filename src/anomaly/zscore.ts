@@ -38,6 +38,13 @@ export class ZScoreDetector implements Detector {
     this.ewm.update(value);
     return s;
   }
+  /** EWM mean ± 3σ (σ floored as in z), once warmed up: the band whose points score below twoSidedScore(3). */
+  expectedRange(_timestampMs: number): { low: number; high: number } | undefined {
+    if (this.ewm.count < this.o.warmup) return undefined;
+    const { mean, std } = this.ewm;
+    const sigma = Math.max(std, 1e-9 + 1e-6 * Math.abs(mean));
+    return { low: mean - 3 * sigma, high: mean + 3 * sigma };
+  }
   retained(): number {
     return 3;
   }
