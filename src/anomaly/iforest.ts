@@ -1,5 +1,5 @@
 import type { Detector } from "./detector.ts";
-import { Ewm, mulberry32, Ring, SortedWindow } from "./stats.ts";
+import { Ewm, Mulberry32, Ring, SortedWindow } from "./stats.ts";
 
 export interface IForestOptions {
   /** Trees in the forest. */
@@ -64,7 +64,7 @@ class Forest {
   }
 
   /** Refits every tree on sub-samples of `data` (rows × IFOREST_FEATURES, `rows` valid rows). */
-  fit(data: Float64Array, rows: number, rand: () => number, scratch: Int32Array): void {
+  fit(data: Float64Array, rows: number, rand: Mulberry32, scratch: Int32Array): void {
     this.n = 0;
     const psi = Math.min(this.sampleSize, rows);
     const maxDepth = Math.ceil(Math.log2(Math.max(psi, 2)));
@@ -72,7 +72,7 @@ class Forest {
       // Sample ψ distinct rows: a partial Fisher–Yates shuffle over an index array.
       for (let i = 0; i < rows; i++) scratch[i] = i;
       for (let i = 0; i < psi; i++) {
-        const j = i + Math.floor(rand() * (rows - i));
+        const j = i + Math.floor(rand.next() * (rows - i));
         const tmp = scratch[i]!;
         scratch[i] = scratch[j]!;
         scratch[j] = tmp;
@@ -81,14 +81,14 @@ class Forest {
     }
   }
 
-  private build(data: Float64Array, idx: Int32Array, lo: number, hi: number, depth: number, maxDepth: number, rand: () => number): number {
+  private build(data: Float64Array, idx: Int32Array, lo: number, hi: number, depth: number, maxDepth: number, rand: Mulberry32): number {
     const node = this.n++;
     const size = hi - lo;
     this.feature[node] = -1;
     this.leafSize[node] = size;
     if (size <= 1 || depth >= maxDepth) return node;
     // Pick a feature with spread (try each once from a random start), then a uniform split inside it.
-    const start = Math.floor(rand() * IFOREST_FEATURES);
+    const start = Math.floor(rand.next() * IFOREST_FEATURES);
     for (let k = 0; k < IFOREST_FEATURES; k++) {
       const f = (start + k) % IFOREST_FEATURES;
       let min = Infinity;
@@ -99,7 +99,7 @@ class Forest {
         if (v > max) max = v;
       }
       if (!(max > min)) continue;
-      const s = min + rand() * (max - min);
+      const s = min + rand.next() * (max - min);
       // Partition idx[lo, hi) into < s and ≥ s.
       let m = lo;
       for (let i = lo; i < hi; i++) {
@@ -168,7 +168,7 @@ export class IForestDetector implements Detector {
   private readonly data: Float64Array;
   private readonly scratch: Int32Array;
   private readonly forest: Forest;
-  private readonly rand: () => number;
+  private readonly rand: Mulberry32;
   private readonly recent: Ring;
   private readonly level: SortedWindow;
   private readonly long: Ewm;
@@ -178,11 +178,12 @@ export class IForestDetector implements Detector {
   private sinceFit = 0;
   private fitted = false;
   constructor(opts: IForestOptions = {}) {
-    this.o = { ...IFOREST_DEFAULTS, ...opts };
+    // Frozen: fixed for life, so a snapshot restore compares the options instead of overwriting them.
+    this.o = Object.freeze({ ...IFOREST_DEFAULTS, ...opts });
     this.data = new Float64Array(this.o.window * IFOREST_FEATURES);
     this.scratch = new Int32Array(this.o.window);
     this.forest = new Forest(this.o.trees, this.o.sampleSize);
-    this.rand = mulberry32(this.o.seed);
+    this.rand = new Mulberry32(this.o.seed);
     this.recent = new Ring(SHORT);
     this.long = new Ewm(this.o.longAlpha);
     this.level = new SortedWindow(this.o.levelWindow);

@@ -5,9 +5,11 @@ import { SeasonalDetector, type SeasonalOptions } from "./seasonal.ts";
 import { IForestDetector, type IForestOptions } from "./iforest.ts";
 import { FusedDetector, type FusedOptions } from "./fused.ts";
 import { PeakOnly } from "./peaks.ts";
+import { recordConfig } from "./snapshot.ts";
 
 export type { Detector } from "./detector.ts";
 export type { ZScoreOptions, SeasonalOptions, IForestOptions, FusedOptions };
+export { restoreDetector, snapshotDetector, SnapshotMismatchError } from "./snapshot.ts";
 
 export const DETECTORS = ["zscore", "seasonal", "iforest", "fused"] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -52,5 +54,7 @@ export function createDetector<N extends DetectorName>(name: N, opts?: DetectorO
     case "fused": d = new FusedDetector(once ? (opts as FusedOptions | undefined) : { ...(opts as FusedOptions | undefined), suppress: 0 }); break;
     default: throw new Error(`unknown detector ${String(name)}`);
   }
+  // So a snapshot is restored only into a detector built the same way (see snapshot.ts).
+  recordConfig(d, { name, mode, opts: opts ?? {} });
   return d;
 }

@@ -43,7 +43,8 @@ export class SeasonalDetector implements Detector {
   private seen = 0;
   private lastTs = 0;
   constructor(opts: SeasonalOptions = {}) {
-    this.o = { ...SEASONAL_DEFAULTS, ...opts };
+    // Frozen: fixed for life, so a snapshot restore compares the options instead of overwriting them.
+    this.o = Object.freeze({ ...SEASONAL_DEFAULTS, ...opts });
     this.slotWin = Array.from({ length: this.o.weekends ? 2 * this.o.slots : this.o.slots }, () => new SortedWindow(this.o.perSlot));
     this.globalWin = new SortedWindow(this.o.global);
     this.resid = new Ewm(this.o.alpha);

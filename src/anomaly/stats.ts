@@ -41,16 +41,28 @@ export function clamp01(x: number): number {
   return x > 1 ? 1 : x > 0 ? x : 0;
 }
 
-/** Mulberry32: a tiny seeded PRNG, uniform in [0, 1). Deterministic for a given seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+/**
+ * Mulberry32: a tiny seeded PRNG, uniform in [0, 1). Deterministic for a given seed. A class rather than a
+ * closure so that its one number of state is a plain field a detector snapshot can save and restore.
+ */
+export class Mulberry32 {
+  state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
+}
+
+/** The same generator as a function, for callers that hold no state of their own (tests, fixtures). */
+export function mulberry32(seed: number): () => number {
+  const r = new Mulberry32(seed);
+  return () => r.next();
 }
 
 /** A fixed-capacity ring of numbers; push overwrites the oldest once full. */

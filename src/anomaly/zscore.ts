@@ -19,7 +19,8 @@ export class ZScoreDetector implements Detector {
   private readonly o: Required<ZScoreOptions>;
   private readonly ewm: Ewm;
   constructor(opts: ZScoreOptions = {}) {
-    this.o = { ...ZSCORE_DEFAULTS, ...opts };
+    // Frozen: fixed for life, so a snapshot restore compares the options instead of overwriting them.
+    this.o = Object.freeze({ ...ZSCORE_DEFAULTS, ...opts });
     this.ewm = new Ewm(this.o.alpha);
   }
   /** The z of a value against the current model (before learning it). */
