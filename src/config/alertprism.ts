@@ -10,6 +10,7 @@ import type { EnrichRule, IngestRulesConfig, NoiseStagesConfig } from "../noise/
 import { escalationRuleId, type EscalationRule } from "../ops/escalation.ts";
 import type { AckLinkSettings } from "../ops/ack-link.ts";
 import { authSchema } from "./auth-schema.ts";
+import { anomalyRuleSchema, predictionSchema, prometheusSchema } from "./anomaly.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
 const durationString = z.string().refine((s) => {
@@ -95,6 +96,10 @@ export const alertprismSchema = z.strictObject({
   })).optional(),
   /** Authentication of the ops API, /api/v2 and /-/reload; checked by loadAuthSettings (config/auth.ts). */
   auth: authSchema.optional(),
+  /** Anomaly rules and predictions, and the Prometheus they query; checked further by loadAnomalySettings (config/anomaly.ts). */
+  prometheus: prometheusSchema.optional(),
+  anomaly_rules: z.array(anomalyRuleSchema).optional(),
+  predictions: z.array(predictionSchema).optional(),
 });
 export type AlertPrismFile = z.infer<typeof alertprismSchema>;
 
