@@ -41,6 +41,9 @@ import { createHttpApp } from "./api/server.ts";
 import type { ApiContext } from "./api/v2/context.ts";
 import { databaseFile, parseListenAddress, type Settings } from "./settings.ts";
 import { VERSION } from "./version.ts";
+import { AnomalyEngine } from "./anomaly/rules/engine.ts";
+import { AnomalyRepo } from "./store/anomaly-repo.ts";
+import { labelSetString } from "./types/labels.ts";
 
 export interface AppOptions {
   readonly settings: Settings;
@@ -75,6 +78,7 @@ export class App {
   private readonly ack: AckServices;
   private readonly unusual: UnusualAlerts;
   private readonly auditRepo: AuditRepo;
+  private readonly anomaly: AnomalyEngine;
   private authCache: { readonly settings: AuthSettings; readonly auth: Authenticator } | undefined;
   private dispatcher: Dispatcher | undefined;
   private readonly dingtalk: DingTalkChannel;
@@ -132,6 +136,26 @@ export class App {
       escalationRules: () => this.runtime.ops.escalation,
       send: (receiver, key, labels, alerts) => this.pipeline.notifyReceiver(receiver, key, labels, alerts, this.clock.now() + ESCALATION_SEND_MS),
       recordDecisions: (rows) => this.noiseRepo.recordDecisions(rows),
+    });
+    const anomalyRepo = new AnomalyRepo(this.db);
+    this.anomaly = new AnomalyEngine({
+      clock: this.clock,
+      log: this.log.child({ component: "anomaly" }),
+      store: {
+        load: (name) => anomalyRepo.load(name),
+        save: (rule) => this.queue.submit(() => anomalyRepo.save(rule)),
+        retain: async (keep) => {
+          await this.queue.submit(() => anomalyRepo.retain(keep));
+        },
+      },
+      send: (alerts) => this.ingest(alerts),
+      observer: {
+        evaluated: (rule, seconds, ok) => {
+          this.metrics.anomalyEvaluationDuration.observe({ rule }, seconds);
+          if (!ok) this.metrics.ruleEvaluationFailures.inc({ rule });
+        },
+      },
+      userAgent: `AlertPrism/${VERSION}`,
     });
     this.unusual = new UnusualAlerts({ clock: this.clock, source: new UnusualRepo(this.db) });
     this.pipeline = new NotifyPipeline({
@@ -222,6 +246,16 @@ export class App {
         return counts;
       },
     );
+    this.metrics.registerAnomalyGauges(() => this.anomaly.status().map((st) => ({
+      rule: st.rule.name,
+      health: st.health,
+      lastEvaluationSeconds: st.lastEvaluationAtMs === undefined ? undefined : st.lastEvaluationAtMs / 1000,
+      series: st.series.map((s) => ({
+        series: labelSetString(s.labels),
+        ...(s.score !== undefined ? { score: s.score } : {}),
+        ...(s.timeToThresholdMs !== undefined ? { timeToThresholdSeconds: s.timeToThresholdMs / 1000 } : {}),
+      })),
+    })));
     this.metrics.configLastReloadSuccessful.set(1);
     this.metrics.configLastReloadSuccessTime.set(this.clock.now() / 1000);
   }
@@ -285,6 +319,7 @@ export class App {
       historyRepo: new HistoryRepo(this.db),
       unusual: this.unusual,
       version: VERSION,
+      anomalyRules: () => this.anomaly.status(),
       routing: () => this.runtime.routing,
       groups: () => this.dispatcher?.activeGroups() ?? [],
       muting: () => this.muting(),
@@ -328,6 +363,7 @@ export class App {
     this.runtime = next;
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
     this.noise.configure(next.noiseStages);
+    await this.anomaly.configure(next.anomaly);
     // Alertmanager rebuilds its dispatcher on reload; the notification log keeps it from re-notifying.
     if (this.dispatcher) this.startDispatcher();
     this.metrics.configLastReloadSuccessful.set(1);
@@ -370,6 +406,8 @@ export class App {
     this.ready = true;
     await this.replayOutbox();
     this.startDispatcher();
+    await this.anomaly.configure(this.runtime.anomaly);
+    this.anomaly.start();
     this.watcher = new ConfigWatcher([s.configFile, ...(s.alertprismFile ? [s.alertprismFile] : [])], () => {
       this.reload().catch(() => undefined); // reload() logs the error and sets the metric
     }, this.log);
@@ -424,6 +462,8 @@ export class App {
     this.ready = false;
     this.watcher?.close();
     for (const t of this.cronTasks) t.stop();
+    // First: its last evaluation may still ingest alerts, and its state is saved through the queue.
+    await this.anomaly.stop();
     this.dispatcher?.stop();
     this.noise.stop();
     this.ack.stop();

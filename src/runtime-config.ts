@@ -20,6 +20,8 @@ import { VERSION } from "./version.ts";
 import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/config.ts";
 import { loadAuthSettings } from "./config/auth.ts";
 import type { AuthSettings } from "./auth/index.ts";
+import { loadAnomalySettings } from "./config/anomaly.ts";
+import { NO_ANOMALY_SETTINGS, type AnomalySettings } from "./anomaly/rules/types.ts";
 
 /** Everything derived from the two config files; built whole and swapped whole on reload. */
 export interface RuntimeConfig {
@@ -39,6 +41,8 @@ export interface RuntimeConfig {
   readonly auth: AuthSettings | undefined;
   /** alertprism.yml's `ops:` (one-click ack links) and `escalation:` (receivers checked against alertmanager.yml). */
   readonly ops: OpsSettings;
+  /** alertprism.yml's `prometheus:`, `anomaly_rules:` and `predictions:` (none: the engine idles). */
+  readonly anomaly: AnomalySettings;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -59,6 +63,7 @@ export function loadRuntimeConfig(
   const noiseStages = files.alertprismFile ? loadNoiseStages(files.alertprismFile, env) : NO_NOISE_STAGES;
   const auth = files.alertprismFile ? loadAuthSettings(files.alertprismFile, env) : undefined;
   const ops = files.alertprismFile ? loadOpsSettings(files.alertprismFile, env) : NO_OPS_SETTINGS;
+  const anomaly = files.alertprismFile ? loadAnomalySettings(files.alertprismFile, env) : NO_ANOMALY_SETTINGS;
   const receiverNames = new Set(config.receivers.map((r) => r.name));
   for (const rule of ops.escalation) {
     if (!receiverNames.has(rule.receiver)) throw new ConfigError(`escalation receiver "${rule.receiver}" is not a receiver of ${config.file}`, rule.where);
@@ -86,6 +91,7 @@ export function loadRuntimeConfig(
     noiseStages,
     auth,
     ops,
+    anomaly,
   };
 }
 

@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** What the anomaly gauges read of one rule (series: its label set as text). */
+export interface AnomalyRuleMetrics {
+  readonly rule: string;
+  readonly health: "unknown" | "ok" | "error";
+  readonly lastEvaluationSeconds: number | undefined;
+  readonly series: ReadonlyArray<{ readonly series: string; readonly score?: number; readonly timeToThresholdSeconds?: number }>;
+}
+
 /**
  * Process-wide metrics. Names follow Alertmanager's where the meaning is the same, so existing
  * dashboards and alert rules keep working; AlertPrism's own use the alertprism_ prefix.
@@ -20,6 +28,8 @@ export class Metrics {
   readonly templateErrors = new Counter({ name: "alertprism_template_errors_total", help: "Template render errors at send time (the field fell back to its built-in default).", registers: [this.registry] });
   readonly stormActive = new Gauge({ name: "alertprism_storm_active", help: "1 while the receiver is in an alert storm (its notifications held, a summary sent instead).", labelNames: ["receiver"], registers: [this.registry] });
   readonly stormHeldNotifications = new Counter({ name: "alertprism_storm_held_notifications_total", help: "Group notifications that were due but held by a storm (their alerts covered by its summary).", labelNames: ["receiver"], registers: [this.registry] });
+  readonly anomalyEvaluationDuration = new Histogram({ name: "alertprism_anomaly_evaluation_duration_seconds", help: "Duration of one evaluation of an anomaly rule or prediction (query and scoring).", labelNames: ["rule"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  readonly ruleEvaluationFailures = new Counter({ name: "alertprism_rule_evaluation_failures_total", help: "Evaluations of an anomaly rule or prediction that failed (Prometheus unreachable, query error).", labelNames: ["rule"], registers: [this.registry] });
   readonly historyPruned = new Counter({ name: "alertprism_history_pruned_events_total", help: "History events removed by retention.", registers: [this.registry] });
 
   constructor() {
@@ -40,6 +50,40 @@ export class Metrics {
         this.set(count());
       },
     });
+  }
+
+  /**
+   * Per-rule gauges of anomaly rules and predictions, computed at scrape time from the engine's state:
+   * bounded by the rules' max_series, and a series that is no longer tracked disappears with it.
+   */
+  registerAnomalyGauges(rules: () => ReadonlyArray<AnomalyRuleMetrics>): void {
+    const perRule = (name: string, help: string, value: (r: AnomalyRuleMetrics) => number | undefined) => new Gauge({
+      name, help, labelNames: ["rule"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of rules()) {
+          const v = value(r);
+          if (v !== undefined) this.set({ rule: r.rule }, v);
+        }
+      },
+    });
+    const perSeries = (name: string, help: string, value: (s: AnomalyRuleMetrics["series"][number]) => number | undefined) => new Gauge({
+      name, help, labelNames: ["rule", "series"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of rules()) {
+          for (const s of r.series) {
+            const v = value(s);
+            if (v !== undefined && Number.isFinite(v)) this.set({ rule: r.rule, series: s.series }, v);
+          }
+        }
+      },
+    });
+    perRule("alertprism_rule_health", "1 when the rule's last evaluation succeeded, 0 when it failed (the error is in GET /api/ops/v1/anomaly/rules).", (r) => (r.health === "unknown" ? undefined : r.health === "ok" ? 1 : 0));
+    perRule("alertprism_rule_last_evaluation_timestamp_seconds", "When the rule was last evaluated.", (r) => r.lastEvaluationSeconds);
+    perRule("alertprism_rule_series", "Series the rule tracks.", (r) => r.series.length);
+    perSeries("alertprism_anomaly_score", "The last anomaly score of each series of an anomaly rule (0–1).", (s) => s.score);
+    perSeries("alertprism_prediction_time_to_threshold_seconds", "Predicted time until each series of a prediction crosses its threshold.", (s) => s.timeToThresholdSeconds);
   }
 
   /** Gauges computed at scrape time from the live state (counts by state). */

@@ -27,6 +27,8 @@ import type { HistoryRepo } from "../../store/history-repo.ts";
 import { historyModule } from "./history-routes.ts";
 import type { UnusualAlerts } from "../../ops/unusual-service.ts";
 import { auditModule } from "./audit-routes.ts";
+import { anomalyModule } from "./anomaly-routes.ts";
+import type { RuleStatus } from "../../anomaly/rules/engine.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
 export interface OpsApiDeps {
@@ -53,6 +55,8 @@ export interface OpsApiDeps {
   /** Unusual alerts: the outlier class of an alert's episode (GET /alerts/{fingerprint}). */
   readonly unusual?: UnusualAlerts;
   readonly version: string;
+  /** Anomaly rules and predictions now (absent: none configured). */
+  readonly anomalyRules?: () => readonly RuleStatus[];
   routing(): RoutingTable;
   /** The dispatcher's aggregation groups now (for explain: group keys, next flush). */
   groups(): readonly AggregationGroup[];
@@ -64,7 +68,7 @@ export interface OpsApiDeps {
 /** Every module of the ops API, and the OpenAPI document made from them. */
 export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
-  modules.push(auditModule(deps));
+  modules.push(auditModule(deps), anomalyModule(deps));
   modules.push(explainModule(deps), statsModule(deps));
   modules.push(ackModule(deps));
   // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.
