@@ -3,6 +3,8 @@
 // Alertmanager API, the webhook sink, the ops API, /metrics).
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startFakeClockApp, MIN, type FakeClockApp } from "./fake-clock-app.ts";
 import { startFakePrometheus, type FakePrometheus, type FakeSeries } from "./fake-prometheus.ts";
 
@@ -220,4 +222,28 @@ predictions:
   const view = (await rules(h))[0]!;
   assert.equal(view.series.find((s) => s.labels.mountpoint === "/")?.state, "inactive");
   assert.ok((await h.metric('alertprism_prediction_time_to_threshold_seconds{rule="DiskWillFillIn24h",series="{mountpoint=\\"/data\\"}"}')).length === 1);
+});
+
+test("a reload that changes only the threshold keeps the models; one that changes the query starts a new warm-up and resolves the old alerts", async (t) => {
+  const { h, prom } = await setup(t, (url) => anomalyRule(url));
+  const spike = { from: T0 + 5 * MIN, to: T0 + 60 * MIN, value: 300 };
+  prom.set("orders", [orders("a", 100, spike)]);
+  prom.set("orders_v2", [orders("a", 100)]);
+  await minutes(h, 12);
+  assert.equal((await rules(h))[0]?.series[0]?.state, "firing");
+
+  writeFileSync(join(h.dir, "alertprism.yml"), anomalyRule(prom.url).replace("threshold: 0.95", "threshold: 0.9"));
+  assert.equal((await h.call("POST", "/-/reload")).status, 200);
+  const before = prom.requests.length;
+  await minutes(h, 1);
+  assert.deepEqual(prom.requests.slice(before).map((r) => r.path), ["/api/v1/query"], "no new warm-up");
+  assert.equal((await rules(h))[0]?.series[0]?.state, "firing", "the firing state survived the reload");
+
+  writeFileSync(join(h.dir, "alertprism.yml"), anomalyRule(prom.url).replace("query: orders", "query: orders_v2"));
+  assert.equal((await h.call("POST", "/-/reload")).status, 200);
+  const mark = prom.requests.length;
+  await minutes(h, 1);
+  assert.ok(h.sink.received.some((r) => r.status === "resolved" && r.alerts.some((a) => a.labels.alertname === "OrderRateAnomaly")), "the old rule's alert resolved");
+  assert.equal(prom.requests[mark]?.path, "/api/v1/query_range");
+  assert.equal(prom.requests[mark]?.query, "orders_v2");
 });
