@@ -7,6 +7,8 @@ import { errorMessage } from "./lib/errors.ts";
 import { silentLogger } from "./lib/log.ts";
 import { loadRuntimeConfig } from "./runtime-config.ts";
 import type { Settings } from "./settings.ts";
+import { loadAnomalySettings } from "./config/anomaly.ts";
+import type { AnomalySettings } from "./anomaly/rules/types.ts";
 
 /**
  * `alertprism check-config [files]`: validates without starting, like `amtool check-config`, but also
@@ -21,7 +23,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f))].join("\n");
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f)), anomalySummary(loadAnomalySettings(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -56,6 +58,7 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     noiseStagesSummary(r.noiseStages),
     authSummary(r.auth),
     opsSummary(r.ops),
+    anomalySummary(r.anomaly),
   ].join("\n");
 }
 
@@ -70,6 +73,12 @@ function authSummary(auth: AuthSettings | undefined): string {
 function opsSummary(ops: OpsSettings): string {
   const links = ops.ackLinks ? `one-click ack links on (valid ${ops.ackLinks.ttlMs / 1000}s)` : "one-click ack links off";
   return ` - ${links}\n - ${ops.escalation.length} escalation rules`;
+}
+
+function anomalySummary(a: AnomalySettings): string {
+  const anomaly = a.rules.filter((r) => r.kind === "anomaly").length;
+  const where = a.prometheus ? ` against ${new URL(a.prometheus.url).origin}` : "";
+  return ` - ${anomaly} anomaly rules, ${a.rules.length - anomaly} predictions${where}`;
 }
 
 function noiseStagesSummary(stages: NoiseStagesConfig): string {

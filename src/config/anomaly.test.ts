@@ -76,3 +76,13 @@ test("bad rules fail with the file, the line and why", () => {
   fails(EXAMPLE.replace("url: http://prometheus:9090/", "url: prometheus:9090"), /http:\/\/ or https:\/\//);
   fails(EXAMPLE.replace("    for: 3m\n", "    for: 3m\n    colour: red\n"), /colour|Unrecognized/);
 });
+
+test("the commented-out example in alertmanager/alertprism.example.yml loads once uncommented", async () => {
+  const { readFileSync } = await import("node:fs");
+  const text = readFileSync(new URL("../../alertmanager/alertprism.example.yml", import.meta.url), "utf8");
+  const start = text.indexOf("# prometheus:\n");
+  assert.ok(start > 0, "the example block is there");
+  const block = text.slice(start).split("\n").map((l) => l.replace(/^# ?/, "")).join("\n");
+  const s = parseAnomalySettings(block);
+  assert.deepEqual(s.rules.map((r) => [r.kind, r.name]), [["anomaly", "OrderRateAnomaly"], ["prediction", "DiskWillFillIn24h"]]);
+});
