@@ -107,11 +107,28 @@ export class AnomalyRuleSeries {
   }
 
   snapshot(): StoredSeries[] {
-    return [...this.series.values()].map((t) => ({
+    return [...this.series.values()].map((t) => this.snapshotOf(t));
+  }
+
+  /**
+   * snapshot(), giving the event loop a turn after each series: a fused model takes milliseconds to
+   * serialise, and a rule may track a hundred series. The caller must not ingest meanwhile.
+   */
+  async snapshotInTurns(): Promise<StoredSeries[]> {
+    const out: StoredSeries[] = [];
+    for (const t of [...this.series.values()]) {
+      out.push(this.snapshotOf(t));
+      await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+  private snapshotOf(t: Tracked): StoredSeries {
+    return {
       fp: t.fp, labels: t.labels,
       state: { alert: t.alert, lastTs: Number.isFinite(t.lastTs) ? t.lastTs : null, value: Number.isFinite(t.value) ? t.value : null, score: t.score, expected: t.expected ?? null, lastSeenMs: t.lastSeenMs },
       model: snapshotDetector(t.detector),
-    }));
+    };
   }
 
   /** Restores stored series; one whose model does not fit (another detector version) is skipped and re-learnt. Returns how many were restored. */

@@ -223,7 +223,10 @@ export class AnomalyEngine {
   private async save(r: Runner): Promise<void> {
     if (r.evaluatedUntilMs === undefined) return;
     const now = this.o.clock.now();
-    await this.o.store.save({ name: r.rule.name, stateKey: r.rule.stateKey, lastEvalMs: r.evaluatedUntilMs, savedAtMs: now, series: r.series.snapshot() });
+    const lastEvalMs = r.evaluatedUntilMs;
+    // Called inside the rule's evaluation (or after it stopped), so no ingest interleaves with the turns.
+    const series = r.series instanceof AnomalyRuleSeries ? await r.series.snapshotInTurns() : r.series.snapshot();
+    await this.o.store.save({ name: r.rule.name, stateKey: r.rule.stateKey, lastEvalMs, savedAtMs: now, series });
     r.savedAtMs = now;
   }
 
