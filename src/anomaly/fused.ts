@@ -10,7 +10,11 @@ export interface FusedOptions {
   seasonal?: SeasonalOptions;
   iforest?: IForestOptions;
   likelihood?: LikelihoodOptions;
-  /** A fused score at or above this is a detection and starts the suppression. */
+  /**
+   * A fused score at or above this is a detection and starts the suppression. 0.4 is a combined tail
+   * probability of 1e−4 on the log scale (HTM's "red" 0.99999 would be 0.5): the suppression has to start
+   * at the level where detections are made, and one point in 10⁴ is about one a month of 5-minute samples.
+   */
   detectAt?: number;
   /** Points after a detection whose scores are capped below `detectAt`. */
   suppress?: number;
@@ -23,7 +27,7 @@ export interface FusedOptions {
   spatialTolerance?: number;
 }
 
-export const FUSED_DEFAULTS = { detectAt: 0.5, suppress: 200, combine: "noisy-or" as const, spatialTolerance: 0.05 };
+export const FUSED_DEFAULTS = { detectAt: 0.4, suppress: 200, combine: "noisy-or" as const, spatialTolerance: 0.05 };
 
 /**
  * The three detectors, each turned into an anomaly likelihood over its own recent raw scores (so a detector
