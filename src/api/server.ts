@@ -12,6 +12,7 @@ import { opsRouter, type OpsAuthenticator } from "./ops/router.ts";
 import type { OpsRoute } from "./ops/route-table.ts";
 import { ackLinkRouter, type AckLinkHandler } from "./ack-link-page.ts";
 import { alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
+import { uiRouter } from "../ui/router.ts";
 
 export interface ServerOptions {
   readonly routePrefix: string;
@@ -90,6 +91,7 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   });
   router.use("/api/v2", alertmanagerApiGuard(opts.auth ?? noAuth, ctx.log), apiV2Router(ctx, opts.version, rawBody));
   if (opts.ackLinks) router.use("/ack", ackLinkRouter(opts.ackLinks));
+  router.use("/ui", uiRouter({ routePrefix: prefix === "/" ? "" : prefix, version: opts.version }));
   router.use("/api/ops/v1", opsRouter({ routes: opts.ops.routes, authenticator: opts.ops.authenticator, maxRequestBytes: opts.maxRequestBytes }));
 
   app.use(prefix, router);

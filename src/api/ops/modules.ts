@@ -28,6 +28,8 @@ import { historyModule } from "./history-routes.ts";
 import type { UnusualAlerts } from "../../ops/unusual-service.ts";
 import { auditModule } from "./audit-routes.ts";
 import { anomalyModule } from "./anomaly-routes.ts";
+import { nowModule } from "./now-routes.ts";
+import { silenceModule } from "./silence-routes.ts";
 import type { RuleStatus } from "../../anomaly/rules/engine.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
@@ -70,7 +72,7 @@ export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
   modules.push(auditModule(deps), anomalyModule(deps));
   modules.push(explainModule(deps), statsModule(deps));
-  modules.push(ackModule(deps));
+  modules.push(ackModule(deps), nowModule(deps), silenceModule(deps));
   // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.
   modules.push(historyModule(deps));
   const all: OpsModule[] = [...modules];
