@@ -123,6 +123,12 @@ test("an anomaly that lasts `for` becomes an alert in the pipeline, with score, 
   assert.ok((await h.metric('alertprism_anomaly_score{rule="OrderRateAnomaly",series="{venue=\\"a\\"}"}')).length === 1);
   assert.match((await h.metric('alertprism_anomaly_evaluation_duration_seconds_count{rule="OrderRateAnomaly"}'))[0] ?? "", / 19$/);
   await h.ops("GET", "/anomaly/rules", "/anomaly/rules");
+  const charted = (await h.ops("GET", "/anomaly/rules?recent=5", "/anomaly/rules")).json as { rules: Array<{ series: Array<{ labels: Record<string, string>; recent: number[][] }> }> };
+  const recentA = charted.rules[0]!.series.find((s) => s.labels.venue === "a")!.recent;
+  assert.equal(recentA.length, 5);
+  assert.equal(recentA[4]![0], h.clock.now(), "the newest sample last");
+  assert.ok(recentA.every((p) => p.length === 5));
+  assert.equal((await h.call("GET", "/api/ops/v1/anomaly/rules?recent=9999")).status, 400);
 
   await minutes(h, 20);
   assert.ok(h.sink.received.some((r) => r.status === "resolved" && r.alerts.some((x) => x.labels.venue === "a")), "resolved once normal again");

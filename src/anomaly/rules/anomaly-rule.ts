@@ -12,7 +12,7 @@ import { alertFor, alertLabels, formatValue } from "./alert-build.ts";
 import { renderAnnotations } from "./annotations.ts";
 import type { QuerySeries } from "./prometheus-client.ts";
 import type { AnomalyRule } from "./types.ts";
-import type { SeriesView, StoredSeries } from "./store.ts";
+import { RECENT_POINTS, type SeriesView, type StoredSeries } from "./store.ts";
 
 interface Tracked {
   readonly fp: string;
@@ -25,6 +25,8 @@ interface Tracked {
   expected: { low: number; high: number } | undefined;
   /** The last evaluation whose result held this series. */
   lastSeenMs: number;
+  /** [tMs, value, score, low, high] of the last samples, for charts (not saved: refilled as samples come). */
+  readonly recent: Array<readonly (number | null)[]>;
 }
 
 /** A series missing from this many evaluations in a row is forgotten (its alert resolves). */
@@ -55,7 +57,7 @@ export class AnomalyRuleSeries {
           overflow++;
           continue;
         }
-        t = { fp, labels: s.labels, detector: createDetector(this.rule.detector, undefined, "ongoing"), alert: INACTIVE, lastTs: -Infinity, value: NaN, score: 0, expected: undefined, lastSeenMs: evalMs };
+        t = { fp, labels: s.labels, detector: createDetector(this.rule.detector, undefined, "ongoing"), alert: INACTIVE, lastTs: -Infinity, value: NaN, score: 0, expected: undefined, lastSeenMs: evalMs, recent: [] };
         this.series.set(fp, t);
       }
       t.lastSeenMs = evalMs;
@@ -66,6 +68,8 @@ export class AnomalyRuleSeries {
         t.score = t.detector.score(ts, v);
         t.expected = t.detector.expectedRange(ts);
         t.alert = advance(t.alert, Number.isFinite(v) && t.score >= this.rule.threshold, ts, this.rule);
+        if (t.recent.length >= RECENT_POINTS) t.recent.shift();
+        t.recent.push([ts, Number.isFinite(v) ? v : null, t.score, t.expected?.low ?? null, t.expected?.high ?? null]);
       }
     }
     this.overflow = overflow;
@@ -102,7 +106,7 @@ export class AnomalyRuleSeries {
   view(): SeriesView[] {
     return [...this.series.values()].map((t) => ({
       labels: t.labels, phase: t.alert.phase, activeAtMs: t.alert.activeAtMs, firedAtMs: t.alert.firedAtMs,
-      lastSampleMs: Number.isFinite(t.lastTs) ? t.lastTs : undefined, value: t.value, score: t.score, expected: t.expected,
+      lastSampleMs: Number.isFinite(t.lastTs) ? t.lastTs : undefined, value: t.value, score: t.score, expected: t.expected, recent: t.recent,
     }));
   }
 
@@ -145,7 +149,7 @@ export class AnomalyRuleSeries {
       const st = s.state as { alert: AlertState; lastTs: number | null; value: number | null; score: number; expected: { low: number; high: number } | null; lastSeenMs: number };
       this.series.set(s.fp, {
         fp: s.fp, labels: s.labels, detector, alert: st.alert, lastTs: st.lastTs ?? -Infinity, value: st.value ?? NaN,
-        score: st.score, expected: st.expected ?? undefined, lastSeenMs: st.lastSeenMs,
+        score: st.score, expected: st.expected ?? undefined, lastSeenMs: st.lastSeenMs, recent: [],
       });
       n++;
     }

@@ -12,7 +12,7 @@ import { alertFor, alertLabels, formatValue } from "./alert-build.ts";
 import { renderAnnotations } from "./annotations.ts";
 import type { QuerySeries } from "./prometheus-client.ts";
 import type { PredictionRule } from "./types.ts";
-import type { SeriesView, StoredSeries } from "./store.ts";
+import { RECENT_POINTS, type SeriesView, type StoredSeries } from "./store.ts";
 
 interface Tracked {
   readonly fp: string;
@@ -23,6 +23,8 @@ interface Tracked {
   value: number;
   prediction: Prediction | undefined;
   note: string;
+  /** The fitted samples, thinned to at most RECENT_POINTS, for charts. */
+  recent: Array<readonly (number | null)[]>;
 }
 
 export class PredictionRuleSeries {
@@ -46,7 +48,7 @@ export class PredictionRuleSeries {
           overflow++;
           continue;
         }
-        t = { fp, labels: s.labels, alert: INACTIVE, lastSeenMs: evalMs, lastSampleMs: undefined, value: NaN, prediction: undefined, note: "" };
+        t = { fp, labels: s.labels, alert: INACTIVE, lastSeenMs: evalMs, lastSampleMs: undefined, value: NaN, prediction: undefined, note: "", recent: [] };
         this.series.set(fp, t);
       }
       t.lastSeenMs = evalMs;
@@ -55,6 +57,8 @@ export class PredictionRuleSeries {
       t.value = last?.[1] ?? NaN;
       const p = predictCrossing(s.samples, { threshold: this.rule.threshold, direction: this.rule.direction, nowMs: evalMs });
       t.prediction = p;
+      const stride = Math.ceil(s.samples.length / RECENT_POINTS);
+      t.recent = s.samples.filter((_, i) => (s.samples.length - 1 - i) % stride === 0).map(([ts, v]) => [ts, Number.isFinite(v) ? v : null]);
       t.note = capacityNote(p, { horizonMs: this.rule.horizonMs }).text;
       const condition = p.outcome === "crossed" || (p.outcome === "crossing" && (p.timeToThresholdMs ?? Infinity) <= this.rule.horizonMs);
       t.alert = advance(t.alert, condition, evalMs, this.rule);
@@ -95,7 +99,7 @@ export class PredictionRuleSeries {
     return [...this.series.values()].map((t) => ({
       labels: t.labels, phase: t.alert.phase, activeAtMs: t.alert.activeAtMs, firedAtMs: t.alert.firedAtMs,
       lastSampleMs: t.lastSampleMs, value: t.value,
-      etaMs: t.prediction?.etaMs, timeToThresholdMs: t.prediction?.timeToThresholdMs, outcome: t.prediction?.outcome, note: t.note,
+      etaMs: t.prediction?.etaMs, timeToThresholdMs: t.prediction?.timeToThresholdMs, outcome: t.prediction?.outcome, note: t.note, recent: t.recent,
     }));
   }
 
@@ -108,7 +112,7 @@ export class PredictionRuleSeries {
     for (const s of stored) {
       if (this.series.size >= this.rule.maxSeries) break;
       const st = s.state as { alert: AlertState; lastSeenMs: number };
-      this.series.set(s.fp, { fp: s.fp, labels: s.labels, alert: st.alert, lastSeenMs: st.lastSeenMs, lastSampleMs: undefined, value: NaN, prediction: undefined, note: "" });
+      this.series.set(s.fp, { fp: s.fp, labels: s.labels, alert: st.alert, lastSeenMs: st.lastSeenMs, lastSampleMs: undefined, value: NaN, prediction: undefined, note: "", recent: [] });
     }
     return this.series.size;
   }

@@ -45,4 +45,12 @@ export interface SeriesView {
   readonly timeToThresholdMs?: number | undefined;
   readonly outcome?: string;
   readonly note?: string;
+  /**
+   * The last samples seen, oldest first (in memory only, at most RECENT_POINTS): anomaly rules
+   * [tMs, value, score, low, high] (low/high null before the model has a range), predictions [tMs, value].
+   */
+  readonly recent?: ReadonlyArray<readonly (number | null)[]>;
 }
+
+/** Samples per series kept for the web page's charts. */
+export const RECENT_POINTS = 240;

@@ -4,7 +4,9 @@
  */
 import type { OpsModule } from "./openapi.ts";
 import type { RuleStatus } from "../../anomaly/rules/engine.ts";
-import type { SeriesView } from "../../anomaly/rules/store.ts";
+import { RECENT_POINTS, type SeriesView } from "../../anomaly/rules/store.ts";
+import { queryValue } from "./params.ts";
+import { OpsError } from "./route-table.ts";
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 const num = (v: number | undefined): number | null | undefined => (v === undefined ? undefined : Number.isFinite(v) ? v : null);
@@ -26,6 +28,11 @@ const SERIES_SCHEMA = {
     eta: { type: "string", format: "date-time", description: "predictions: when the threshold is crossed" },
     timeToThresholdSeconds: { type: "number" },
     note: { type: "string", description: "predictions: the rate of change and what it takes to last the horizon" },
+    recent: {
+      type: "array",
+      description: "with ?recent=N: the last N samples, oldest first: [time ms, value, score, expected low, expected high] (anomaly rules) or [time ms, value] (predictions); nulls where unknown",
+      items: { type: "array", items: { type: ["number", "null"] } },
+    },
   },
 };
 
@@ -53,16 +60,17 @@ const RULE_SCHEMA = {
   },
 };
 
-function seriesJson(s: SeriesView): Record<string, unknown> {
+function seriesJson(s: SeriesView, recent: number): Record<string, unknown> {
   return dropUndefined({
     labels: s.labels, state: s.phase, activeAt: iso(s.activeAtMs), firedAt: iso(s.firedAtMs), lastSample: iso(s.lastSampleMs),
     value: num(s.value), score: num(s.score), expected: s.expected, outcome: s.outcome, eta: iso(s.etaMs),
     timeToThresholdSeconds: s.timeToThresholdMs === undefined ? undefined : s.timeToThresholdMs / 1000,
     note: s.note === "" ? undefined : s.note,
+    recent: recent > 0 ? (s.recent ?? []).slice(-recent) : undefined,
   });
 }
 
-function ruleJson(st: RuleStatus): Record<string, unknown> {
+function ruleJson(st: RuleStatus, recent: number): Record<string, unknown> {
   const r = st.rule;
   return dropUndefined({
     name: r.name, kind: r.kind, query: r.query, stepSeconds: r.stepMs / 1000,
@@ -70,7 +78,7 @@ function ruleJson(st: RuleStatus): Record<string, unknown> {
     horizonSeconds: r.kind === "prediction" ? r.horizonMs / 1000 : undefined,
     health: st.health, lastError: st.lastError, lastErrorAt: iso(st.lastErrorAtMs), lastEvaluation: iso(st.lastEvaluationAtMs),
     evaluatedUntil: iso(st.evaluatedUntilMs), lastDurationSeconds: st.lastDurationMs === undefined ? undefined : st.lastDurationMs / 1000,
-    overflowSeries: st.overflow, series: st.series.map(seriesJson),
+    overflowSeries: st.overflow, series: st.series.map((s) => seriesJson(s, recent)),
   });
 }
 
@@ -88,6 +96,7 @@ export function anomalyModule(deps: { readonly anomalyRules?: () => readonly Rul
       operationId: "listAnomalyRules",
       summary: "Anomaly rules and predictions: health, last error, series states and scores",
       spec: {
+        parameters: [{ name: "recent", in: "query", required: false, description: "include each series' last N samples (for charts)", schema: { type: "integer", minimum: 0, maximum: RECENT_POINTS, default: 0 } }],
         responses: {
           200: {
             description: "every configured rule (none without anomaly_rules or predictions)",
@@ -95,7 +104,12 @@ export function anomalyModule(deps: { readonly anomalyRules?: () => readonly Rul
           },
         },
       },
-      handler: () => ({ status: 200, json: { rules: (deps.anomalyRules?.() ?? []).map(ruleJson) } }),
+      handler: (req) => {
+        const text = queryValue(req.query, "recent") ?? "0";
+        if (!/^\d{1,4}$/.test(text) || Number(text) > RECENT_POINTS) throw new OpsError(400, `recent must be a whole number from 0 to ${RECENT_POINTS}`);
+        const recent = Number(text);
+        return { status: 200, json: { rules: (deps.anomalyRules?.() ?? []).map((st) => ruleJson(st, recent)) } };
+      },
     }],
   };
 }
