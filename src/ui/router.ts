@@ -52,7 +52,9 @@ export function uiRouter(opts: UiOptions): Router {
     const etag = `"${asset.hash}"`;
     res.setHeader("ETag", etag);
     res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Cache-Control", req.query.v === asset.hash ? IMMUTABLE : "no-cache");
+    // The app parses queries Go's way (every value a list).
+    const v = ([] as unknown[]).concat(req.query.v ?? []);
+    res.setHeader("Cache-Control", v.length === 1 && v[0] === asset.hash ? IMMUTABLE : "no-cache");
     if (req.headers["if-none-match"] === etag) {
       res.status(304).end();
       return;
