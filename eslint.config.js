@@ -14,4 +14,16 @@ export default tseslint.config(
     },
   },
   { files: ["scripts/**", "bench/**", "test/**"], rules: { "no-console": "off" } },
+  {
+    // The web page's scripts run in the browser.
+    files: ["src/ui/static/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries([
+        "window", "document", "fetch", "sessionStorage", "localStorage", "history", "location", "navigator", "Intl", "URLSearchParams",
+        "HTMLElement", "HTMLDialogElement", "HTMLTextAreaElement", "HTMLButtonElement", "HTMLInputElement", "HTMLSelectElement",
+        "HTMLFormElement", "HTMLAnchorElement", "Node", "Element", "Event", "KeyboardEvent", "MouseEvent", "SubmitEvent", "FormData",
+        "SVGElement", "SVGSVGElement", "DocumentFragment", "AbortController", "CustomEvent", "requestAnimationFrame", "queueMicrotask",
+      ].map((name) => [name, "readonly"])),
+    },
+  },
 );
