@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Ensures the Prometheus/Alertmanager binaries the e2e tests drive are on PATH.
+# Ensures the Prometheus/Alertmanager binaries the e2e tests drive, and the Chromium the browser
+# tests (test/browser) drive headless, are on PATH.
 # The Debian packages provide them; the services they ship are never started here
 # (the tests run their own instances on 127.0.0.1).
 set -euo pipefail
 
-readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool)
-readonly PACKAGES=(prometheus prometheus-alertmanager)
+readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium)
+readonly PACKAGES=(prometheus prometheus-alertmanager chromium)
 
 missing_binaries() {
   local b
@@ -15,10 +16,13 @@ missing_binaries() {
 }
 
 print_versions() {
-  local b
+  local b line
   for b in "${BINARIES[@]}"; do
-    # Each tool prints a multi-line banner; the first line carries the version.
-    printf '%-24s %s\n' "$b" "$("$b" --version 2>&1 | head -n 1)"
+    # Each tool prints a multi-line banner; the first line carries the version. Read stdout first:
+    # Debian's chromium launcher (a shell script) can print its own warnings on stderr before it.
+    line="$("$b" --version 2>/dev/null | head -n 1)"
+    [[ -n "$line" ]] || line="$("$b" --version 2>&1 | head -n 1)"
+    printf '%-24s %s\n' "$b" "$line"
   done
 }
 
