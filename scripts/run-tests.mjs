@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the test files of one suite with node's built-in runner (TypeScript through tsx).
-// unit: src/**/*.test.ts; integration: test/integration; e2e: test/e2e (needs the Debian binaries).
+// unit: src/**/*.test.ts; integration: test/integration; e2e: test/e2e (needs the Debian binaries);
+// browser: test/browser (needs Debian's chromium, from scripts/install-system-deps.sh).
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -9,7 +10,8 @@ const suites = {
   unit: ["src"],
   integration: ["test/integration"],
   e2e: ["test/e2e"],
-  all: ["src", "test/integration", "test/e2e"],
+  browser: ["test/browser"],
+  all: ["src", "test/integration", "test/e2e", "test/browser"],
 };
 const which = process.argv[2] ?? "all";
 const roots = suites[which];
