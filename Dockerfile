@@ -37,6 +37,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/copy-ui-assets.mjs ./scripts/copy-ui-assets.mjs
 COPY src ./src
 # Build, drop the dev dependencies, then what the addons need only to be compiled (C++ sources, object
 # files, static libraries) and their debug symbols: node_modules shrinks by about
