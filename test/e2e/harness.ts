@@ -279,6 +279,12 @@ export async function startAlertmanager(opts: { configYaml: string; extraArgs?: 
 
 export const ALERTPRISM_DB_FILE = "alertprism.db";
 
+/** The --web.route-prefix among the flags, without a trailing slash ("" for none): readiness is served under it. */
+function routePrefixOf(args: readonly string[]): string {
+  const flag = args.find((a) => a.startsWith("--web.route-prefix="));
+  return flag === undefined ? "" : flag.slice("--web.route-prefix=".length).replace(/\/+$/, "");
+}
+
 /**
  * AlertPrism from source (node --import tsx src/main.ts) with Alertmanager-style flags.
  * `--storage.path` is a directory holding alertprism.db; pass `dbPath` of an earlier run to reuse it.
@@ -314,7 +320,7 @@ export async function startAlertPrism(opts: {
     ],
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
-  }));
+  }), `${routePrefixOf(opts.extraArgs ?? [])}/-/ready`);
   return { ...server, dbPath: join(storageDir, ALERTPRISM_DB_FILE) };
 }
 
