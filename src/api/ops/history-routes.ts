@@ -3,6 +3,7 @@
  * (GET /alerts/{fingerprint}), the delivery log (GET /deliveries) and storms (GET /storms). All viewer.
  */
 import type { OpsModule } from "./openapi.ts";
+import type { AlertEventKind } from "../../types/alert.ts";
 import { OpsError, type OpsRequest, type OpsRoute } from "./route-table.ts";
 import { decodeCursor, encodeCursor, parseFilters, parseLimit, parseTime, queryValue } from "./params.ts";
 import type { Clock } from "../../lib/clock.ts";
@@ -23,7 +24,9 @@ export interface HistoryRoutesDeps {
   readonly unusual?: UnusualAlerts;
 }
 
-export const EVENT_KINDS = ["new", "updated", "resolved", "silenced", "unsilenced", "inhibited", "uninhibited", "source_added"] as const;
+export const EVENT_KINDS = ["new", "updated", "resolved", "silenced", "unsilenced", "inhibited", "uninhibited", "source_added", "acked", "unacked", "commented"] as const satisfies readonly AlertEventKind[];
+// Every kind the history holds can be filtered on and is in the schema (a kind added to AlertEventKind fails here).
+const _allKinds: readonly (typeof EVENT_KINDS)[number][] = [] as AlertEventKind[];
 export const DELIVERY_STATUSES = ["success", "failed"] as const;
 
 const HISTORY_LIMIT = { dflt: 100, max: 1000 };
