@@ -5,7 +5,8 @@
  */
 import { createDetector, type Detector } from "../index.ts";
 import { restoreDetector, snapshotDetector } from "../snapshot.ts";
-import { fingerprint, type LabelSet } from "../../types/labels.ts";
+import type { LabelSet } from "../../types/labels.ts";
+import { TrackedSeries } from "./tracked-series.ts";
 import type { IncomingAlert } from "../../ingest/normalise.ts";
 import { advance, forgetResolved, INACTIVE, type AlertState } from "./alert-state.ts";
 import { alertFor, alertLabels, formatValue } from "./alert-build.ts";
@@ -33,11 +34,15 @@ interface Tracked {
 const STALE_STEPS = 5;
 
 export class AnomalyRuleSeries {
-  private readonly series = new Map<string, Tracked>();
-  /** Series of the last result that were not tracked because of max_series. */
-  overflow = 0;
+  private readonly tracked = new TrackedSeries<Tracked>();
+  private readonly series = this.tracked.byFingerprint;
 
   constructor(public rule: AnomalyRule) {}
+
+  /** Series of the last result that were not tracked because of max_series. */
+  get overflow(): number {
+    return this.tracked.overflow;
+  }
 
   get size(): number {
     return this.series.size;
@@ -48,19 +53,12 @@ export class AnomalyRuleSeries {
    * `evalMs` is the (aligned) time the result is for. Series not seen for STALE_STEPS steps are dropped.
    */
   ingest(result: readonly QuerySeries[], evalMs: number): void {
-    let overflow = 0;
+    this.tracked.begin();
     for (const s of result) {
-      const fp = fingerprint(s.labels);
-      let t = this.series.get(fp);
-      if (t === undefined) {
-        if (this.series.size >= this.rule.maxSeries) {
-          overflow++;
-          continue;
-        }
-        t = { fp, labels: s.labels, detector: createDetector(this.rule.detector, undefined, "ongoing"), alert: INACTIVE, lastTs: -Infinity, value: NaN, score: 0, expected: undefined, lastSeenMs: evalMs, recent: [] };
-        this.series.set(fp, t);
-      }
-      t.lastSeenMs = evalMs;
+      const t = this.tracked.seen(s.labels, evalMs, this.rule.maxSeries, (fp) => ({
+        fp, labels: s.labels, detector: createDetector(this.rule.detector, undefined, "ongoing"), alert: INACTIVE, lastTs: -Infinity, value: NaN, score: 0, expected: undefined, lastSeenMs: evalMs, recent: [],
+      }));
+      if (t === undefined) continue;
       for (const [ts, v] of s.samples) {
         if (ts <= t.lastTs) continue;
         t.lastTs = ts;
@@ -72,7 +70,7 @@ export class AnomalyRuleSeries {
         t.recent.push([ts, Number.isFinite(v) ? v : null, t.score, t.expected?.low ?? null, t.expected?.high ?? null]);
       }
     }
-    this.overflow = overflow;
+    this.tracked.end();
     for (const [fp, t] of this.series) {
       if (evalMs - t.lastSeenMs < STALE_STEPS * this.rule.stepMs) continue;
       if (t.alert.phase === "firing") t.alert = advance(t.alert, false, evalMs, { forMs: 0, keepFiringForMs: 0 });

@@ -3,7 +3,8 @@
  * (predictCrossing: spikes screened, seasonality removed, last linear segment) and the alert condition
  * is "crosses the threshold within the horizon, or already has".
  */
-import { fingerprint, type LabelSet } from "../../types/labels.ts";
+import type { LabelSet } from "../../types/labels.ts";
+import { TrackedSeries } from "./tracked-series.ts";
 import type { IncomingAlert } from "../../ingest/normalise.ts";
 import { fmtDuration, predictCrossing, type Prediction } from "../predict.ts";
 import { capacityNote } from "../predict-capacity.ts";
@@ -28,10 +29,15 @@ interface Tracked {
 }
 
 export class PredictionRuleSeries {
-  private readonly series = new Map<string, Tracked>();
-  overflow = 0;
+  private readonly tracked = new TrackedSeries<Tracked>();
+  private readonly series = this.tracked.byFingerprint;
 
   constructor(public rule: PredictionRule) {}
+
+  /** Series of the last result that were not tracked because of max_series. */
+  get overflow(): number {
+    return this.tracked.overflow;
+  }
 
   get size(): number {
     return this.series.size;
@@ -39,19 +45,12 @@ export class PredictionRuleSeries {
 
   /** Fits every series of a lookback result at `evalMs`; series absent from it resolve and are forgotten. */
   evaluate(result: readonly QuerySeries[], evalMs: number): void {
-    let overflow = 0;
+    this.tracked.begin();
     for (const s of result) {
-      const fp = fingerprint(s.labels);
-      let t = this.series.get(fp);
-      if (t === undefined) {
-        if (this.series.size >= this.rule.maxSeries) {
-          overflow++;
-          continue;
-        }
-        t = { fp, labels: s.labels, alert: INACTIVE, lastSeenMs: evalMs, lastSampleMs: undefined, value: NaN, prediction: undefined, note: "", recent: [] };
-        this.series.set(fp, t);
-      }
-      t.lastSeenMs = evalMs;
+      const t = this.tracked.seen(s.labels, evalMs, this.rule.maxSeries, (fp) => ({
+        fp, labels: s.labels, alert: INACTIVE, lastSeenMs: evalMs, lastSampleMs: undefined, value: NaN, prediction: undefined, note: "", recent: [],
+      }));
+      if (t === undefined) continue;
       const last = s.samples[s.samples.length - 1];
       t.lastSampleMs = last?.[0];
       t.value = last?.[1] ?? NaN;
@@ -63,7 +62,7 @@ export class PredictionRuleSeries {
       const condition = p.outcome === "crossed" || (p.outcome === "crossing" && (p.timeToThresholdMs ?? Infinity) <= this.rule.horizonMs);
       t.alert = advance(t.alert, condition, evalMs, this.rule);
     }
-    this.overflow = overflow;
+    this.tracked.end();
     for (const t of this.series.values()) {
       if (t.lastSeenMs === evalMs) continue;
       if (t.alert.phase !== "inactive") t.alert = advance(t.alert, false, evalMs, { forMs: 0, keepFiringForMs: 0 });
