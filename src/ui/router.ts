@@ -36,9 +36,10 @@ export function uiRouter(opts: UiOptions): Router {
     res.type("text/html; charset=utf-8").send(index);
   };
   router.get("/", (req, res) => {
-    // "/ui" → "/ui/": the page's relative URLs resolve against the trailing slash.
+    // "…/ui" → "…/ui/": the page's relative URLs resolve against the trailing slash. The Location is
+    // relative too, so it stays right behind a proxy that mounts AlertPrism under another path.
     if (!req.originalUrl.split("?")[0]!.endsWith("/")) {
-      res.redirect(301, `${req.originalUrl.split("?")[0]}/`);
+      res.redirect(301, "ui/");
       return;
     }
     sendIndex(req, res);

@@ -5,6 +5,8 @@
 // Screenshots of every view at desktop and phone width go to test-artifacts/screenshots/.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { SignJWT } from "jose";
 import type { Browser, Page } from "puppeteer-core";
 import { launchBrowser, openPage, saveScreenshot } from "./harness.ts";
@@ -179,6 +181,9 @@ predictions:
     assert.deepEqual([db2.state, db2.muted, db2.receiver], ["suppressed", true, "web"]);
     assert.equal(seeded.find((r) => r.fp === fps.disk1)?.acked, "true");
     assert.ok(rows.some((r) => /OrderRateAnomaly|DiskWillFillSoon/.test(r.text)), "an anomaly rule's alert is an alert like any other");
+    // Times are shown in the viewer's zone, with UTC on hover.
+    const title = await page.$eval("time[datetime]", (e) => e.getAttribute("title") ?? "");
+    assert.match(title, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z \(UTC\)$/);
     await page.close();
   });
 
@@ -253,6 +258,45 @@ describe("under --web.route-prefix, with 10,000 firing alerts", () => {
     assert.deepEqual(problems, []);
     await saveScreenshot(page, "now-10000-alerts-desktop");
     await page.close();
+  });
+});
+
+/** A reverse proxy on 127.0.0.1 that serves AlertPrism under `mount` (stripping it), as a path-based ingress does. */
+async function startProxy(target: string, mount: string): Promise<{ url: string; server: Server }> {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    if (!req.url?.startsWith(mount)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url.slice(mount.length) || "/", headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${mount}`, server };
+}
+
+describe("behind a reverse proxy that mounts AlertPrism under a path", () => {
+  it("the page and its API calls go through the proxy path", async () => {
+    const prism = await start();
+    await seed(prism.url);
+    const proxy = await startProxy(prism.url, "/team-a/alerting");
+    try {
+      // Without the trailing slash: the redirect must keep the proxy's path.
+      const { page, problems } = await openPage(browser, `${proxy.url}/ui`);
+      await page.waitForFunction(() => window.location.pathname === "/team-a/alerting/ui/", { timeout: 10_000 });
+      await page.goto(`${proxy.url}/ui/#/now`);
+      await settled(page, '[data-testid="alert-row"]', problems);
+      assert.equal((await page.$$('[data-testid="alert-row"]')).length, 4);
+      await page.close();
+    } finally {
+      proxy.server.closeAllConnections();
+      await new Promise<void>((r) => proxy.server.close(() => r()));
+    }
   });
 });
 

@@ -16,7 +16,7 @@ test("the shell names every asset with its content hash; assets with the current
   const h = await app(t);
   const redirect = await fetch(`${h.base}/ui`, { redirect: "manual" });
   assert.equal(redirect.status, 301);
-  assert.equal(redirect.headers.get("location"), "/ui/");
+  assert.equal(redirect.headers.get("location"), "ui/", "relative, so a proxy path in front is kept");
   const index = await h.call("GET", "/ui/");
   assert.equal(index.status, 200);
   assert.match(index.headers.get("content-type") ?? "", /^text\/html/);
@@ -49,5 +49,6 @@ test("under --web.route-prefix the page and its APIs live below the prefix", asy
   assert.equal(index.status, 200);
   assert.match(index.text, /"routePrefix":"\/alerting"/);
   assert.equal((await h.call("GET", "/ui/")).status, 404);
-  assert.equal((await fetch(`${h.base}/alerting/ui`, { redirect: "manual" })).headers.get("location"), "/alerting/ui/");
+  const followed = await fetch(`${h.base}/alerting/ui`);
+  assert.equal(new URL(followed.url).pathname, "/alerting/ui/");
 });
