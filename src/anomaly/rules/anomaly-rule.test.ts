@@ -66,3 +66,12 @@ test("series beyond max_series are counted, not tracked; a series gone for 5 ste
   assert.deepEqual(rs.alerts(T0 + 621 * MIN, "http://p/graph"), []);
   assert.equal(rs.size, 0);
 });
+
+test("a pending series that disappears ends pending and is forgotten, instead of staying pending", () => {
+  const rs = new AnomalyRuleSeries({ ...rule, detector: "zscore", forMs: 24 * 60 * MIN, threshold: 1e-6 });
+  rs.ingest(range(T0, T0 + 600 * MIN), T0 + 600 * MIN);
+  assert.ok(rs.view().some((s) => s.phase === "pending"), "any deviation is anomalous, and `for` is a day: series are pending");
+  for (let i = 1; i <= 5; i++) rs.ingest([], T0 + (600 + i) * MIN);
+  assert.deepEqual(rs.alerts(T0 + 605 * MIN, "http://p/graph"), [], "nothing had fired, nothing to resolve");
+  assert.equal(rs.size, 0, "forgotten: it no longer holds a max_series place");
+});

@@ -71,10 +71,11 @@ export class AnomalyRuleSeries {
       }
     }
     this.tracked.end();
-    for (const [fp, t] of this.series) {
-      if (evalMs - t.lastSeenMs < STALE_STEPS * this.rule.stepMs) continue;
-      if (t.alert.phase === "firing") t.alert = advance(t.alert, false, evalMs, { forMs: 0, keepFiringForMs: 0 });
-      if (t.alert.resolvedAtMs === undefined) this.series.delete(fp);
+    // A series gone for STALE_STEPS: pending ends, firing resolves (alerts() forgets it once nothing is left to send).
+    for (const t of this.series.values()) {
+      if (evalMs - t.lastSeenMs >= STALE_STEPS * this.rule.stepMs && t.alert.phase !== "inactive") {
+        t.alert = advance(t.alert, false, evalMs, { forMs: 0, keepFiringForMs: 0 });
+      }
     }
   }
 
@@ -83,7 +84,7 @@ export class AnomalyRuleSeries {
     const out: IncomingAlert[] = [];
     for (const [fp, t] of this.series) {
       t.alert = forgetResolved(t.alert, nowMs);
-      if (t.alert.phase === "inactive" && t.alert.resolvedAtMs === undefined && nowMs - t.lastSeenMs >= STALE_STEPS * this.rule.stepMs) {
+      if (t.alert.resolvedAtMs === undefined && t.alert.phase === "inactive" && nowMs - t.lastSeenMs >= STALE_STEPS * this.rule.stepMs) {
         this.series.delete(fp);
         continue;
       }
