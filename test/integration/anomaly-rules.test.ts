@@ -253,3 +253,16 @@ test("a reload that changes only the threshold keeps the models; one that change
   assert.equal(prom.requests[mark]?.path, "/api/v1/query_range");
   assert.equal(prom.requests[mark]?.query, "orders_v2");
 });
+
+test("shutdown does not wait for a query Prometheus never answers, and still saves the rule's state", { timeout: 60_000 }, async (t) => {
+  const { h, prom } = await setup(t, (url) => anomalyRule(url).replace(`url: ${url}`, `url: ${url}\n  timeout: 10m`));
+  prom.set("orders", [orders("a", 100)]);
+  await minutes(h, 2);
+  prom.hang = true;
+  const before = prom.requests.length;
+  h.clock.advance(MIN);
+  while (prom.requests.length === before) await new Promise((r) => setTimeout(r, 5));
+  await h.app.stop(); // with the query left hanging for 10 minutes, this returns only because it is aborted
+  const saved = h.db().prepare("SELECT name, last_eval_ms FROM anomaly_rules").all() as Array<{ name: string; last_eval_ms: number }>;
+  assert.deepEqual(saved, [{ name: "OrderRateAnomaly", last_eval_ms: T0 + 2 * MIN }], "the state of the last complete evaluation");
+});

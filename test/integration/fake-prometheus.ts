@@ -18,6 +18,8 @@ export interface FakePrometheus {
   /** The series an expression returns (every expression not set returns none). */
   set(expr: string, series: FakeSeries[]): void;
   down: boolean;
+  /** While true, requests are received (and recorded) but never answered. */
+  hang: boolean;
   close(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ const fmt = (v: number): string => (Number.isNaN(v) ? "NaN" : v === Infinity ? "
 export async function startFakePrometheus(): Promise<FakePrometheus> {
   const byExpr = new Map<string, FakeSeries[]>();
   const requests: FakeRequest[] = [];
-  const state = { down: false };
+  const state = { down: false, hang: false };
   const server: Server = createServer((req, res) => {
     let body = "";
     req.on("data", (d: Buffer) => (body += d.toString()));
@@ -34,6 +36,7 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
       const params = Object.fromEntries(new URLSearchParams(body));
       const path = new URL(req.url ?? "/", "http://x").pathname;
       requests.push({ path, query: params.query ?? "", params });
+      if (state.hang) return;
       res.setHeader("content-type", "application/json");
       if (state.down) {
         res.statusCode = 503;
@@ -81,6 +84,8 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
     set: (expr, s) => void byExpr.set(expr, s),
     get down() { return state.down; },
     set down(v: boolean) { state.down = v; },
+    get hang() { return state.hang; },
+    set hang(v: boolean) { state.hang = v; },
     close: () => new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());

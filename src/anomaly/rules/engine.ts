@@ -114,7 +114,10 @@ export class AnomalyEngine {
     for (const r of this.runners.values()) this.schedule(r);
   }
 
-  /** Stops the timers, lets evaluations under way finish, and saves every rule's state. */
+  /**
+   * Stops the timers, aborts queries under way (an evaluation cut short changes nothing: samples are
+   * applied only after the whole read), waits for the evaluations to end, and saves every rule's state.
+   */
   async stop(): Promise<void> {
     this.started = false;
     const runners = [...this.runners.values()];
@@ -122,10 +125,10 @@ export class AnomalyEngine {
       r.stopped = true;
       if (r.timer) this.o.clock.clearTimeout(r.timer);
     }
-    await Promise.all(runners.map((r) => r.running));
-    await Promise.all(runners.map((r) => this.save(r).catch((err: unknown) => this.o.log.error({ rule: r.rule.name, err: errorMessage(err) }, "cannot save the rule's state"))));
     this.client?.close();
     this.client = undefined;
+    await Promise.all(runners.map((r) => r.running));
+    await Promise.all(runners.map((r) => this.save(r).catch((err: unknown) => this.o.log.error({ rule: r.rule.name, err: errorMessage(err) }, "cannot save the rule's state"))));
   }
 
   status(): RuleStatus[] {
@@ -173,6 +176,7 @@ export class AnomalyEngine {
       r.health = "ok";
       r.lastError = undefined;
     } catch (err) {
+      if (r.stopped) return; // aborted by stop(): not a failure of the rule
       ok = false;
       r.health = "error";
       r.lastError = errorMessage(err);

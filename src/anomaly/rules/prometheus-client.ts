@@ -33,6 +33,7 @@ export interface PrometheusClient {
   query(expr: string, atMs: number): Promise<QuerySeries[]>;
   /** Samples at start, start + step, …, ≤ end; longer ranges are read in chunks and joined per series. */
   queryRange(expr: string, startMs: number, endMs: number, stepMs: number): Promise<QuerySeries[]>;
+  /** Aborts requests under way (they reject) and closes pooled connections; the client must not be used afterwards. */
   close(): void;
 }
 
@@ -50,6 +51,8 @@ export function createPrometheusClient(settings: PrometheusSettings, userAgent: 
   base.username = "";
   base.password = "";
   const where = base.toString().replace(/\/+$/, "");
+  // Aborts requests under way when the client is closed (shutdown must not wait out a hanging query).
+  const closing = new AbortController();
   const instance: AxiosInstance = axios.create({
     httpAgent, httpsAgent, proxy: false, timeout: settings.timeoutMs, headers,
     validateStatus: () => true, responseType: "text", transformResponse: [(d: unknown) => d],
@@ -61,7 +64,7 @@ export function createPrometheusClient(settings: PrometheusSettings, userAgent: 
     let status: number;
     let body: string;
     try {
-      const res = await instance.post<string>(url, new URLSearchParams(form).toString());
+      const res = await instance.post<string>(url, new URLSearchParams(form).toString(), { signal: closing.signal });
       status = res.status;
       body = typeof res.data === "string" ? res.data : String(res.data ?? "");
     } catch (err) {
@@ -98,6 +101,7 @@ export function createPrometheusClient(settings: PrometheusSettings, userAgent: 
       return [...bySeries.values()];
     },
     close() {
+      closing.abort();
       httpAgent.destroy();
       httpsAgent.destroy();
     },
