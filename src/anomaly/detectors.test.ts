@@ -135,6 +135,28 @@ describe("online anomaly detectors", () => {
     assert.ok(Math.abs(cFactor(256) - 10.2448) < 1e-3, String(cFactor(256)));
   });
 
+  test("iforest: no score until ψ points are in, then the oldest tree alone is replaced every replaceEvery points", () => {
+    const trees = 4;
+    const f = new IForestDetector({ trees, sampleSize: 16, replaceEvery: 3 });
+    const slot = 2 * 16 * 4; // numbers per tree slot: 2ψ nodes of 4
+    const nodes = (f as unknown as { forest: { nodes: Float64Array } }).forest.nodes;
+    const treeSlots = () => Array.from({ length: trees }, (_, t) => Array.from(nodes.subarray(t * slot, (t + 1) * slot)).join());
+    const rnd = mulberry32(5);
+    const scores: number[] = [];
+    for (let i = 0; i < 16; i++) scores.push(f.score(T0 + i * STEP, rnd()));
+    assert.deepEqual(scores, new Array(16).fill(0), "no forest before ψ points");
+    let before = treeSlots();
+    for (let t = 0; t < trees; t++) assert.ok(nodes[t * slot + 3]! >= 0, `tree ${t} fitted with the first (its root splits)`);
+    assert.ok(f.score(T0 + 16 * STEP, rnd()) > 0);
+    for (let round = 0; round < 2 * trees; round++) {
+      for (let k = 0; k < 3; k++) f.score(T0 + (17 + round * 3 + k) * STEP, rnd());
+      const after = treeSlots();
+      const changed = after.map((t, i) => (t !== before[i] ? i : -1)).filter((i) => i >= 0);
+      assert.deepEqual(changed, [round % trees], `round ${round}: the oldest tree and only it`);
+      before = after;
+    }
+  });
+
   test("PeakOnly passes a score only when it beats every raw score of the window before it", () => {
     const raw = [0.1, 0.5, 0.4, 0.6, 0.6, 0.2, 0.3, 0.9];
     let i = 0;
@@ -230,7 +252,7 @@ describe("online anomaly detectors", () => {
     assert.deepEqual(z.expectedRange(0), { low: w.mean - 3 * w.std, high: w.mean + 3 * w.std });
     assert.equal(w.mean, 2);
 
-    const f = new IForestDetector({ refitEvery: 32, sampleSize: 32, levelWindow: 5 });
+    const f = new IForestDetector({ replaceEvery: 32, sampleSize: 32, levelWindow: 5 });
     for (let i = 0; i < 40; i++) f.score(T0 + i * STEP, i % 5); // the last five values are 0..4: median 2, IQR 2
     const rf = f.expectedRange(0)!;
     assert.ok(Math.abs(rf.low - (2 - (3 * 2) / 1.349)) < 1e-12 && Math.abs(rf.high - (2 + (3 * 2) / 1.349)) < 1e-12, JSON.stringify(rf));

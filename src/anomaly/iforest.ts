@@ -4,12 +4,15 @@ import { Ewm, Mulberry32, Ring, SortedWindow } from "./stats.ts";
 export interface IForestOptions {
   /** Trees in the forest. */
   trees?: number;
-  /** Points sub-sampled for each tree (ψ in the paper). */
+  /** Points sub-sampled for each tree (ψ in the paper, whose default 256 this is). */
   sampleSize?: number;
   /** Feature vectors kept for refitting (the sliding training window; 4,096 is about two weeks of 5-minute samples). */
   window?: number;
-  /** Refit every this many points. */
-  refitEvery?: number;
+  /**
+   * Every this many points the oldest tree is replaced by one fitted on the current window, so each tree
+   * lives `trees` × this points (256 by default) and the forest follows the data without refitting at once.
+   */
+  replaceEvery?: number;
   /** Recent values whose median is the "level" a point is compared with. */
   levelWindow?: number;
   /** Seed of the PRNG that draws samples and splits. */
@@ -19,7 +22,7 @@ export interface IForestOptions {
 }
 
 export const IFOREST_DEFAULTS: Required<IForestOptions> = {
-  trees: 50, sampleSize: 128, window: 4096, refitEvery: 128, levelWindow: 32, seed: 0x1f0e57, longAlpha: 1 / 1000,
+  trees: 32, sampleSize: 256, window: 4096, replaceEvery: 8, levelWindow: 32, seed: 0x1f0e57, longAlpha: 1 / 1000,
 };
 
 /**
@@ -37,86 +40,131 @@ export function cFactor(n: number): number {
   return 2 * (Math.log(n - 1) + 0.5772156649) - (2 * (n - 1)) / n;
 }
 
-/** A fitted forest in flat typed arrays: per node a feature (−1 = leaf), split value, children, leaf size. */
+/** Per node in `Forest.nodes`: the split value (at a leaf, the expected depth still to go), the split feature's range, and `META`. */
+const NODE = 4;
+const SPLIT = 0;
+const LO = 1;
+const HI = 2;
+/** −1 at a leaf; otherwise right child × 8 + feature (the left child is always the next node). */
+const META = 3;
+
+/**
+ * A forest in one flat array, `NODE` numbers per node, each tree in its own slot of 2ψ nodes so one tree can be
+ * replaced without touching the others. A node's numbers share a cache line and its left child follows it.
+ */
 class Forest {
-  readonly feature: Int8Array;
-  readonly split: Float64Array;
-  readonly lo: Float64Array;
-  readonly hi: Float64Array;
-  readonly left: Int32Array;
-  readonly right: Int32Array;
-  readonly leafSize: Int32Array;
+  readonly nodes: Float64Array;
   readonly roots: Int32Array;
   private n = 0;
   readonly cn: number;
-  constructor(trees: number, readonly sampleSize: number) {
-    const perTree = 2 * sampleSize; // a binary tree over ψ points has at most 2ψ − 1 nodes
-    const cap = trees * perTree;
-    this.feature = new Int8Array(cap);
-    this.split = new Float64Array(cap);
-    this.lo = new Float64Array(cap);
-    this.hi = new Float64Array(cap);
-    this.left = new Int32Array(cap);
-    this.right = new Int32Array(cap);
-    this.leafSize = new Int32Array(cap);
+  // Working memory of fit, not learned state: private fields stay out of a snapshot (it walks own keys).
+  /** The identity permutation of the window's rows; a sample's swaps are undone after each tree. */
+  #rows: Int32Array;
+  /** Where the sampling swapped each position with, to undo it. */
+  #swapped: Int32Array;
+  /** The sample's feature values, one column of ψ per feature, so a split scans a few kB instead of the window. */
+  #cols: Float64Array;
+  /** Positions in the sample, partitioned in place as the tree is built. */
+  #order: Int32Array;
+  /** The ≥ side of a partition, before it is copied back after the < side. */
+  #upper: Int32Array;
+  /** c(n) for n = 0…ψ, so building a tree takes no logarithms. */
+  #leafDepths: Float64Array;
+  constructor(trees: number, readonly sampleSize: number, window: number) {
+    if (IFOREST_FEATURES > 8) throw new Error("META packs the feature into 3 bits");
+    this.nodes = new Float64Array(trees * 2 * sampleSize * NODE); // a binary tree over ψ points has at most 2ψ − 1 nodes
     this.roots = new Int32Array(trees);
     this.cn = cFactor(sampleSize);
+    this.#rows = new Int32Array(window);
+    for (let i = 0; i < window; i++) this.#rows[i] = i;
+    this.#swapped = new Int32Array(sampleSize);
+    this.#cols = new Float64Array(sampleSize * IFOREST_FEATURES);
+    this.#order = new Int32Array(sampleSize);
+    this.#upper = new Int32Array(sampleSize);
+    this.#leafDepths = Float64Array.from({ length: sampleSize + 1 }, (_, n) => cFactor(n));
   }
 
-  /** Refits every tree on sub-samples of `data` (rows × IFOREST_FEATURES, `rows` valid rows). */
-  fit(data: Float64Array, rows: number, rand: Mulberry32, scratch: Int32Array): void {
-    this.n = 0;
+  /** Fits every tree on sub-samples of `data` (rows × IFOREST_FEATURES, `rows` valid rows). */
+  fit(data: Float64Array, rows: number, rand: Mulberry32): void {
+    for (let t = 0; t < this.roots.length; t++) this.fitTree(t, data, rows, rand);
+  }
+
+  /** Replaces tree `t` by one fitted on a fresh sub-sample of `data`. */
+  fitTree(t: number, data: Float64Array, rows: number, rand: Mulberry32): void {
+    this.n = t * 2 * this.sampleSize;
     const psi = Math.min(this.sampleSize, rows);
-    const maxDepth = Math.ceil(Math.log2(Math.max(psi, 2)));
-    for (let t = 0; t < this.roots.length; t++) {
-      // Sample ψ distinct rows: a partial Fisher–Yates shuffle over an index array.
-      for (let i = 0; i < rows; i++) scratch[i] = i;
-      for (let i = 0; i < psi; i++) {
-        const j = i + Math.floor(rand.next() * (rows - i));
-        const tmp = scratch[i]!;
-        scratch[i] = scratch[j]!;
-        scratch[j] = tmp;
-      }
-      this.roots[t] = this.build(data, scratch, 0, psi, 0, maxDepth, rand);
+    const perm = this.#rows;
+    const swapped = this.#swapped;
+    const cols = this.#cols;
+    const order = this.#order;
+    // Sample ψ distinct rows: a partial Fisher–Yates shuffle of the identity, undone below in O(ψ).
+    for (let i = 0; i < psi; i++) {
+      const j = i + Math.floor(rand.next() * (rows - i));
+      swapped[i] = j;
+      const tmp = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = tmp;
     }
+    for (let k = 0; k < psi; k++) {
+      const base = perm[k]! * IFOREST_FEATURES;
+      for (let f = 0; f < IFOREST_FEATURES; f++) cols[f * psi + k] = data[base + f]!;
+      order[k] = k;
+    }
+    for (let i = psi - 1; i >= 0; i--) {
+      const j = swapped[i]!;
+      const tmp = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = tmp;
+    }
+    this.roots[t] = this.build(psi, 0, psi, 0, Math.ceil(Math.log2(Math.max(psi, 2))), rand);
   }
 
-  private build(data: Float64Array, idx: Int32Array, lo: number, hi: number, depth: number, maxDepth: number, rand: Mulberry32): number {
+  private build(psi: number, lo: number, hi: number, depth: number, maxDepth: number, rand: Mulberry32): number {
     const node = this.n++;
+    const at = node * NODE;
+    const nodes = this.nodes;
     const size = hi - lo;
-    this.feature[node] = -1;
-    this.leafSize[node] = size;
+    nodes[at + SPLIT] = this.#leafDepths[size]!;
+    nodes[at + META] = -1;
     if (size <= 1 || depth >= maxDepth) return node;
+    const cols = this.#cols;
+    const order = this.#order;
+    const upper = this.#upper;
     // Pick a feature with spread (try each once from a random start), then a uniform split inside it.
     const start = Math.floor(rand.next() * IFOREST_FEATURES);
     for (let k = 0; k < IFOREST_FEATURES; k++) {
       const f = (start + k) % IFOREST_FEATURES;
+      const col = f * psi;
       let min = Infinity;
       let max = -Infinity;
       for (let i = lo; i < hi; i++) {
-        const v = data[idx[i]! * IFOREST_FEATURES + f]!;
+        const v = cols[col + order[i]!]!;
         if (v < min) min = v;
         if (v > max) max = v;
       }
       if (!(max > min)) continue;
       const s = min + rand.next() * (max - min);
-      // Partition idx[lo, hi) into < s and ≥ s.
+      // Partition order[lo, hi) into < s and ≥ s, stably and without a branch on the (unpredictable)
+      // comparison: each position is written to both sides and only the matching side's cursor moves.
+      // Only the two sets matter to the tree, not their order.
       let m = lo;
+      let r = 0;
       for (let i = lo; i < hi; i++) {
-        if (data[idx[i]! * IFOREST_FEATURES + f]! < s) {
-          const tmp = idx[i]!;
-          idx[i] = idx[m]!;
-          idx[m] = tmp;
-          m++;
-        }
+        const p = order[i]!;
+        const below = +(cols[col + p]! < s);
+        order[m] = p;
+        upper[r] = p;
+        m += below;
+        r += 1 - below;
       }
+      for (let i = 0; i < r; i++) order[m + i] = upper[i]!;
       if (m === lo || m === hi) continue;
-      this.feature[node] = f;
-      this.split[node] = s;
-      this.lo[node] = min;
-      this.hi[node] = max;
-      this.left[node] = this.build(data, idx, lo, m, depth + 1, maxDepth, rand);
-      this.right[node] = this.build(data, idx, m, hi, depth + 1, maxDepth, rand);
+      nodes[at + SPLIT] = s;
+      nodes[at + LO] = min;
+      nodes[at + HI] = max;
+      this.build(psi, lo, m, depth + 1, maxDepth, rand);
+      const right = this.build(psi, m, hi, depth + 1, maxDepth, rand);
+      nodes[at + META] = right * 8 + f;
       return node;
     }
     return node; // every feature constant here: a leaf
@@ -130,43 +178,45 @@ class Forest {
    * instead of merely following the most extreme branch (which plain iForest scores only about 0.7).
    */
   score(x: Float64Array): number {
+    const nodes = this.nodes;
+    const roots = this.roots;
     let total = 0;
-    for (let t = 0; t < this.roots.length; t++) {
-      let node = this.roots[t]!;
+    for (let t = 0; t < roots.length; t++) {
+      let at = roots[t]! * NODE;
       let depth = 0;
       let reach = 1;
       let expected = 0;
-      while (this.feature[node]! >= 0) {
-        const v = x[this.feature[node]!]!;
-        const lo = this.lo[node]!;
-        const hi = this.hi[node]!;
+      for (let meta = nodes[at + META]!; meta >= 0; meta = nodes[at + META]!) {
+        const v = x[meta & 7]!;
+        const lo = nodes[at + LO]!;
+        const hi = nodes[at + HI]!;
         const d = v < lo ? lo - v : v > hi ? v - hi : 0;
         if (d > 0) {
           const p = d / (hi - lo + d);
           expected += reach * p * (depth + 1);
           reach *= 1 - p;
         }
-        node = v < this.split[node]! ? this.left[node]! : this.right[node]!;
+        at = v < nodes[at + SPLIT]! ? at + NODE : (meta >> 3) * NODE;
         depth++;
       }
-      total += expected + reach * (depth + cFactor(this.leafSize[node]!));
+      total += expected + reach * (depth + nodes[at + SPLIT]!);
     }
-    const eh = total / this.roots.length;
+    const eh = total / roots.length;
     return this.cn > 0 ? Math.pow(2, -eh / this.cn) : 0;
   }
 }
 
 /**
  * Isolation Forest (Liu, Ting and Zhou 2008) over shingled recent values and derived features (the step,
- * the level relative to the recent median, the short mean relative to the long-run mean), refitted every `refitEvery` points on the last `window`
- * feature vectors. A point is scored by the forest fitted before it arrived. Memory: the window of
- * feature vectors, the forest (trees × 2ψ nodes) and a small level window, all allocated once.
+ * the level relative to the recent median, the short mean relative to the long-run mean), fitted on the
+ * last `window` feature vectors: all trees once the first ψ points are in, then the oldest tree replaced
+ * every `replaceEvery` points. A point is scored by the forest as it was before the point arrived. Memory:
+ * the window of feature vectors, the forest (trees × 2ψ nodes) and a small level window, all allocated once.
  */
 export class IForestDetector implements Detector {
   readonly name = "iforest";
   private readonly o: Required<IForestOptions>;
   private readonly data: Float64Array;
-  private readonly scratch: Int32Array;
   private readonly forest: Forest;
   private readonly rand: Mulberry32;
   private readonly recent: Ring;
@@ -177,12 +227,13 @@ export class IForestDetector implements Detector {
   private head = 0;
   private sinceFit = 0;
   private fitted = false;
+  /** The tree to replace next: the oldest. */
+  private nextTree = 0;
   constructor(opts: IForestOptions = {}) {
     // Frozen: fixed for life, so a snapshot restore compares the options instead of overwriting them.
     this.o = Object.freeze({ ...IFOREST_DEFAULTS, ...opts });
     this.data = new Float64Array(this.o.window * IFOREST_FEATURES);
-    this.scratch = new Int32Array(this.o.window);
-    this.forest = new Forest(this.o.trees, this.o.sampleSize);
+    this.forest = new Forest(this.o.trees, this.o.sampleSize, this.o.window);
     this.rand = new Mulberry32(this.o.seed);
     this.recent = new Ring(SHORT);
     this.long = new Ewm(this.o.longAlpha);
@@ -209,9 +260,16 @@ export class IForestDetector implements Detector {
     this.data.set(x, this.head * IFOREST_FEATURES);
     this.head = (this.head + 1) % this.o.window;
     if (this.rows < this.o.window) this.rows++;
-    if (++this.sinceFit >= this.o.refitEvery && this.rows >= Math.min(this.o.sampleSize, this.o.window)) {
-      this.forest.fit(this.data, this.rows, this.rand, this.scratch);
-      this.fitted = true;
+    this.sinceFit++;
+    if (!this.fitted) {
+      if (this.rows >= Math.min(this.o.sampleSize, this.o.window)) {
+        this.forest.fit(this.data, this.rows, this.rand);
+        this.fitted = true;
+        this.sinceFit = 0;
+      }
+    } else if (this.sinceFit >= this.o.replaceEvery) {
+      this.forest.fitTree(this.nextTree, this.data, this.rows, this.rand);
+      this.nextTree = (this.nextTree + 1) % this.o.trees;
       this.sinceFit = 0;
     }
     return s;

@@ -10,8 +10,8 @@ import { normalisedScores, run } from "../nab/evaluate.ts";
 const corpus = loadCorpus();
 const windows = corpus.reduce((n, f) => n + f.windows.length, 0);
 
-function standard(detector: string): number {
-  const { scored } = run(detector, corpus);
+function standard(detector: string, iforestSeed?: number): number {
+  const { scored } = run(detector, corpus, iforestSeed);
   const score = normalisedScores(scored, windows).find((s) => s.profile === "standard")?.score;
   assert.ok(score !== undefined);
   return score;
@@ -34,14 +34,23 @@ describe("anomaly detectors on NAB (35 files, standard profile)", () => {
     assert.ok(get("zscore") > 32, `zscore ${get("zscore").toFixed(1)}`);
   });
 
-  test("each detector scores above a floor a little below today's figures (seasonal 46.5, iforest 48.4, fused 69.3)", () => {
-    const floors: Record<string, number> = { seasonal: 45, iforest: 47, fused: 67.5 };
+  test("each detector scores above a floor a little below today's figures (seasonal 46.5, iforest 48.9, fused 71.8)", () => {
+    const floors: Record<string, number> = { seasonal: 45, iforest: 47.5, fused: 70 };
     for (const [d, floor] of Object.entries(floors)) assert.ok(get(d) > floor, `${d} ${get(d).toFixed(1)} ≤ ${floor}`);
   });
 
   test("seasonal scores above Twitter ADVec (36.2) and iforest above Random Cut Forest (48.0)", () => {
     assert.ok(get("seasonal") > 36.2, `seasonal ${get("seasonal").toFixed(1)}`);
     assert.ok(get("iforest") > 48.0, `iforest ${get("iforest").toFixed(1)}`);
+  });
+
+  // The shipped seed is one draw: the targets have to hold on average over others, not thanks to it.
+  test("with other Isolation Forest seeds (1–4), iforest still averages above Random Cut Forest and fused above 68", () => {
+    for (const [d, target] of [["iforest", 48.0], ["fused", 68]] as const) {
+      const got = [1, 2, 3, 4].map((seed) => standard(d, seed));
+      const mean = got.reduce((a, b) => a + b, 0) / got.length;
+      assert.ok(mean > target, `${d} over seeds 1–4: ${got.map((g) => g.toFixed(1)).join(", ")}, mean ${mean.toFixed(1)}`);
+    }
   });
 
   test("fused scores above each detector alone", () => {

@@ -15,17 +15,20 @@ interface OnlineDetector {
 export const REFERENCE = "windowedGaussian";
 export const ALL = [...DETECTORS, REFERENCE] as const;
 
-export function make(name: string): OnlineDetector {
+/** A detector by name; `iforestSeed` replaces the seed of the Isolation Forest (iforest's own, fused's part) to show how much a score owes to one draw. */
+export function make(name: string, iforestSeed?: number): OnlineDetector {
   if (name === REFERENCE) return new WindowedGaussian();
+  if (iforestSeed !== undefined && name === "iforest") return createDetector("iforest", { seed: iforestSeed });
+  if (iforestSeed !== undefined && name === "fused") return createDetector("fused", { iforest: { seed: iforestSeed } });
   if (isDetectorName(name)) return createDetector(name);
   throw new Error(`unknown detector ${name}; one of ${ALL.join(", ")}`);
 }
 
-export function run(name: string, corpus: NabFile[]): { scored: ScoredFile[]; usPerPoint: number } {
+export function run(name: string, corpus: NabFile[], iforestSeed?: number): { scored: ScoredFile[]; usPerPoint: number } {
   let points = 0;
   let ms = 0;
   const scored = corpus.map((f) => {
-    const d = make(name);
+    const d = make(name, iforestSeed);
     const scores = new Float64Array(f.values.length);
     const t0 = performance.now();
     for (let i = 0; i < f.values.length; i++) scores[i] = d.score(f.times[i]!, f.values[i]!);
