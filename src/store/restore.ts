@@ -1,0 +1,148 @@
+import BetterSqlite3, { type Database } from "better-sqlite3";
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { BackupError } from "./backup-error.ts";
+import { checkAlertPrismDatabase, sqliteMessage } from "./file-check.ts";
+import { fsyncDirectory, fsyncFile } from "./backup.ts";
+
+export interface RestoreResult {
+  readonly file: string;
+  readonly bytes: number;
+  readonly schemaVersion: number;
+  /** Where the database that was replaced now is (undefined when there was none). */
+  readonly replaced: string | undefined;
+}
+
+const SIDECARS = ["-wal", "-shm", "-journal"] as const;
+
+/**
+ * Replaces the database at `target` with the backup `backupFile`, refusing while anything has it open.
+ *
+ * 1. The backup is copied beside `target` and checked there (integrity, AlertPrism tables, a schema no newer
+ *    than this build's), so a bad backup is refused before anything is touched.
+ * 2. "Running" is detected by SQLite's own file lock, not by a pid file: every open connection of a running
+ *    AlertPrism holds a shared lock on the database file (WAL mode keeps it for the connection's life), so
+ *    an exclusive lock taken here with no wait fails while one runs. The kernel drops such locks when the
+ *    process dies, so kill -9 leaves nothing stale, and pids never enter into it, so it works across
+ *    containers sharing the volume. It does not work across hosts on a network filesystem (nor does SQLite).
+ * 3. Holding that lock, the old database's WAL is checkpointed into it and removed, so the copy kept aside
+ *    (`<target>.replaced-<UTC time>`) is complete on its own and no old WAL can be applied to the restored
+ *    file. Then the files are renamed; an AlertPrism started meanwhile fails on the lock instead of opening
+ *    the old file.
+ */
+export function restoreDatabase(backupFile: string, target: string, opts: { now?: Date } = {}): RestoreResult {
+  const from = resolve(backupFile);
+  const to = resolve(target);
+  if ([to, ...SIDECARS.map((s) => `${to}${s}`)].includes(from)) {
+    throw new BackupError(`${backupFile} is the database to be replaced; copy the backup elsewhere first`, "invalid");
+  }
+  if (!existsSync(from)) throw new BackupError(`backup file ${backupFile} does not exist`, "invalid");
+  mkdirSync(dirname(to), { recursive: true });
+
+  const tmp = join(dirname(to), `.${basename(to)}.restore-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    copyFileSync(from, tmp);
+    const { schemaVersion } = prepareCopy(tmp, `backup file ${backupFile}`);
+    fsyncFile(tmp);
+    const replaced = swapIn(tmp, to, replacedName(to, opts.now ?? new Date()));
+    fsyncDirectory(dirname(to));
+    return { file: to, bytes: statSync(to).size, schemaVersion, replaced };
+  } finally {
+    for (const f of [tmp, ...SIDECARS.map((s) => `${tmp}${s}`)]) rmSync(f, { force: true });
+  }
+}
+
+/** Checks the copied backup and leaves it a single-file database with no WAL of its own. */
+function prepareCopy(tmp: string, label: string): { schemaVersion: number } {
+  let db: Database;
+  try {
+    db = new BetterSqlite3(tmp, { fileMustExist: true });
+  } catch (err) {
+    throw new BackupError(`cannot open ${label}: ${sqliteMessage(err)}`, "invalid");
+  }
+  try {
+    const facts = checkAlertPrismDatabase(db, label);
+    db.pragma("journal_mode = DELETE");
+    return facts;
+  } finally {
+    db.close();
+  }
+}
+
+/** Puts `tmp` in place of `to` under the exclusive lock of the old database; returns where the old one went. */
+function swapIn(tmp: string, to: string, replaced: string): string | undefined {
+  if (!existsSync(to)) {
+    // No database, but an orphan -wal would be replayed into the restored file: move any sidecar aside.
+    const orphans = moveSidecars(to, replaced);
+    renameSync(tmp, to);
+    return orphans ? replaced : undefined;
+  }
+  const lock = lockExclusively(to);
+  try {
+    // Fold the WAL into the file and drop it, then keep the journal in memory: closing this connection
+    // must not delete a journal by path once the names point at the restored file.
+    lock.pragma("wal_checkpoint(TRUNCATE)");
+    lock.pragma("journal_mode = DELETE");
+    lock.pragma("journal_mode = MEMORY");
+    renameSync(to, replaced);
+    // With the WAL folded in, -shm and this connection's own zeroed -journal carry nothing; a -wal cannot
+    // be left, but if one were it goes with the file it belongs to.
+    rmSync(`${to}-shm`, { force: true });
+    rmSync(`${to}-journal`, { force: true });
+    if (existsSync(`${to}-wal`)) renameSync(`${to}-wal`, `${replaced}-wal`);
+    try {
+      renameSync(tmp, to);
+    } catch (err) {
+      renameSync(replaced, to); // put the old database back rather than leave none
+      throw err;
+    }
+    return replaced;
+  } finally {
+    lock.close();
+  }
+}
+
+/** An exclusive lock on the database, or BackupError("in-use") at once if any other connection has it open. */
+function lockExclusively(file: string): Database {
+  let db: Database | undefined;
+  try {
+    db = new BetterSqlite3(file, { fileMustExist: true });
+    db.pragma("busy_timeout = 0");
+    // In exclusive locking mode the first access takes an EXCLUSIVE file lock and keeps it until close;
+    // for a WAL database it also means no shared-memory file is used.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE; COMMIT");
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
+      throw new BackupError(`the database ${file} is in use (is AlertPrism running?): stop it and run restore again; nothing was changed`, "in-use");
+    }
+    throw new BackupError(
+      `cannot lock the current database ${file} (${sqliteMessage(err)}); if AlertPrism is stopped, move it and its -wal/-shm files away and run restore again`,
+      "invalid",
+    );
+  }
+}
+
+/** Renames `<from><sidecar>` to `<to><sidecar>` for each sidecar present; true if any was. */
+function moveSidecars(from: string, to: string): boolean {
+  let moved = false;
+  for (const s of SIDECARS) {
+    if (existsSync(`${from}${s}`)) {
+      renameSync(`${from}${s}`, `${to}${s}`);
+      moved = true;
+    }
+  }
+  return moved;
+}
+
+/** `<file>.replaced-20261203T023500Z`, with a counter if a restore in the same second already used it. */
+function replacedName(file: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  let name = `${file}.replaced-${stamp}`;
+  for (let n = 2; existsSync(name); n++) name = `${file}.replaced-${stamp}-${n}`;
+  return name;
+}
