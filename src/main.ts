@@ -5,6 +5,7 @@ import { checkConfig } from "./check-config.ts";
 import { templateRender } from "./template-render.ts";
 import { tokenCreate } from "./token-cli.ts";
 import { anomalyScore } from "./anomaly-score.ts";
+import { backupCommand, restoreCommand } from "./backup-cli.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -14,6 +15,8 @@ async function main(): Promise<number> {
   if (argv[0] === "template" && argv[1] === "render") return templateRender(argv.slice(2), process.stdout, process.stderr);
   if (argv[0] === "anomaly" && argv[1] === "score") return anomalyScore(argv.slice(2), process.stdout, process.stderr);
   if (argv[0] === "token" && argv[1] === "create") return tokenCreate(argv.slice(2), process.env, process.stdout);
+  if (argv[0] === "backup") return backupCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  if (argv[0] === "restore") return restoreCommand(argv.slice(1), process.env, process.stdout, process.stderr);
   const cmd = parseArgs(argv);
   if (cmd.kind === "help") {
     process.stdout.write(helpText() + "\n");

@@ -89,6 +89,8 @@ export function helpText(): string {
     "       alertprism template render --template.glob=GLOB --template.text=TEXT [--template.data=FILE.json]",
     "       alertprism anomaly score --detector=zscore|seasonal|iforest|fused FILE.csv",
     "       alertprism token create --role viewer|operator|admin --subject NAME [--ttl 24h] [--alertprism.config.file=FILE]",
+    "       alertprism backup [--force] [--storage.path=DIR] FILE",
+    "       alertprism restore [--storage.path=DIR] FILE",
     "",
     "An Alertmanager-compatible alert receiver with durable history.",
     "",
@@ -98,6 +100,8 @@ export function helpText(): string {
     "  template render render a template as amtool does (built-in default templates included)",
     "  anomaly score   score a NAB-format CSV (timestamp,value) with an online detector; prints timestamp,value,anomaly_score",
     "  token create    print a signed HS256 token for the ops API (auth.jwt.hs256_secret of alertprism.yml)",
+    "  backup          copy the database to FILE while AlertPrism runs (consistent snapshot; --force replaces FILE)",
+    "  restore         replace the database of a stopped AlertPrism with backup FILE, keeping the old one aside",
     "",
     "Flags (each can also be set with its environment variable):",
   ];
