@@ -151,8 +151,13 @@ describe("restoreDatabase", () => {
     const size = statSync(good).size;
     const truncated = variant("truncated.db", (f) => truncateSync(f, Math.floor(size / 2)));
     const corrupt = variant("corrupt.db", (f) => {
+      // Garbage over the silences table's root page (not the file header): integrity_check cannot miss it.
+      const db = new BetterSqlite3(f, { readonly: true });
+      const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'silences'").get() as { rootpage: number };
+      const pageSize = db.pragma("page_size", { simple: true }) as number;
+      db.close();
       const bytes = readFileSync(f);
-      bytes.fill(0x5a, size - 3 * 4096 + 100, size - 3 * 4096 + 600); // inside a b-tree page, not the header
+      bytes.fill(0x5a, (rootpage - 1) * pageSize, rootpage * pageSize);
       writeFileSync(f, bytes);
     });
     const newer = variant("newer.db", (f) => {
