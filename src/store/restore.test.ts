@@ -186,3 +186,19 @@ describe("restoreDatabase", () => {
     assert.deepEqual(silenceIds(target), ["current"]);
   });
 });
+
+describe("backupDatabase after a crash", () => {
+  test("reads the commits that only the crashed process's WAL holds, without changing the live files", async (t) => {
+    const dir = tempDir(t);
+    const target = join(dir, "alertprism.db");
+    openDatabase(target, { synchronous: "normal" }).close();
+    await crashWithWal(target, ["only-in-wal"]);
+    const walBefore = readFileSync(`${target}-wal`);
+    const mainBefore = readFileSync(target);
+    const out = join(dir, "after-crash.db");
+    await backupDatabase(target, out, { overwrite: false });
+    assert.deepEqual(silenceIds(out), ["only-in-wal"]);
+    assert.deepEqual(readFileSync(`${target}-wal`), walBefore);
+    assert.deepEqual(readFileSync(target), mainBefore);
+  });
+});
