@@ -44,7 +44,9 @@ export async function restoreCommand(args: readonly string[], env: NodeJS.Proces
     const r = restoreDatabase(inv.file, inv.database);
     out.write(
       `restored ${inv.file} to ${r.file}: ${r.bytes} bytes, schema version ${r.schemaVersion}, integrity ok; ` +
-        (r.replaced ? `the previous database was kept as ${r.replaced}\n` : "there was no previous database\n"),
+        (r.replaced ? `the previous database was kept as ${r.replaced}` : "there was no previous database") +
+        (r.strays.length > 0 ? `; stray files without a database were moved aside: ${r.strays.join(", ")}` : "") +
+        "\n",
     );
     return Promise.resolve();
   });

@@ -125,7 +125,21 @@ describe("restoreDatabase", () => {
     const now = new Date("2026-12-03T02:35:07Z");
     const first = restoreDatabase(backup, target, { now });
     assert.equal(first.replaced, undefined);
+    assert.deepEqual(first.strays, []);
     assert.deepEqual(silenceIds(target), ["a"]);
+    // An orphan -wal with no database beside it would be replayed into the restored file: it is moved aside.
+    const orphanDir = join(dir, "orphan");
+    const orphanTarget = join(orphanDir, "alertprism.db");
+    openDatabase(orphanTarget, { synchronous: "normal" }).close();
+    await crashWithWal(orphanTarget, ["orphaned"]);
+    rmSync(orphanTarget);
+    const orphan = restoreDatabase(backup, orphanTarget, { now });
+    assert.equal(orphan.replaced, undefined);
+    assert.deepEqual(orphan.strays, [`${orphanTarget}.replaced-20261203T023507Z-wal`, `${orphanTarget}.replaced-20261203T023507Z-shm`]);
+    assert.deepEqual(readdirSync(orphanDir).sort(), ["alertprism.db", "alertprism.db.replaced-20261203T023507Z-shm", "alertprism.db.replaced-20261203T023507Z-wal"]);
+    const opened = openDatabase(orphanTarget, { synchronous: "normal" });
+    assert.deepEqual((opened.prepare("SELECT id FROM silences").all() as Array<{ id: string }>).map((x) => x.id), ["a"]);
+    opened.close();
     const second = restoreDatabase(backup, target, { now });
     const third = restoreDatabase(backup, target, { now });
     assert.equal(second.replaced, `${target}.replaced-20261203T023507Z`);

@@ -12,6 +12,8 @@ export interface RestoreResult {
   readonly schemaVersion: number;
   /** Where the database that was replaced now is (undefined when there was none). */
   readonly replaced: string | undefined;
+  /** -wal/-shm/-journal files found without a database, moved aside so none is applied to the restored one. */
+  readonly strays: readonly string[];
 }
 
 const SIDECARS = ["-wal", "-shm", "-journal"] as const;
@@ -45,9 +47,9 @@ export function restoreDatabase(backupFile: string, target: string, opts: { now?
     copyFileSync(from, tmp);
     const { schemaVersion } = prepareCopy(tmp, `backup file ${backupFile}`);
     fsyncFile(tmp);
-    const replaced = swapIn(tmp, to, replacedName(to, opts.now ?? new Date()));
+    const { replaced, strays } = swapIn(tmp, to, replacedName(to, opts.now ?? new Date()));
     fsyncDirectory(dirname(to));
-    return { file: to, bytes: statSync(to).size, schemaVersion, replaced };
+    return { file: to, bytes: statSync(to).size, schemaVersion, replaced, strays };
   } finally {
     for (const f of [tmp, ...SIDECARS.map((s) => `${tmp}${s}`)]) rmSync(f, { force: true });
   }
@@ -70,13 +72,13 @@ function prepareCopy(tmp: string, label: string): { schemaVersion: number } {
   }
 }
 
-/** Puts `tmp` in place of `to` under the exclusive lock of the old database; returns where the old one went. */
-function swapIn(tmp: string, to: string, replaced: string): string | undefined {
+/** Puts `tmp` in place of `to` under the exclusive lock of the old database; returns where the old files went. */
+function swapIn(tmp: string, to: string, replaced: string): { replaced: string | undefined; strays: string[] } {
   if (!existsSync(to)) {
     // No database, but an orphan -wal would be replayed into the restored file: move any sidecar aside.
-    const orphans = moveSidecars(to, replaced);
+    const strays = moveSidecars(to, replaced);
     renameSync(tmp, to);
-    return orphans ? replaced : undefined;
+    return { replaced: undefined, strays };
   }
   const lock = lockExclusively(to);
   try {
@@ -97,7 +99,7 @@ function swapIn(tmp: string, to: string, replaced: string): string | undefined {
       renameSync(replaced, to); // put the old database back rather than leave none
       throw err;
     }
-    return replaced;
+    return { replaced, strays: [] };
   } finally {
     lock.close();
   }
@@ -127,13 +129,13 @@ function lockExclusively(file: string): Database {
   }
 }
 
-/** Renames `<from><sidecar>` to `<to><sidecar>` for each sidecar present; true if any was. */
-function moveSidecars(from: string, to: string): boolean {
-  let moved = false;
+/** Renames `<from><sidecar>` to `<to><sidecar>` for each sidecar present; returns the new names. */
+function moveSidecars(from: string, to: string): string[] {
+  const moved: string[] = [];
   for (const s of SIDECARS) {
     if (existsSync(`${from}${s}`)) {
       renameSync(`${from}${s}`, `${to}${s}`);
-      moved = true;
+      moved.push(`${to}${s}`);
     }
   }
   return moved;
