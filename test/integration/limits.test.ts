@@ -204,3 +204,26 @@ test("max_aggregation_groups: alerts that need a group beyond the limit are stor
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a reload applies new limits at once; a bad value keeps the limits in force", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-limits-"));
+  const t = await startWith(dir, "  max_alerts: 2\n");
+  const file = join(dir, "alertprism.yml");
+  try {
+    assert.equal((await t.post("/api/v2/alerts", [firing("R", "1"), firing("R", "2")])).status, 200);
+    assert.equal((await t.post("/api/v2/alerts", [firing("R", "3")])).status, 400);
+    writeFileSync(file, "limits:\n  max_alerts: 3\n");
+    assert.equal((await t.post("/-/reload", "")).status, 200);
+    assert.equal(await metric(t, "alertprism_limit", "max_alerts"), 3);
+    assert.equal((await t.post("/api/v2/alerts", [firing("R", "3")])).status, 200);
+    writeFileSync(file, "limits:\n  max_alerts: 0\n");
+    const bad = await t.post("/-/reload", "");
+    assert.equal(bad.status, 500);
+    assert.match(bad.text, /\(limits\.max_alerts\): must be at least 1/);
+    assert.equal(await metric(t, "alertprism_limit", "max_alerts"), 3, "the previous limits stay in force");
+    assert.equal((await t.post("/api/v2/alerts", [firing("R", "4")])).status, 400);
+  } finally {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
