@@ -120,10 +120,12 @@ export class Silences {
     // Counted in the commit unit, so concurrent creations cannot pass the limit together. Replacing a
     // silence that is not expired expires it in the same unit: the count stays the same.
     const replaces = prev !== undefined && silenceState(prev, now) !== "expired";
+    let trimmed: Silence[] = [];
     await this.commit(writes, compiled, () => {
       this.checkCount(replaces);
+      trimmed = this.trimExpired();
       inUnit?.(created.id);
-    });
+    }, () => trimmed.forEach((t) => this.remember(t)));
     return created.id;
   }
 
@@ -148,7 +150,7 @@ export class Silences {
     return doomed.length;
   }
 
-  private async commit(silences: Silence[], compiledLast?: Matcher[], inUnit?: () => void): Promise<void> {
+  private async commit(silences: Silence[], compiledLast?: Matcher[], inUnit?: () => void, onRollback?: () => void): Promise<void> {
     const previous = silences.map((s) => this.byId.get(s.id));
     await this.queue.submit(
       () => {
@@ -156,7 +158,10 @@ export class Silences {
         inUnit?.();
         silences.forEach((s, i) => this.remember(s, i === silences.length - 1 ? compiledLast : undefined));
       },
-      () => previous.forEach((p, i) => (p ? this.remember(p) : this.byId.delete(silences[i]!.id))),
+      () => {
+        previous.forEach((p, i) => (p ? this.remember(p) : this.byId.delete(silences[i]!.id)));
+        onRollback?.();
+      },
     );
     for (const l of this.listeners) l();
   }
@@ -184,6 +189,28 @@ export class Silences {
     if (held + 1 - (replaces ? 1 : 0) <= max) return;
     this.limits.refused("max_silences");
     throw new LimitError("max_silences", `too many silences: ${held} are active or pending, limits.max_silences is ${max}; expire one first (updating a silence in place is still accepted)`);
+  }
+
+  /**
+   * Makes room for one more silence within twice max_silences held in all: expired silences beyond that
+   * go oldest first, ahead of the retention, so creating and expiring in a loop cannot grow memory
+   * without bound. Runs in the commit unit of the creation; returns what it removed (for a rollback).
+   */
+  private trimExpired(): Silence[] {
+    if (!this.limits) return [];
+    const excess = this.byId.size + 1 - 2 * this.limits.current().maxSilences;
+    if (excess <= 0) return [];
+    const now = this.clock.now();
+    const doomed = [...this.byId.values()]
+      .filter((s) => silenceState(s, now) === "expired")
+      .sort((a, b) => a.endsAt.ms - b.endsAt.ms)
+      .slice(0, excess);
+    for (const s of doomed) {
+      this.repo.delete(s.id);
+      this.byId.delete(s.id);
+      this.compiled.delete(s.id);
+    }
+    return doomed;
   }
 
   private remember(s: Silence, compiled?: Matcher[]): void {

@@ -151,7 +151,9 @@ test("max_silences and max_silence_size_bytes: 400 over the limit, in-place upda
     assert.equal(await metric(t, "alertprism_limit_usage", "max_silences"), 3);
 
     // At the limit: an update in place keeps its id; a replacement (new matchers) expires the old one.
-    let r = await t.post("/api/v2/silences", silence("a", { id: ids[0], endsAt: isoIn(7_200_000) }));
+    // In place: an active silence keeps its (stored, clamped to creation) start.
+    const { startsAt } = (await t.get(`/api/v2/silence/${ids[0]}`)).json as { startsAt: string };
+    let r = await t.post("/api/v2/silences", silence("a", { id: ids[0], startsAt, endsAt: isoIn(7_200_000) }));
     assert.equal(r.status, 200, r.text);
     assert.equal((r.json as { silenceID: string }).silenceID, ids[0]);
     r = await t.post("/api/v2/silences", silence("b2", { id: ids[1] }));
@@ -222,6 +224,26 @@ test("a reload applies new limits at once; a bad value keeps the limits in force
     assert.match(bad.text, /\(limits\.max_alerts\): must be at least 1/);
     assert.equal(await metric(t, "alertprism_limit", "max_alerts"), 3, "the previous limits stay in force");
     assert.equal((await t.post("/api/v2/alerts", [firing("R", "4")])).status, 400);
+  } finally {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("max_silences: creating and expiring in a loop keeps at most twice the limit held, expired ones dropped oldest first", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-limits-"));
+  const t = await startWith(dir, "  max_silences: 2\n");
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await t.post("/api/v2/silences", silence(`loop${i}`));
+      assert.equal(r.status, 200, r.text);
+      const id = (r.json as { silenceID: string }).silenceID;
+      ids.push(id);
+      assert.equal((await t.del(`/api/v2/silence/${id}`)).status, 200);
+    }
+    const held = ((await t.get("/api/v2/silences")).json as Array<{ id: string }>).map((s) => s.id).sort();
+    assert.deepEqual(held, ids.slice(-4).sort(), "the newest expired silences are kept");
   } finally {
     await t.close();
     rmSync(dir, { recursive: true, force: true });
