@@ -45,8 +45,8 @@ import { AnomalyEngine } from "./anomaly/rules/engine.ts";
 import { AnomalyRepo } from "./store/anomaly-repo.ts";
 import { labelSetString } from "./types/labels.ts";
 import { LIMIT_KEYS, LIMIT_NAMES, type Limits } from "./limits/limits.ts";
-import { labelBytes } from "./limits/alert-size.ts";
-import { alertTooLargeMessage, countRefusalMessages, quoteName } from "./limits/messages.ts";
+import { withinAlertSize } from "./limits/alert-size.ts";
+import { countRefusalMessages, quoteName } from "./limits/messages.ts";
 import { ThrottledReport } from "./lib/throttled-report.ts";
 import type { Alert } from "./types/alert.ts";
 
@@ -374,18 +374,7 @@ export class App {
     const { errors } = normalised;
     if (errors.length > 0) this.metrics.alertsInvalid.inc({ version: "v2" }, errors.length);
     const limits = this.runtime.limits;
-    const limited: string[] = [];
-    const valid: Alert[] = [];
-    const inputIndex: number[] = [];
-    normalised.valid.forEach((a, i) => {
-      const bytes = labelBytes(a.labels, a.annotations);
-      if (bytes > limits.maxAlertSizeBytes) {
-        limited.push(alertTooLargeMessage(a.labels.alertname ?? "", a.fingerprint, bytes, limits.maxAlertSizeBytes));
-        return;
-      }
-      valid.push(a);
-      inputIndex.push(normalised.inputIndex[i]!);
-    });
+    const { kept: valid, inputIndex, messages: limited } = withinAlertSize(normalised.valid, normalised.inputIndex, limits.maxAlertSizeBytes);
     if (limited.length > 0) this.metrics.limitRejections.inc({ limit: LIMIT_KEYS.maxAlertSizeBytes }, limited.length);
     const now = this.clock.now();
     let firing = 0;
