@@ -44,7 +44,7 @@ import { VERSION } from "./version.ts";
 import { AnomalyEngine } from "./anomaly/rules/engine.ts";
 import { AnomalyRepo } from "./store/anomaly-repo.ts";
 import { labelSetString } from "./types/labels.ts";
-import { LIMIT_KEYS, LIMIT_NAMES, type Limits } from "./limits/limits.ts";
+import { LIMIT_KEYS, LIMIT_NAMES, limitsByKey } from "./limits/limits.ts";
 import { withinAlertSize } from "./limits/alert-size.ts";
 import { countRefusalMessages, quoteName } from "./limits/messages.ts";
 import { ThrottledReport } from "./lib/throttled-report.ts";
@@ -283,7 +283,7 @@ export class App {
     })));
     for (const limit of LIMIT_NAMES) this.metrics.limitRejections.inc({ limit }, 0);
     this.metrics.registerLimitGauges(
-      () => limitValues(this.runtime.limits),
+      () => limitsByKey(this.runtime.limits),
       () => ({
         [LIMIT_KEYS.maxAlerts]: provider.size,
         [LIMIT_KEYS.maxAlertsPerAlertname]: provider.largestAlertnameCount(),
@@ -381,13 +381,10 @@ export class App {
     for (const a of valid) if (a.endsAt.ms > now) firing++;
     if (firing > 0) this.metrics.alertsReceived.inc({ status: "firing", version: "v2" }, firing);
     if (valid.length - firing > 0) this.metrics.alertsReceived.inc({ status: "resolved", version: "v2" }, valid.length - firing);
-    let refused;
-    try {
-      ({ refused } = await this.provider.put(valid, inputIndex.map((i) => sources[i])));
-    } catch (err) {
+    const { refused } = await this.provider.put(valid, inputIndex.map((i) => sources[i])).catch((err: unknown) => {
       this.metrics.storageErrors.inc({ operation: "put_alerts" });
       throw err;
-    }
+    });
     for (const r of refused) this.metrics.limitRejections.inc({ limit: r.limit });
     const reported = refused.filter((r) => !r.resolved);
     if (reported.length > 0) {
@@ -534,11 +531,4 @@ export class App {
     this.db.close();
     this.log.info("stopped");
   }
-}
-
-/** Each limit under its alertprism.yml key (the `limit` label of the metrics). */
-function limitValues(l: Limits): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [field, key] of Object.entries(LIMIT_KEYS)) out[key] = l[field as keyof Limits];
-  return out;
 }

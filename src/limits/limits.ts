@@ -32,6 +32,13 @@ export type LimitName = (typeof LIMIT_KEYS)[keyof Limits];
 
 export const LIMIT_NAMES: readonly LimitName[] = Object.values(LIMIT_KEYS);
 
+/** Each limit under its alertprism.yml key (the `limit` label of the metrics). */
+export function limitsByKey(l: Limits): Record<LimitName, number> {
+  const out = {} as Record<LimitName, number>;
+  for (const field of Object.keys(LIMIT_KEYS) as Array<keyof Limits>) out[LIMIT_KEYS[field]] = l[field];
+  return out;
+}
+
 export const DEFAULT_LIMITS: Limits = {
   maxAlerts: 100_000,
   maxAlertsPerAlertname: 25_000,
