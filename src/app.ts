@@ -44,6 +44,11 @@ import { VERSION } from "./version.ts";
 import { AnomalyEngine } from "./anomaly/rules/engine.ts";
 import { AnomalyRepo } from "./store/anomaly-repo.ts";
 import { labelSetString } from "./types/labels.ts";
+import { LIMIT_KEYS, LIMIT_NAMES, limitsByKey } from "./limits/limits.ts";
+import { withinAlertSize } from "./limits/alert-size.ts";
+import { countRefusalMessages, quoteName } from "./limits/messages.ts";
+import { ThrottledReport } from "./lib/throttled-report.ts";
+import type { Alert } from "./types/alert.ts";
 
 export interface AppOptions {
   readonly settings: Settings;
@@ -59,6 +64,9 @@ const OUTBOX_REPLAY_MS = 10_000;
 
 /** How long an escalation notification may be retried before it waits in the outbox for the next start. */
 const ESCALATION_SEND_MS = 60_000;
+
+/** At most one log line per this period about alerts the aggregation group limit kept from dispatch. */
+const GROUP_LIMIT_LOG_INTERVAL_MS = 60_000;
 
 /** Composition root: builds and wires every component; start, stop and reload. */
 export class App {
@@ -89,6 +97,7 @@ export class App {
   private readonly cronTasks: Array<{ stop(): void }> = [];
   private ready = false;
   private stopping: Promise<void> | undefined;
+  private readonly groupLimitReport: ThrottledReport<{ alert: Alert; receiver: string }>;
 
   constructor(private readonly opts: AppOptions) {
     const s = opts.settings;
@@ -100,7 +109,16 @@ export class App {
 
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
     this.queue = new CommitQueue(this.db);
-    this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs);
+    this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
+      current: () => this.runtime.limits,
+      refused: (limit) => this.metrics.limitRejections.inc({ limit }),
+    });
+    this.groupLimitReport = new ThrottledReport(this.clock, GROUP_LIMIT_LOG_INTERVAL_MS, (count, { alert, receiver }) => {
+      this.log.warn({
+        component: "dispatch", notDispatched: count, limit: this.runtime.limits.maxAggregationGroups,
+        example: { alertname: alert.labels.alertname ?? "", receiver },
+      }, "aggregation group limit reached: alerts that need a new group are not dispatched (limits.max_aggregation_groups; count since the last report)");
+    });
     this.alertsRepo = new AlertsRepo(this.db);
     this.auditRepo = new AuditRepo(this.db);
     this.provider = new AlertProvider({
@@ -110,6 +128,7 @@ export class App {
       log: this.log.child({ component: "provider" }),
       status: this.statusSource(this.runtime.inhibitor),
       gcIntervalMs: s.gcIntervalMs,
+      limits: () => this.runtime.limits,
     });
     this.notifyRepo = new NotifyRepo(this.db);
     this.nflog = new NotificationLog(this.notifyRepo);
@@ -211,7 +230,13 @@ export class App {
     this.dispatcher = new Dispatcher(this.runtime.routing.root, {
       current: () => [...provider.all()].map((e) => e.alert),
       subscribe: (listener) => provider.subscribe(listener),
-    }, this.clock, this.pipeline.flush, (alert) => this.noise.pinnedRoute(alert));
+    }, this.clock, this.pipeline.flush, (alert) => this.noise.pinnedRoute(alert), {
+      max: () => this.runtime.limits.maxAggregationGroups,
+      limited: (alert, route) => {
+        this.metrics.limitRejections.inc({ limit: LIMIT_KEYS.maxAggregationGroups });
+        this.groupLimitReport.note({ alert, receiver: route.opts.receiver });
+      },
+    });
     this.dispatcher.start();
   }
 
@@ -256,6 +281,16 @@ export class App {
         ...(s.timeToThresholdMs !== undefined ? { timeToThresholdSeconds: s.timeToThresholdMs / 1000 } : {}),
       })),
     })));
+    for (const limit of LIMIT_NAMES) this.metrics.limitRejections.inc({ limit }, 0);
+    this.metrics.registerLimitGauges(
+      () => limitsByKey(this.runtime.limits),
+      () => ({
+        [LIMIT_KEYS.maxAlerts]: provider.size,
+        [LIMIT_KEYS.maxAlertsPerAlertname]: provider.largestAlertnameCount(),
+        [LIMIT_KEYS.maxSilences]: silences.countUnexpired(),
+        [LIMIT_KEYS.maxAggregationGroups]: this.dispatcher?.groupCount ?? 0,
+      }),
+    );
     this.metrics.configLastReloadSuccessful.set(1);
     this.metrics.configLastReloadSuccessTime.set(this.clock.now() / 1000);
   }
@@ -330,24 +365,33 @@ export class App {
 
   /**
    * Applies the ingest rules of alertprism.yml (replica dedup, enrichment), then Alertmanager's defaults
-   * and validation, then commits the valid alerts with the replica each came from.
+   * and validation, then commits the valid alerts with the replica each came from. Alerts over a limit
+   * are left out like invalid ones (the rest of the batch is committed) and reported in `limited`.
    */
-  async ingest(received: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }> {
+  async ingest(received: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[]; limited: string[] }> {
     const { alerts: incoming, sources } = this.runtime.ingestRules(received);
-    const { valid, errors, inputIndex } = normaliseAlerts(incoming, this.clock.now(), resolveTimeoutMs ?? this.runtime.config.resolveTimeoutMs);
+    const normalised = normaliseAlerts(incoming, this.clock.now(), resolveTimeoutMs ?? this.runtime.config.resolveTimeoutMs);
+    const { errors } = normalised;
     if (errors.length > 0) this.metrics.alertsInvalid.inc({ version: "v2" }, errors.length);
+    const limits = this.runtime.limits;
+    const { kept: valid, inputIndex, messages: limited } = withinAlertSize(normalised.valid, normalised.inputIndex, limits.maxAlertSizeBytes);
+    if (limited.length > 0) this.metrics.limitRejections.inc({ limit: LIMIT_KEYS.maxAlertSizeBytes }, limited.length);
     const now = this.clock.now();
     let firing = 0;
     for (const a of valid) if (a.endsAt.ms > now) firing++;
     if (firing > 0) this.metrics.alertsReceived.inc({ status: "firing", version: "v2" }, firing);
     if (valid.length - firing > 0) this.metrics.alertsReceived.inc({ status: "resolved", version: "v2" }, valid.length - firing);
-    try {
-      await this.provider.put(valid, inputIndex.map((i) => sources[i]));
-    } catch (err) {
+    const { refused } = await this.provider.put(valid, inputIndex.map((i) => sources[i])).catch((err: unknown) => {
       this.metrics.storageErrors.inc({ operation: "put_alerts" });
       throw err;
+    });
+    for (const r of refused) this.metrics.limitRejections.inc({ limit: r.limit });
+    const reported = refused.filter((r) => !r.resolved);
+    if (reported.length > 0) {
+      limited.push(...countRefusalMessages(reported, limits, this.provider.size));
+      this.log.debug({ refused: reported.length, alertnames: [...new Set(reported.map((r) => quoteName(r.alertname)))].slice(0, 5) }, "new alerts refused by a count limit");
     }
-    return { errors };
+    return { errors, limited };
   }
 
   /** Loads the config files again; an invalid new config keeps the old one and is reported. */

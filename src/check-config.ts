@@ -1,5 +1,6 @@
 import { basename } from "node:path";
-import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadNoiseStages, loadOpsSettings, type OpsSettings } from "./config/alertprism.ts";
+import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadLimits, loadNoiseStages, loadOpsSettings, type OpsSettings } from "./config/alertprism.ts";
+import type { Limits } from "./limits/limits.ts";
 import type { IngestRulesConfig, NoiseStagesConfig } from "./noise/index.ts";
 import { loadAuthSettings } from "./config/auth.ts";
 import type { AuthSettings } from "./auth/index.ts";
@@ -23,7 +24,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f)), anomalySummary(loadAnomalySettings(f))].join("\n");
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f)), anomalySummary(loadAnomalySettings(f)), limitsSummary(loadLimits(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -59,7 +60,12 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     authSummary(r.auth),
     opsSummary(r.ops),
     anomalySummary(r.anomaly),
+    limitsSummary(r.limits),
   ].join("\n");
+}
+
+function limitsSummary(l: Limits): string {
+  return ` - limits: ${l.maxAlerts} alerts (${l.maxAlertsPerAlertname} per alertname, ${l.maxAlertSizeBytes} bytes each), ${l.maxSilences} silences (${l.maxSilenceSizeBytes} bytes each), ${l.maxAggregationGroups} aggregation groups`;
 }
 
 function authSummary(auth: AuthSettings | undefined): string {

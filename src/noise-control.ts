@@ -237,7 +237,7 @@ export class NoiseControl {
       generatorURL: externalURL,
       timeout: false,
     };
-    provider.put([alert]).catch((err: unknown) => log.error({ err: errorMessage(err), receiver: record.receiver }, "raising the storm summary failed"));
+    provider.put([alert], undefined, { unlimited: true }).catch((err: unknown) => log.error({ err: errorMessage(err), receiver: record.receiver }, "raising the storm summary failed"));
   }
 
   private persist(write: () => void): void {

@@ -1,6 +1,7 @@
 import type { Logger } from "./lib/log.ts";
 import { loadAlertmanagerConfigFile, type AlertmanagerConfig } from "./config/alertmanager.ts";
-import { loadDingTalkAttachments, loadIngestRules, loadNoiseStages, loadOpsSettings, NO_OPS_SETTINGS, type OpsSettings } from "./config/alertprism.ts";
+import { loadDingTalkAttachments, loadIngestRules, loadLimits, loadNoiseStages, loadOpsSettings, NO_OPS_SETTINGS, type OpsSettings } from "./config/alertprism.ts";
+import { DEFAULT_LIMITS, type Limits } from "./limits/limits.ts";
 import { createIngestRules, NO_INGEST_RULES, NO_NOISE_STAGES, type IngestRules, type IngestRulesConfig, type NoiseStagesConfig } from "./noise/index.ts";
 import { originalConfigYaml } from "./config/original.ts";
 import { RoutingTable } from "./dispatch/routing-table.ts";
@@ -43,6 +44,8 @@ export interface RuntimeConfig {
   readonly ops: OpsSettings;
   /** alertprism.yml's `prometheus:`, `anomaly_rules:` and `predictions:` (none: the engine idles). */
   readonly anomaly: AnomalySettings;
+  /** alertprism.yml's `limits:`, defaults filled in. */
+  readonly limits: Limits;
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -64,6 +67,7 @@ export function loadRuntimeConfig(
   const auth = files.alertprismFile ? loadAuthSettings(files.alertprismFile, env) : undefined;
   const ops = files.alertprismFile ? loadOpsSettings(files.alertprismFile, env) : NO_OPS_SETTINGS;
   const anomaly = files.alertprismFile ? loadAnomalySettings(files.alertprismFile, env) : NO_ANOMALY_SETTINGS;
+  const limits = files.alertprismFile ? loadLimits(files.alertprismFile, env) : DEFAULT_LIMITS;
   const receiverNames = new Set(config.receivers.map((r) => r.name));
   for (const rule of ops.escalation) {
     if (!receiverNames.has(rule.receiver)) throw new ConfigError(`escalation receiver "${rule.receiver}" is not a receiver of ${config.file}`, rule.where);
@@ -92,6 +96,7 @@ export function loadRuntimeConfig(
     auth,
     ops,
     anomaly,
+    limits,
   };
 }
 

@@ -11,6 +11,7 @@ import { escalationRuleId, type EscalationRule } from "../ops/escalation.ts";
 import type { AckLinkSettings } from "../ops/ack-link.ts";
 import { authSchema } from "./auth-schema.ts";
 import { anomalyRuleSchema, predictionSchema, prometheusSchema } from "./anomaly.ts";
+import { DEFAULT_LIMITS, type Limits } from "../limits/limits.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
 const durationString = z.string().refine((s) => {
@@ -100,6 +101,15 @@ export const alertprismSchema = z.strictObject({
   prometheus: prometheusSchema.optional(),
   anomaly_rules: z.array(anomalyRuleSchema).optional(),
   predictions: z.array(predictionSchema).optional(),
+  /** Bounds on what clients can make AlertPrism hold (checked further by loadLimits). */
+  limits: z.strictObject({
+    max_alerts: positiveInt.optional(),
+    max_alerts_per_alertname: positiveInt.optional(),
+    max_alert_size_bytes: byteSize.optional(),
+    max_silences: positiveInt.optional(),
+    max_silence_size_bytes: byteSize.optional(),
+    max_aggregation_groups: positiveInt.optional(),
+  }).optional(),
 });
 export type AlertPrismFile = z.infer<typeof alertprismSchema>;
 
@@ -283,4 +293,41 @@ function opsSettingsFrom(src: YamlSource, env: NodeJS.ProcessEnv): OpsSettings {
     return { id, matchers, afterMs: parseDuration(rule.after), receiver: rule.receiver, where: src.where(["escalation", i, "receiver"]) };
   });
   return { ackLinks, escalation };
+}
+
+/** The smallest size limit accepted: below it even an alert or silence of a few short labels is refused. */
+const MIN_SIZE_LIMIT_BYTES = 256;
+
+/** alertprism.yml's `limits:`, validated, with the defaults for what is not given. */
+export function loadLimits(file: string, env?: NodeJS.ProcessEnv): Limits {
+  return limitsFrom(readYamlFile(file, env));
+}
+
+/** loadLimits for text already in memory (tests, tools). */
+export function parseLimits(text: string, file = "alertprism.yml", env?: NodeJS.ProcessEnv): Limits {
+  return limitsFrom(parseYaml(text, file, env));
+}
+
+function limitsFrom(src: YamlSource): Limits {
+  const given = validateWith(alertprismSchema, src).limits ?? {};
+  const size = (key: "max_alert_size_bytes" | "max_silence_size_bytes", fallback: number): number => {
+    const v = given[key];
+    if (v === undefined) return fallback;
+    const bytes = parseByteSize(v);
+    if (bytes < MIN_SIZE_LIMIT_BYTES) throw new ConfigError(`must be at least ${MIN_SIZE_LIMIT_BYTES} bytes (a few short labels take that much)`, src.where(["limits", key]));
+    return bytes;
+  };
+  const maxAlerts = given.max_alerts ?? DEFAULT_LIMITS.maxAlerts;
+  const perName = given.max_alerts_per_alertname;
+  if (perName !== undefined && perName > maxAlerts) {
+    throw new ConfigError(`${perName} is above max_alerts (${maxAlerts}), so it could never apply`, src.where(["limits", "max_alerts_per_alertname"]));
+  }
+  return {
+    maxAlerts,
+    maxAlertsPerAlertname: perName ?? Math.min(DEFAULT_LIMITS.maxAlertsPerAlertname, maxAlerts),
+    maxAlertSizeBytes: size("max_alert_size_bytes", DEFAULT_LIMITS.maxAlertSizeBytes),
+    maxSilences: given.max_silences ?? DEFAULT_LIMITS.maxSilences,
+    maxSilenceSizeBytes: size("max_silence_size_bytes", DEFAULT_LIMITS.maxSilenceSizeBytes),
+    maxAggregationGroups: given.max_aggregation_groups ?? DEFAULT_LIMITS.maxAggregationGroups,
+  };
 }

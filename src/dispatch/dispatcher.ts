@@ -13,6 +13,13 @@ export interface AlertSource {
 
 const CLEANUP_INTERVAL_MS = 30_000;
 
+/** A bound on the number of groups, and who hears of an alert that would have needed one more. */
+export interface GroupLimit {
+  max(): number;
+  /** The alert is not dispatched to that route: no group of it exists and none may be created. */
+  limited(alert: Alert, route: Route): void;
+}
+
 /**
  * Routes every alert into the aggregation groups of the routes it matches. Pure bookkeeping over the
  * route tree; timing lives in the groups, delivery in the flush handler.
@@ -33,6 +40,8 @@ export class Dispatcher {
      * straight to their receiver); undefined for every other alert.
      */
     private readonly pinned: (alert: Alert) => Route | undefined = () => undefined,
+    /** Storm summaries (pinned, one per receiver) are exempt, so a storm can still be reported. */
+    private readonly groupLimit?: GroupLimit,
   ) {}
 
   start(): void {
@@ -58,12 +67,22 @@ export class Dispatcher {
         const id = `${pinned ? "pinned:" : ""}${route.id}\u0000${labelSetString(groupLabels)}`;
         let group = this.groups.get(id);
         if (!group) {
+          // Empty groups count too: they hold timers until the cleanup removes them.
+          if (!pinned && this.groupLimit && this.groups.size >= this.groupLimit.max()) {
+            this.groupLimit.limited(alert, route);
+            continue;
+          }
           group = new AggregationGroup(route, groupLabels, route.groupKey(groupLabels), this.clock, this.onFlush);
           this.groups.set(id, group);
         }
         group.insert(alert);
       }
     }
+  }
+
+  /** Groups held now, empty ones awaiting cleanup included (what max_aggregation_groups bounds). */
+  get groupCount(): number {
+    return this.groups.size;
   }
 
   /** The groups that hold alerts (for /api/v2/alerts/groups). */

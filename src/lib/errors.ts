@@ -15,6 +15,14 @@ export class ValidationError extends Error {
   override name = "ValidationError";
 }
 
+/** A write refused by one of alertprism.yml's `limits:` (400 like other refused input); `limit` names it. */
+export class LimitError extends ValidationError {
+  override name = "LimitError";
+  constructor(readonly limit: string, message: string) {
+    super(message);
+  }
+}
+
 /** A referenced object does not exist (status chosen by the endpoint: AM uses 404 or 500). */
 export class NotFoundError extends Error {
   override name = "NotFoundError";

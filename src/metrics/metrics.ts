@@ -31,6 +31,7 @@ export class Metrics {
   readonly anomalyEvaluationDuration = new Histogram({ name: "alertprism_anomaly_evaluation_duration_seconds", help: "Duration of one evaluation of an anomaly rule or prediction (query and scoring).", labelNames: ["rule"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly ruleEvaluationFailures = new Counter({ name: "alertprism_rule_evaluation_failures_total", help: "Evaluations of an anomaly rule or prediction that failed (Prometheus unreachable, query error).", labelNames: ["rule"], registers: [this.registry] });
   readonly historyPruned = new Counter({ name: "alertprism_history_pruned_events_total", help: "History events removed by retention.", registers: [this.registry] });
+  readonly limitRejections = new Counter({ name: "alertprism_limit_rejections_total", help: "Alerts, silences and group creations refused by a limit of alertprism.yml (limit: its key under limits:).", labelNames: ["limit"], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -40,6 +41,21 @@ export class Metrics {
       this.notifications.inc({ integration }, 0);
       for (const reason of ["clientError", "serverError"]) this.notificationsFailed.inc({ integration, reason }, 0);
     }
+  }
+
+  /**
+   * alertprism_limit (the configured value) and alertprism_limit_usage (what counts against it now) per
+   * limit, computed at scrape time; usage is given for the count limits only.
+   */
+  registerLimitGauges(limits: () => Readonly<Record<string, number>>, usage: () => Readonly<Record<string, number>>): void {
+    const gauge = (name: string, help: string, values: () => Readonly<Record<string, number>>) => new Gauge({
+      name, help, labelNames: ["limit"], registers: [this.registry],
+      collect() {
+        for (const [limit, v] of Object.entries(values())) this.set({ limit }, v);
+      },
+    });
+    gauge("alertprism_limit", "The value of each limit of alertprism.yml (defaults included).", limits);
+    gauge("alertprism_limit_usage", "What counts against each count limit now (max_alerts_per_alertname: the largest alertname).", usage);
   }
 
   /** alertprism_flapping_alerts, computed at scrape time. */

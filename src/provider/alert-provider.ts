@@ -9,6 +9,9 @@ import type { AlertsRepo } from "../store/alerts-repo.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import { applyIncoming } from "./merge.ts";
 import { statusEvents, type StatusSource, type StatusEvent } from "./status.ts";
+import { LiveAlertMap } from "./live-alert-map.ts";
+import { AlertAdmission, type AlertCountLimit } from "../limits/alert-admission.ts";
+import type { Limits } from "../limits/limits.ts";
 
 export type AlertState = "firing" | "resolved";
 
@@ -47,6 +50,27 @@ export interface ProviderOptions {
   readonly gcIntervalMs: number;
   /** Upper bound between sweeps, so silence and time changes are recorded promptly. */
   readonly maxSweepDelayMs?: number;
+  /** The count limits in force (read at every put, so a reload applies at once); none: unbounded (tests). */
+  readonly limits?: () => Pick<Limits, "maxAlerts" | "maxAlertsPerAlertname">;
+}
+
+/** An incoming alert the count limits kept out of the live set. */
+export interface RefusedAlert {
+  /** Its index in put's `incoming`. */
+  readonly index: number;
+  readonly alertname: string;
+  readonly limit: AlertCountLimit;
+  /** A resolved alert the set did not hold: dropped quietly (nothing to resolve), not reported as an error. */
+  readonly resolved: boolean;
+}
+
+export interface PutResult {
+  readonly refused: readonly RefusedAlert[];
+}
+
+export interface PutOptions {
+  /** AlertPrism's own alerts (storm summaries, one per receiver) are not subject to the count limits. */
+  readonly unlimited?: boolean;
 }
 
 interface Pending {
@@ -59,7 +83,7 @@ interface Pending {
  * (with its history events) in the same transaction before the caller's promise resolves.
  */
 export class AlertProvider {
-  private readonly live = new Map<string, LiveAlert>();
+  private readonly live = new LiveAlertMap<LiveAlert>();
   private readonly listeners: AlertListener[] = [];
   private readonly transitionListeners: TransitionListener[] = [];
   private status: StatusSource;
@@ -127,6 +151,11 @@ export class AlertProvider {
     return this.live.size;
   }
 
+  /** The largest number of held alerts that share one alertname (usage of max_alerts_per_alertname). */
+  largestAlertnameCount(): number {
+    return this.live.largestNameCount();
+  }
+
   /** The current status of an alert, computed now (as Alertmanager does when listing). */
   statusOf(alert: Alert): AlertStatus {
     return this.status.statusOf(alert, this.opts.clock.now());
@@ -142,9 +171,12 @@ export class AlertProvider {
   /**
    * Merges alerts into the live set; resolves once they and their history are committed. `sources[i]`,
    * when given, is the replica that sent `incoming[i]` (the labels replica dedup removed from it).
+   * New fingerprints beyond the count limits are left out, decided in the commit unit so concurrent
+   * puts cannot overshoot together; the rest of the batch is committed and the refused are returned.
    */
-  async put(incoming: readonly Alert[], sources?: ReadonlyArray<LabelSet | undefined>): Promise<void> {
-    if (incoming.length === 0) return;
+  async put(incoming: readonly Alert[], sources?: ReadonlyArray<LabelSet | undefined>, opts: PutOptions = {}): Promise<PutResult> {
+    if (incoming.length === 0) return { refused: [] };
+    const refused: RefusedAlert[] = [];
     const before = new Map<string, LiveAlert | undefined>();
     let othersAffected = false;
     const transitions: Transition[] = [];
@@ -152,9 +184,20 @@ export class AlertProvider {
       () => {
         const now = this.opts.clock.now();
         const batch = new Map<string, Pending>();
+        refused.length = 0;
+        const limits = opts.unlimited ? undefined : this.opts.limits?.();
+        const admission = limits && new AlertAdmission(limits, this.live.size, (name) => this.live.countWithName(name));
         for (let i = 0; i < incoming.length; i++) {
           const inc = incoming[i]!;
           const fp = inc.fingerprint;
+          if (admission) {
+            const alertname = inc.labels.alertname ?? "";
+            const verdict = admission.admit(alertname, batch.has(fp) || this.live.has(fp), isResolvedAt(inc, now));
+            if (!verdict.admitted) {
+              refused.push({ index: i, alertname, limit: verdict.limit, resolved: verdict.resolved });
+              continue;
+            }
+          }
           if (!before.has(fp)) before.set(fp, this.live.get(fp));
           const old = batch.get(fp)?.entry ?? this.live.get(fp);
           const { alert, merged } = applyIncoming(old?.alert, inc, now);
@@ -199,7 +242,8 @@ export class AlertProvider {
     for (const a of committed) if (!isResolvedAt(a, this.opts.clock.now()) && a.endsAt.ms < this.nextSweepAt) this.scheduleSweep(a.endsAt.ms - this.opts.clock.now());
     if (othersAffected) this.queueStatusRefresh();
     this.emitTransitions(transitions);
-    this.emit(committed);
+    if (committed.length > 0) this.emit(committed);
+    return { refused };
   }
 
   private restore(before: Map<string, LiveAlert | undefined>): void {

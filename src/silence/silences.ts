@@ -7,7 +7,9 @@ import { isValidLabelName } from "../types/labels.ts";
 import { compareTime, fromMillis, isZeroTime, type Timestamp } from "../types/time.ts";
 import { newMatcher, checkRegex, matchesAll } from "../matchers/index.ts";
 import type { Clock } from "../lib/clock.ts";
-import { NotFoundError, ValidationError } from "../lib/errors.ts";
+import { LimitError, NotFoundError, ValidationError } from "../lib/errors.ts";
+import type { Limits } from "../limits/limits.ts";
+import { labelBytes } from "../limits/alert-size.ts";
 import type { SilencesRepo } from "../store/silences-repo.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 
@@ -22,6 +24,12 @@ export interface SilenceInput {
 
 type Listener = () => void;
 
+/** The silence limits in force (read at every write, so a reload applies at once) and who hears of refusals. */
+export interface SilenceLimits {
+  current(): Pick<Limits, "maxSilences" | "maxSilenceSizeBytes">;
+  refused(limit: "max_silences" | "max_silence_size_bytes"): void;
+}
+
 /** Alertmanager's silence store: pending/active/expired by time, update-in-place-or-replace, GC after retention. */
 export class Silences {
   private readonly byId = new Map<string, Silence>();
@@ -33,6 +41,7 @@ export class Silences {
     private readonly queue: CommitQueue,
     private readonly clock: Clock,
     private readonly retentionMs: number,
+    private readonly limits?: SilenceLimits,
   ) {}
 
   load(): number {
@@ -92,6 +101,7 @@ export class Silences {
     const nowTs = fromMillis(now);
     // Alertmanager validates after clamping a past (or zero, as amtool sends) start to now.
     const compiled = validateSilence({ ...input, startsAt: input.startsAt.ms < now ? nowTs : input.startsAt });
+    this.checkSize(input);
 
     if (prev && canUpdateInPlace(prev, input, now)) {
       const updated: Silence = { ...input, id: prev.id, updatedAt: nowTs };
@@ -107,7 +117,15 @@ export class Silences {
       updatedAt: nowTs,
     };
     writes.push(created);
-    await this.commit(writes, compiled, inUnit && (() => inUnit(created.id)));
+    // Counted in the commit unit, so concurrent creations cannot pass the limit together. Replacing a
+    // silence that is not expired expires it in the same unit: the count stays the same.
+    const replaces = prev !== undefined && silenceState(prev, now) !== "expired";
+    let trimmed: Silence[] = [];
+    await this.commit(writes, compiled, () => {
+      this.checkCount(replaces);
+      trimmed = this.trimExpired();
+      inUnit?.(created.id);
+    }, () => trimmed.forEach((t) => this.remember(t)));
     return created.id;
   }
 
@@ -132,7 +150,7 @@ export class Silences {
     return doomed.length;
   }
 
-  private async commit(silences: Silence[], compiledLast?: Matcher[], inUnit?: () => void): Promise<void> {
+  private async commit(silences: Silence[], compiledLast?: Matcher[], inUnit?: () => void, onRollback?: () => void): Promise<void> {
     const previous = silences.map((s) => this.byId.get(s.id));
     await this.queue.submit(
       () => {
@@ -140,15 +158,71 @@ export class Silences {
         inUnit?.();
         silences.forEach((s, i) => this.remember(s, i === silences.length - 1 ? compiledLast : undefined));
       },
-      () => previous.forEach((p, i) => (p ? this.remember(p) : this.byId.delete(silences[i]!.id))),
+      () => {
+        previous.forEach((p, i) => (p ? this.remember(p) : this.byId.delete(silences[i]!.id)));
+        onRollback?.();
+      },
     );
     for (const l of this.listeners) l();
+  }
+
+  /** Active and pending silences: what max_silences bounds. */
+  countUnexpired(nowMs = this.clock.now()): number {
+    let n = 0;
+    for (const s of this.byId.values()) if (silenceState(s, nowMs) !== "expired") n++;
+    return n;
+  }
+
+  private checkSize(input: SilenceInput): void {
+    if (!this.limits) return;
+    const max = this.limits.current().maxSilenceSizeBytes;
+    const bytes = silenceBytes(input);
+    if (bytes <= max) return;
+    this.limits.refused("max_silence_size_bytes");
+    throw new LimitError("max_silence_size_bytes", `silence too large: its matchers, comment and createdBy take ${bytes} bytes, above limits.max_silence_size_bytes (${max})`);
+  }
+
+  private checkCount(replaces: boolean): void {
+    if (!this.limits) return;
+    const max = this.limits.current().maxSilences;
+    const held = this.countUnexpired();
+    if (held + 1 - (replaces ? 1 : 0) <= max) return;
+    this.limits.refused("max_silences");
+    throw new LimitError("max_silences", `too many silences: ${held} are active or pending, limits.max_silences is ${max}; expire one first (updating a silence in place is still accepted)`);
+  }
+
+  /**
+   * Makes room for one more silence within twice max_silences held in all: expired silences beyond that
+   * go oldest first, ahead of the retention, so creating and expiring in a loop cannot grow memory
+   * without bound. Runs in the commit unit of the creation; returns what it removed (for a rollback).
+   */
+  private trimExpired(): Silence[] {
+    if (!this.limits) return [];
+    const excess = this.byId.size + 1 - 2 * this.limits.current().maxSilences;
+    if (excess <= 0) return [];
+    const now = this.clock.now();
+    const doomed = [...this.byId.values()]
+      .filter((s) => silenceState(s, now) === "expired")
+      .sort((a, b) => a.endsAt.ms - b.endsAt.ms)
+      .slice(0, excess);
+    for (const s of doomed) {
+      this.repo.delete(s.id);
+      this.byId.delete(s.id);
+      this.compiled.delete(s.id);
+    }
+    return doomed;
   }
 
   private remember(s: Silence, compiled?: Matcher[]): void {
     this.byId.set(s.id, s);
     this.compiled.set(s.id, compiled ?? compileMatchers(s.matchers));
   }
+}
+
+function silenceBytes(s: SilenceInput): number {
+  let n = Buffer.byteLength(s.comment) + Buffer.byteLength(s.createdBy);
+  for (const m of s.matchers) n += labelBytes({ [m.name]: m.value });
+  return n;
 }
 
 function expiredCopy(s: Silence, nowMs: number): Silence {

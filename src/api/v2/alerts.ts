@@ -93,8 +93,9 @@ export function postAlerts(ctx: ApiContext) {
   return async (req: Request, res: Response): Promise<void> => {
     requireJsonContentType(req);
     const alerts = decodePostableAlerts(readJsonBody(req, "alerts"));
-    const { errors } = await ctx.ingest(alerts);
-    if (errors.length > 0) throw ApiError.handler(400, errors.join("; "));
+    const { errors, limited } = await ctx.ingest(alerts);
+    // As for invalid alerts, the accepted part of the batch is committed before the 400 is sent.
+    if (errors.length + limited.length > 0) throw ApiError.handler(400, [...errors, ...limited].join("; "));
     res.status(200).end();
   };
 }

@@ -18,8 +18,11 @@ export interface ApiContext {
   /** The receivers an alert goes to: its routes' (a storm summary's pinned route, or the tree's). */
   receiversFor(alert: Alert): readonly string[];
   originalConfig(): string;
-  /** Normalises, validates and stores alerts; resolves after commit with the per-alert errors. */
-  ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[] }>;
+  /**
+   * Normalises, validates and stores alerts; resolves after commit with the per-alert errors and the
+   * refusals by alertprism.yml's limits (the rest of the batch is committed either way).
+   */
+  ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[]; limited: string[] }>;
   /** Writes an audit record; called inside the commit unit of the change it records (auth on only). */
   audit?(entry: { actor: string; action: string; target: string; detail: Readonly<Record<string, unknown>> }): void;
 }

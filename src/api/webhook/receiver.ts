@@ -13,7 +13,7 @@ export interface WebhookReceiverOptions {
    * every repeat_interval; their resolution comes with the resolved notification.
    */
   readonly resolveTimeoutMs: number;
-  ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs: number): Promise<{ errors: string[] }>;
+  ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs: number): Promise<{ errors: string[]; limited: string[] }>;
 }
 
 /** Accepts Alertmanager's webhook payload (version 4) and feeds its alerts into the live set. */
@@ -25,8 +25,11 @@ export function webhookReceiver(opts: WebhookReceiverOptions) {
     }
     requireJsonContentType(req);
     const alerts = decodeWebhookPayload(readBody(req));
-    const { errors } = await opts.ingest(alerts, opts.resolveTimeoutMs);
-    if (errors.length > 0) throw ApiError.framework(400, `invalid alerts in webhook payload: ${errors.join("; ")}`);
+    const { errors, limited } = await opts.ingest(alerts, opts.resolveTimeoutMs);
+    if (errors.length > 0 || limited.length > 0) {
+      const parts = [...(errors.length > 0 ? [`invalid alerts in webhook payload: ${errors.join("; ")}`] : []), ...(limited.length > 0 ? [`alerts refused by limits: ${limited.join("; ")}`] : [])];
+      throw ApiError.framework(400, parts.join("; "));
+    }
     res.status(200).type("application/json").send(JSON.stringify({ accepted: alerts.length }) + "\n");
   };
 }
