@@ -60,6 +60,13 @@ export function secretsFromConfig(files: { alertmanager?: string; alertprism?: s
   return dedupe(out);
 }
 
+/** The secrets of loaded settings, e.g. one integration's raw config map, named from `path`. */
+export function secretsFromSettings(settings: unknown, path: ReadonlyArray<string | number> = []): ConfiguredSecret[] {
+  const out: ConfiguredSecret[] = [];
+  walk(settings, [...path], out);
+  return dedupe(out);
+}
+
 function walk(node: unknown, path: Array<string | number>, out: ConfiguredSecret[]): void {
   if (Array.isArray(node)) {
     node.forEach((v, i) => walk(v, [...path, i], out));
