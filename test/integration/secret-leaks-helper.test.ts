@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AssertionError } from "node:assert";
 import { assertNoSecretLeaks, findLeaks, LeakScanner, secretsFromConfig } from "../helpers/secret-leaks.ts";
+import { startTestApp } from "./app-fixture.ts";
 
 const AM = `
 global:
@@ -116,4 +117,18 @@ test("LeakScanner: a secret logged through the captured logger fails check(); re
   clean.addSecret("JWT the test signed", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig");
   clean.add("GET /api/ops/v1/audit (response 200)", '{"actor":"x","token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig"}');
   assert.throws(() => clean.check(), /JWT the test signed found as written in GET \/api\/ops\/v1\/audit/);
+});
+
+test("app fixture: a config with secrets turns the check on; close() fails on a leak it captured, naming it", async () => {
+  const config = "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: http://127.0.0.1:9/hooks/whk7f3e2a91c0\n";
+  const t = await startTestApp({ config });
+  assert.ok(t.leaks, "the check is on");
+  assert.equal((await t.get("/api/v2/status")).status, 200);
+  assert.ok(t.leaks.captures.some((c) => c.where === "GET /api/v2/status (response 200)"), "responses are captured");
+  // Planted: as if a response had echoed the URL.
+  t.leaks.add("planted response", "POST http://127.0.0.1:9/hooks/whk7f3e2a91c0 failed");
+  await assert.rejects(t.close(), (err: Error) => /webhook_configs\[0\]\.url \(URL path\) found as written in planted response/.test(err.message) && !err.message.includes("whk7f3e2a91c0"));
+  const plain = await startTestApp();
+  assert.equal(plain.leaks, undefined, "no secrets configured, nothing to look for");
+  await plain.close();
 });
