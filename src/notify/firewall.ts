@@ -35,9 +35,15 @@ export function findFirewallRefusal(err: unknown): FirewallRefusal | undefined {
   return undefined;
 }
 
-/** The non-retryable NotifyError a refused destination becomes: the address will not leave the range by retrying. */
+/** A send the firewall refused: not retryable, since the address will not leave the range by retrying. */
+export class FirewallBlockedError extends NotifyError {
+  constructor(reason: string) {
+    super(false, reason);
+  }
+}
+
 export function firewallNotifyError(refusal: FirewallRefusal): NotifyError {
-  return new NotifyError(false, refusal.reason);
+  return new FirewallBlockedError(refusal.reason);
 }
 
 type AgentCreateConnection = (options: Record<string, unknown>, cb: (err: Error | null, socket?: Duplex) => void) => Duplex | undefined;

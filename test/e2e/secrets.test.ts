@@ -142,6 +142,7 @@ receivers:
     const blocked = deliveries.filter((d) => d.integration === "webhook/2");
     assert.equal(blocked[0]!.error, "destination 127.0.0.2 is in blocked range 127.0.0.2/32 (notify.firewall.block_cidrs)");
     assert.equal(blocked[0]!.retryable, false);
+    assert.match((await t.get("/metrics")).text, /^alertprism_notifications_firewall_refused_total\{integration="webhook"\} [1-9]/m);
 
     // Every read surface, captured by the fixture's client and scanned at close.
     const fingerprint = ((await t.get("/api/v2/alerts")).json as Array<{ fingerprint: string }>)[0]!.fingerprint;
