@@ -34,6 +34,7 @@ import { opsAuthenticator } from "./api/auth-guard.ts";
 import { Authenticator, type AuthSettings } from "./auth/index.ts";
 import { NotificationLog } from "./nflog/nflog.ts";
 import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
+import { FirewallBlockedError } from "./notify/firewall.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { silenceState } from "./types/silence.ts";
@@ -194,6 +195,7 @@ export class App {
           this.metrics.notifications.inc({ integration });
           this.metrics.notificationLatency.observe({ integration }, durationMs / 1000);
           if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
+          if (error instanceof FirewallBlockedError) this.metrics.firewallRefused.inc({ integration });
         },
         covered: (receiver) => this.metrics.stormHeldNotifications.inc({ receiver }),
         notified: (key, firing, atMs) => this.ack.escalator.notified(key.groupKey, firing, atMs),

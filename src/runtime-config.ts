@@ -22,6 +22,7 @@ import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/c
 import { loadAuthSettings } from "./config/auth.ts";
 import type { AuthSettings } from "./auth/index.ts";
 import { loadAnomalySettings } from "./config/anomaly.ts";
+import { loadFirewall } from "./config/firewall.ts";
 import { NO_ANOMALY_SETTINGS, type AnomalySettings } from "./anomaly/rules/types.ts";
 
 /** Everything derived from the two config files; built whole and swapped whole on reload. */
@@ -68,6 +69,7 @@ export function loadRuntimeConfig(
   const ops = files.alertprismFile ? loadOpsSettings(files.alertprismFile, env) : NO_OPS_SETTINGS;
   const anomaly = files.alertprismFile ? loadAnomalySettings(files.alertprismFile, env) : NO_ANOMALY_SETTINGS;
   const limits = files.alertprismFile ? loadLimits(files.alertprismFile, env) : DEFAULT_LIMITS;
+  const firewall = files.alertprismFile ? loadFirewall(files.alertprismFile, env) : undefined;
   const receiverNames = new Set(config.receivers.map((r) => r.name));
   for (const rule of ops.escalation) {
     if (!receiverNames.has(rule.receiver)) throw new ConfigError(`escalation receiver "${rule.receiver}" is not a receiver of ${config.file}`, rule.where);
@@ -88,7 +90,7 @@ export function loadRuntimeConfig(
     inhibitor: new Inhibitor(config.inhibitRules),
     original: originalConfigYaml(config),
     timeIntervals: parseTimeIntervals(config),
-    notifiers: buildNotifiers(config, dingtalk, { templater, userAgent: USER_AGENT, log: log.child({ component: "notify" }) }, dingtalkChannel),
+    notifiers: buildNotifiers(config, dingtalk, { templater, userAgent: USER_AGENT, log: log.child({ component: "notify" }), ...(firewall ? { firewall } : {}) }, dingtalkChannel),
     templates,
     ingestRulesConfig,
     ingestRules: createIngestRules(ingestRulesConfig),

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { parseAlertmanagerConfig } from "./alertmanager.ts";
-import { originalConfigYaml } from "./original.ts";
+import { maskWebhookUrlToken, originalConfigYaml } from "./original.ts";
 
 const load = (text: string, env: NodeJS.ProcessEnv = {}) => parseAlertmanagerConfig(text, "am.yml", env);
 
@@ -97,4 +97,20 @@ receivers:
   assert.equal(y.receivers[1].email_configs[0].smarthost, "localhost:25");
   assert.deepEqual(y.receivers[1].email_configs[0].headers, { From: "am@example.org", Subject: '{{ template "email.default.subject" . }}', To: "ops@example.org" });
   assert.deepEqual(y.templates, []);
+});
+
+test("config.original: a webhook URL carrying a token shows only scheme and host; plain URLs stay as Alertmanager 0.25 prints them", () => {
+  const text = "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: https://hooks.example:8443/services/T0AB12CD/whk7f3e2a91\n      - url: https://hook.example/a?x=1&y=2\n";
+  const original = originalConfigYaml(parseAlertmanagerConfig(text));
+  assert.ok(!original.includes("whk7f3e2a91") && !original.includes("T0AB12CD"));
+  assert.match(original, /url: https:\/\/hooks\.example:8443\/<secret>/);
+  assert.match(original, /url: https:\/\/hook\.example\/a\?x=1&y=2/);
+  const cases: Array<[string, string]> = [
+    ["http://127.0.0.1:9/hook/alerts", "http://127.0.0.1:9/hook/alerts"],
+    ["http://h/x?token=abc123def456", "http://h/<secret>"],
+    ["http://h/deadmanssnitch-check-in-path-long", "http://h/<secret>"],
+    ["http://user:pw@h/plain", "http://h/<secret>"],
+    ["not a url", "not a url"],
+  ];
+  for (const [url, shown] of cases) assert.equal(maskWebhookUrlToken(url), shown, url);
 });

@@ -95,6 +95,13 @@ export const alertprismSchema = z.strictObject({
       error: (iss) => (iss.input == null ? "required: the labels this rule sets (set: {name: value})" : undefined),
     }),
   })).optional(),
+  /** Outbound notifications: the receiver firewall; CIDRs checked by loadFirewall (config/firewall.ts). */
+  notify: z.strictObject({
+    firewall: z.strictObject({
+      block_cidrs: z.array(z.string()).optional(),
+      allow_cidrs: z.array(z.string()).optional(),
+    }).optional(),
+  }).optional(),
   /** Authentication of the ops API, /api/v2 and /-/reload; checked by loadAuthSettings (config/auth.ts). */
   auth: authSchema.optional(),
   /** Anomaly rules and predictions, and the Prometheus they query; checked further by loadAnomalySettings (config/anomaly.ts). */

@@ -308,6 +308,7 @@ function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal, inBase: (fil
     merged.details = goMap({ ...defaultDetails, ...(isObj(c.details) ? c.details : {}) } as Record<string, YamlValue>);
     if (c.source === undefined && c.client !== undefined) merged.source = c.client;
   }
+  if (kind === "webhook_configs" && typeof merged.url === "string") merged.url = maskWebhookUrlToken(merged.url);
   if (kind === "email_configs") {
     const headers: Obj = {};
     if (merged.from !== undefined) headers.From = merged.from;
@@ -316,6 +317,24 @@ function integrationOut(kind: IntegrationKey, c: Obj, g: RawGlobal, inBase: (fil
     merged.headers = goMap({ ...headers, ...(isObj(c.headers) ? c.headers : {}) } as Record<string, YamlValue>);
   }
   return struct(merged, defaults.map(([k]) => k));
+}
+
+/**
+ * A webhook URL whose path or query carries a token (a part of 8+ characters mixing letters and digits, or
+ * of 20+) shown as `scheme://host/<secret>`. Alertmanager 0.25 prints webhook URLs as written (0.26 masks
+ * them whole, which amtool 0.25 cannot parse back); keeping scheme and host keeps the URL parseable and
+ * useful, and URLs of plain words stay byte-identical to Alertmanager's.
+ */
+export function maskWebhookUrlToken(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  const tokenLike = (part: string) => part.length >= 20 || (part.length >= 8 && /\d/.test(part) && /[A-Za-z]/.test(part));
+  const parts = [...u.pathname.split("/"), ...u.searchParams.values()];
+  return u.password !== "" || parts.some(tokenLike) ? `${u.protocol}//${u.host}/${SECRET}` : url;
 }
 
 function maskSecrets(node: unknown, path: Array<string | number>, fromEnv: ReadonlySet<string>): void {

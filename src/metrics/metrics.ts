@@ -24,6 +24,7 @@ export class Metrics {
   readonly notifications = new Counter({ name: "alertmanager_notifications_total", help: "Notification attempts.", labelNames: ["integration"], registers: [this.registry] });
   readonly notificationsFailed = new Counter({ name: "alertmanager_notifications_failed_total", help: "Failed notification attempts.", labelNames: ["integration", "reason"], registers: [this.registry] });
   readonly notificationLatency = new Histogram({ name: "alertmanager_notification_latency_seconds", help: "Latency of notification attempts.", labelNames: ["integration"], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
+  readonly firewallRefused = new Counter({ name: "alertprism_notifications_firewall_refused_total", help: "Notification attempts refused by notify.firewall (destination in a blocked range).", labelNames: ["integration"], registers: [this.registry] });
   readonly outboxReplayed = new Counter({ name: "alertprism_outbox_replayed_total", help: "Undelivered notifications found at start-up, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
   readonly templateErrors = new Counter({ name: "alertprism_template_errors_total", help: "Template render errors at send time (the field fell back to its built-in default).", registers: [this.registry] });
   readonly stormActive = new Gauge({ name: "alertprism_storm_active", help: "1 while the receiver is in an alert storm (its notifications held, a summary sent instead).", labelNames: ["receiver"], registers: [this.registry] });

@@ -1,4 +1,5 @@
 import type { Logger } from "../lib/log.ts";
+import type { Firewall } from "./firewall.ts";
 import type { Notifier, Templater } from "./notifier.ts";
 
 /** What every channel gets from the app. */
@@ -7,6 +8,8 @@ export interface ChannelDeps {
   /** Sent as User-Agent on HTTP integrations (Alertmanager sends `Alertmanager/0.25.0`). */
   readonly userAgent: string;
   readonly log: Logger;
+  /** alertprism.yml `notify.firewall`: HTTP integrations connect only where it allows; absent means off. */
+  readonly firewall?: Firewall;
 }
 
 /** Names a config location for errors: `where(["url"])` → "alertmanager.yml:12:9 (receivers[0].webhook_configs[0].url)". */

@@ -8,6 +8,7 @@ import axios, { type AxiosInstance, type AxiosProxyConfig } from "axios";
 import { z } from "zod";
 import { ConfigError, errorMessage } from "../lib/errors.ts";
 import type { Where } from "./channel.ts";
+import { findFirewallRefusal, firewallNotifyError, type Firewall } from "./firewall.ts";
 import { NotifyError } from "./notifier.ts";
 
 /**
@@ -305,10 +306,15 @@ function proxyConfig(proxyUrl: string): AxiosProxyConfig {
   return cfg;
 }
 
-/** Builds the client for one integration. TLS files are read now; credential files at every request, so rotation works. */
-export function createHttpClient(cfg: HttpConfig, userAgent: string): HttpClient {
+/**
+ * Builds the client for one integration. TLS files are read now; credential files at every request, so
+ * rotation works. With a firewall, every connection (redirect hops included) is checked by its agent.
+ */
+export function createHttpClient(cfg: HttpConfig, userAgent: string, firewall?: Firewall): HttpClient {
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true, ...tlsOptions(cfg.tls) });
+  firewall?.guard(httpAgent);
+  firewall?.guard(httpsAgent);
   const instance: AxiosInstance = axios.create({
     httpAgent,
     httpsAgent,
@@ -340,6 +346,8 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string): HttpClient
         const res = await instance.post<string>(url, encodeGoJson(body), { headers, signal: opts.signal });
         return { status: res.status, headers: flatHeaders(res.headers), body: scrub(typeof res.data === "string" ? res.data : String(res.data ?? "")) };
       } catch (err) {
+        const refusal = findFirewallRefusal(err);
+        if (refusal) throw firewallNotifyError(refusal);
         throw new NotifyError(true, `POST ${redactUrl(url)}: ${scrub(networkReason(err, opts.signal))}`);
       }
     },

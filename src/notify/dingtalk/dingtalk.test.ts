@@ -11,6 +11,8 @@ import type { ChannelDeps } from "../channel.ts";
 import { NotifyError, type NotificationData, type NotifyAlert, type Notifier } from "../notifier.ts";
 import { createDingTalkChannel, type DingTalkChannel } from "./config.ts";
 import { DingTalkError, classifyResponse, parseRetryAfter, secretScrubber } from "./dingtalk.ts";
+import { failingUpstream, sendInEveryFailureMode, type FailureMode } from "../../../test/helpers/failing-upstream.ts";
+import { LeakScanner, secretsFromSettings } from "../../../test/helpers/secret-leaks.ts";
 
 const TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const SECRET = "SEC8b5a0c6e2f4d1a3b9c7e5f2d4a6b8c0e1f3a5b7c9d2e4f6a8b0c1d3e5f7a9b2c4";
@@ -483,5 +485,20 @@ test("stop() rejects queued notifications as retryable", async () => {
     assert.ok(err instanceof NotifyError && err.retryable, String(err));
   } finally {
     await srv.close();
+  }
+});
+
+test("leak check: 5xx, 4xx, 429, a hang and a refused connection leave no token, secret or signature in errors or logs", async () => {
+  const upstream = await failingUpstream();
+  const ch = createDingTalkChannel();
+  try {
+    const raw = (mode: FailureMode) => ({ receiver: "ops", webhook_url: `${upstream.base(mode)}/robot/send?access_token=dingAccessTok3n4242`, secret: "SECdingSignSecret004242" });
+    const scanner = new LeakScanner(secretsFromSettings(raw("server-error"), ["dingtalk_configs", 0]));
+    const d: ChannelDeps = { templater: new GoTemplater(), userAgent: "AlertPrism/test", log: scanner.logger() };
+    await sendInEveryFailureMode((mode) => ch.create(ch.parseConfig(raw(mode), {}, (p) => p.join(".")), 0, d), scanner);
+    scanner.check();
+  } finally {
+    ch.stop();
+    await upstream.close();
   }
 });

@@ -3,6 +3,7 @@ import axios, { type AxiosResponse } from "axios";
 import { SystemClock, type Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { ChannelDeps } from "../channel.ts";
+import { findFirewallRefusal, firewallNotifyError } from "../firewall.ts";
 import { NotifyError, type NotificationData, type NotifyAlert, type Notifier, type NotifyRequest } from "../notifier.ts";
 import { DigestLane, RateBudget, type Fold } from "./budget.ts";
 import {
@@ -253,6 +254,7 @@ class Robot {
       res = await axios.post<string>(target, Buffer.from(serializeBody(body), "utf8"), {
         headers: { "Content-Type": "application/json; charset=utf-8", "User-Agent": deps.userAgent },
         signal,
+        ...(deps.firewall ? { httpAgent: deps.firewall.httpAgent, httpsAgent: deps.firewall.httpsAgent } : {}),
         maxRedirects: 0,
         responseType: "text",
         // Keep the raw body: the verdict is parsed here, and axios's own JSON parsing would hide bad bodies.
@@ -317,6 +319,8 @@ class Robot {
 
 function transportError(err: unknown, signal: AbortSignal, scrub: (s: string) => string): NotifyError {
   if (signal.aborted || axios.isCancel(err)) return new NotifyError(true, "DingTalk request aborted (deadline passed or shutting down)");
+  const refusal = findFirewallRefusal(err);
+  if (refusal) return firewallNotifyError(refusal);
   const code = axios.isAxiosError(err) ? err.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
   // Never the error object itself: axios errors carry the request config, URL and token included.

@@ -18,6 +18,7 @@ import { ZERO_TIME } from "../../types/time.ts";
 import { canonicalHeaderKey, emailChannel, parseEmailConfig, parseSmarthost } from "./config.ts";
 import { classifySmtpError, parseAddressList, redact, renderEmail, smtpConnectionOptions } from "./email.ts";
 import type { EmailConfig } from "./email.ts";
+import { LeakScanner, secretsFromSettings } from "../../../test/helpers/secret-leaks.ts";
 
 const PASSWORD = "hunter2-Pa55w0rd-SECRET";
 const CRAM_SECRET = "cram-md5-shared-SECRET";
@@ -526,4 +527,37 @@ describe("email notifier against a real SMTP server", { concurrency: true }, () 
       }
     });
   });
+});
+
+test("leak check: a login refused with the password quoted back, a rejected message and a refused connection leave no password in errors or logs", async () => {
+  const password = "smtpPass4411zz";
+  const quoting = await smtpServer({
+    disabledCommands: ["STARTTLS"],
+    onAuth: (auth, _session, cb) => cb(new Error(`credentials ${auth.username}/${auth.password ?? ""} rejected`)),
+  });
+  const rejecting = await smtpServer({
+    disabledCommands: ["STARTTLS"],
+    onAuth: (_auth, _session, cb) => cb(null, { user: "alerts" }),
+    onData: (stream, _session, cb) => {
+      stream.resume();
+      stream.on("end", () => cb(Object.assign(new Error(`554 message refused for alerts:${password}`), { responseCode: 554 })));
+    },
+  });
+  const dead = net.createServer();
+  await new Promise<void>((resolve) => dead.listen(0, "127.0.0.1", resolve));
+  const deadPort = (dead.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => dead.close(() => resolve()));
+  try {
+    const raw = (smarthost: string) => ({ to: "ops@example.org", from: "am@example.org", smarthost, require_tls: false, auth_username: "alerts", auth_password: password });
+    const scanner = new LeakScanner(secretsFromSettings(raw(quoting.smarthost), ["email_configs", 0]));
+    const deps: ChannelDeps = { templater, userAgent: "Alertmanager/0.25.0", log: scanner.logger() };
+    for (const [name, smarthost] of [["auth refused", quoting.smarthost], ["data refused", rejecting.smarthost], ["connection refused", `127.0.0.1:${deadPort}`]] as const) {
+      const e = await notifyError(emailChannel.create(parse(raw(smarthost)), 0, deps).notify(request()));
+      scanner.add(`${name}: error reason`, e.reason);
+      scanner.add(`${name}: error message`, e.message);
+    }
+    scanner.check();
+  } finally {
+    await Promise.all([quoting.close(), rejecting.close()]);
+  }
 });

@@ -20,6 +20,8 @@ import {
   MAX_EVENT_BYTES, buildPagerDutyEvent, classifyPagerDutyReply, dedupKey, encodePagerDutyEvent, parseRetryAfter, truncateRunes,
 } from "./pagerduty.ts";
 import type { PagerDutyConfig, Secret } from "./pagerduty.ts";
+import { failingUpstream, sendInEveryFailureMode, type FailureMode } from "../../../test/helpers/failing-upstream.ts";
+import { LeakScanner, secretsFromSettings } from "../../../test/helpers/secret-leaks.ts";
 
 const ROUTING_KEY = "R0UT1NGK3Y0123456789abcdefSECRET";
 const GROUP_KEY = '{}/{severity="critical"}:{alertname="HighLatency"}';
@@ -484,4 +486,15 @@ describe("pagerduty notifier against a local PagerDuty", () => {
       }
     });
   });
+});
+
+test("leak check: 5xx, 4xx, 429, a hang and a refused connection leave no routing key in errors or logs", async () => {
+  const upstream = await failingUpstream();
+  after(() => upstream.close());
+  const raw = (mode: FailureMode) => ({ routing_key: "pdRoutingKey0123456789abcdef0001", url: `${upstream.base(mode)}/v2/enqueue` });
+  const scanner = new LeakScanner(secretsFromSettings(raw("server-error"), ["pagerduty_configs", 0]));
+  const deps: ChannelDeps = { templater: new GoTemplater(), userAgent: "Alertmanager/0.25.0", log: scanner.logger() };
+  const errors = await sendInEveryFailureMode((mode) => pagerdutyChannel.create(pagerdutyChannel.parseConfig(raw(mode), {}, where), 0, deps), scanner);
+  assert.equal(errors.get("client-error")!.retryable, false);
+  scanner.check();
 });

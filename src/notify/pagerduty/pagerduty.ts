@@ -5,6 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import type { ChannelDeps } from "../channel.ts";
 import { NotifyError } from "../notifier.ts";
+import { findFirewallRefusal, firewallNotifyError } from "../firewall.ts";
 import type { NotificationData, Notifier, NotifyRequest, Templater } from "../notifier.ts";
 import type { Logger } from "../../lib/log.ts";
 import { Secret } from "../secret.ts";
@@ -292,7 +293,13 @@ function tlsOptions(t: TlsSettings | undefined): https.RequestOptions {
 }
 
 /** One POST, following 307/308 when allowed (the only redirects that keep the method and body). */
-async function postJson(start: URL, body: string, opts: { userAgent: string; tls?: TlsSettings; followRedirects: boolean; signal: AbortSignal }): Promise<HttpReply> {
+/** Agents per scheme; given when the receiver firewall is on, so every hop's address is checked. */
+interface Agents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+}
+
+async function postJson(start: URL, body: string, opts: { userAgent: string; tls?: TlsSettings; followRedirects: boolean; signal: AbortSignal; agents?: Agents }): Promise<HttpReply> {
   let url = start;
   for (let hop = 0; ; hop++) {
     const reply = await postOnce(url, body, opts);
@@ -308,7 +315,7 @@ async function postJson(start: URL, body: string, opts: { userAgent: string; tls
   }
 }
 
-function postOnce(url: URL, body: string, opts: { userAgent: string; tls?: TlsSettings; signal: AbortSignal }): Promise<HttpReply> {
+function postOnce(url: URL, body: string, opts: { userAgent: string; tls?: TlsSettings; signal: AbortSignal; agents?: Agents }): Promise<HttpReply> {
   return new Promise<HttpReply>((resolve, reject) => {
     let tls: https.RequestOptions;
     try {
@@ -322,6 +329,7 @@ function postOnce(url: URL, body: string, opts: { userAgent: string; tls?: TlsSe
       method: "POST",
       headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "User-Agent": opts.userAgent },
       signal: opts.signal,
+      ...(opts.agents ? { agent: url.protocol === "https:" ? opts.agents.https : opts.agents.http } : {}),
       ...tls,
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -346,6 +354,8 @@ const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUE
  * A certificate that fails verification is a configuration problem (tls_config), so it is not retried.
  */
 function transportError(url: URL, err: Error, signal: AbortSignal): NotifyError {
+  const refusal = findFirewallRefusal(err);
+  if (refusal) return firewallNotifyError(refusal);
   if (signal.aborted) return new NotifyError(true, `request to ${origin(url)} aborted: the flush deadline passed`);
   const code = (err as NodeJS.ErrnoException).code;
   // Node's messages name the address and the failure (ECONNREFUSED 127.0.0.1:443), never the body.
@@ -360,9 +370,11 @@ export class PagerDutyNotifier implements Notifier {
   readonly #deps: ChannelDeps;
   readonly #log: Logger;
   readonly #url: URL;
+  readonly #agents: Agents | undefined;
 
   constructor(cfg: PagerDutyConfig, readonly index: number, deps: ChannelDeps) {
     this.#cfg = cfg;
+    this.#agents = deps.firewall ? { http: deps.firewall.httpAgent, https: deps.firewall.httpsAgent } : undefined;
     this.#deps = deps;
     this.sendResolved = cfg.sendResolved;
     this.#url = new URL(cfg.url);
@@ -387,6 +399,7 @@ export class PagerDutyNotifier implements Notifier {
       ...(this.#cfg.http.tls ? { tls: this.#cfg.http.tls } : {}),
       followRedirects: this.#cfg.http.followRedirects,
       signal: req.signal,
+      ...(this.#agents ? { agents: this.#agents } : {}),
     });
     const retryAfter = reply.headers["retry-after"];
     const failure = classifyPagerDutyReply(reply.status, reply.body, typeof retryAfter === "string" ? retryAfter : undefined, secrets);

@@ -184,6 +184,6 @@ export const slackChannel: Channel<SlackConfig> = {
   kind: "slack",
   parseConfig: parseSlackConfig,
   create(config: SlackConfig, index: number, deps: ChannelDeps): Notifier {
-    return new SlackNotifier(config, index, createHttpClient(config.httpConfig, deps.userAgent), deps.templater, deps.log.child({ integration: "slack" }));
+    return new SlackNotifier(config, index, createHttpClient(config.httpConfig, deps.userAgent, deps.firewall), deps.templater, deps.log.child({ integration: "slack" }));
   },
 };

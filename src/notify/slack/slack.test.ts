@@ -14,6 +14,8 @@ import { encodeGoJson } from "../http.ts";
 import { NotifyError, type NotificationData, type Notifier, type NotifyAlert } from "../notifier.ts";
 import { slackChannel } from "./config.ts";
 import { buildSlackPayload, truncateRunes } from "./slack.ts";
+import { failingUpstream, sendInEveryFailureMode, type FailureMode } from "../../../test/helpers/failing-upstream.ts";
+import { LeakScanner, secretsFromSettings } from "../../../test/helpers/secret-leaks.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "alertprism-slack-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -329,4 +331,19 @@ test("a truncated title is logged as a warning, without the URL", async () => {
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, /truncated Slack title/);
   assert.ok(!lines[0]!.includes("SECRETPATH1"));
+});
+
+test("leak check: 5xx, 4xx, 429, a hang and a refused connection leave no configured secret in errors or logs", async () => {
+  const upstream = await failingUpstream();
+  after(() => upstream.close());
+  const raw = (mode: FailureMode) => ({
+    api_url: `${upstream.base(mode)}/services/T0AAA1111/B0BBB2222/slackTok3n99xx`,
+    channel: "#ops",
+    http_config: { authorization: { credentials: "slackBearer4455zz" } },
+  });
+  const scanner = new LeakScanner(secretsFromSettings(raw("server-error"), ["slack_configs", 0]));
+  const d = { ...deps, log: scanner.logger() };
+  const errors = await sendInEveryFailureMode((mode) => slackChannel.create(slackChannel.parseConfig(raw(mode), {}, where), 0, d), scanner);
+  assert.equal(errors.get("server-error")!.retryable, true);
+  scanner.check();
 });

@@ -32,6 +32,6 @@ export const webhookChannel: Channel<WebhookConfig> = {
   kind: "webhook",
   parseConfig: parseWebhookConfig,
   create(config: WebhookConfig, index: number, deps: ChannelDeps): Notifier {
-    return new WebhookNotifier(config, index, createHttpClient(config.httpConfig, deps.userAgent));
+    return new WebhookNotifier(config, index, createHttpClient(config.httpConfig, deps.userAgent, deps.firewall));
   },
 };

@@ -16,6 +16,8 @@ import type { ChannelDeps, Where } from "../channel.ts";
 import { NotifyError, type NotificationData, type Notifier, type NotifyAlert } from "../notifier.ts";
 import { webhookChannel } from "./config.ts";
 import { buildWebhookPayload } from "./webhook.ts";
+import { failingUpstream, sendInEveryFailureMode, type FailureMode } from "../../../test/helpers/failing-upstream.ts";
+import { LeakScanner, secretsFromSettings } from "../../../test/helpers/secret-leaks.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "alertprism-webhook-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -371,4 +373,19 @@ test("TLS: a client certificate from cert_file and key_file", async () => {
   assert.equal(without.retryable, true);
   await send(notifier({ url, http_config: { tls_config: { ca_file: k.caFile, cert_file: k.clientCertFile, key_file: k.clientKeyFile } } }));
   assert.equal(srv.seen.length, 1);
+});
+
+test("leak check: 5xx, 4xx, 429, a hang and a refused connection leave no configured secret in errors or logs", async () => {
+  const upstream = await failingUpstream();
+  after(() => upstream.close());
+  const raw = (mode: FailureMode) => ({
+    url: `${upstream.base(mode)}/hooks/whk7f3e2a91c0?sig=qsSig5566aa`,
+    http_config: { basic_auth: { username: "am", password: "basicPw8812xyz" } },
+  });
+  const scanner = new LeakScanner(secretsFromSettings(raw("server-error"), ["webhook_configs", 0]));
+  const d = { ...deps, log: scanner.logger() };
+  const errors = await sendInEveryFailureMode((mode) => webhookChannel.create(webhookChannel.parseConfig(raw(mode), {}, where), 0, d), scanner);
+  assert.equal(errors.get("client-error")!.retryable, false);
+  assert.equal(errors.get("server-error")!.retryable, true);
+  scanner.check();
 });
