@@ -82,7 +82,8 @@ test("the commented-out example in alertmanager/alertprism.example.yml loads onc
   const text = readFileSync(new URL("../../alertmanager/alertprism.example.yml", import.meta.url), "utf8");
   const start = text.indexOf("# prometheus:\n");
   assert.ok(start > 0, "the example block is there");
-  const block = text.slice(start).split("\n").map((l) => l.replace(/^# ?/, "")).join("\n");
+  // The block runs to the next blank line (other sections' examples follow it).
+  const block = text.slice(start).split("\n\n")[0]!.split("\n").map((l) => l.replace(/^# ?/, "")).join("\n");
   const s = parseAnomalySettings(block);
   assert.deepEqual(s.rules.map((r) => [r.kind, r.name]), [["anomaly", "OrderRateAnomaly"], ["prediction", "DiskWillFillIn24h"]]);
 });
