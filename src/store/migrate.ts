@@ -19,7 +19,7 @@ export function migrate(db: Database): { from: number; to: number } {
   const from = db.pragma("user_version", { simple: true }) as number;
   if (from > SCHEMA_VERSION) {
     throw new StorageError(
-      `database schema version ${from} is newer than this AlertPrism understands (${SCHEMA_VERSION}); upgrade AlertPrism or restore a backup`,
+      `database schema version ${from} was written by a newer AlertPrism; this build understands versions up to ${SCHEMA_VERSION} — run that newer AlertPrism, or restore a backup taken with this version`,
     );
   }
   for (let v = from; v < SCHEMA_VERSION; v++) {
