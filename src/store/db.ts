@@ -1,7 +1,7 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { migrate } from "./migrate.ts";
+import { migrate, checkSchemaVersion } from "./migrate.ts";
 import { checkIntegrity, checkWritable, describeOpenFailure } from "./open-checks.ts";
 
 export type { Database };
@@ -26,6 +26,7 @@ export function openDatabase(file: string, opts: OpenOptions): Database {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     db = new BetterSqlite3(file);
     checkIntegrity(db, file);
+    checkSchemaVersion(db);
     configure(db, opts);
     checkWritable(db);
     migrate(db);
