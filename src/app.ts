@@ -6,8 +6,9 @@ import { SystemClock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { fromMillis, type Timestamp } from "./types/time.ts";
-import { openDatabase, type Database } from "./store/db.ts";
+import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
+import { StorageHealth } from "./store/storage-health.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
 import { Silences } from "./silence/silences.ts";
@@ -76,6 +77,8 @@ export class App {
   private readonly clock: Clock;
   private readonly db: Database;
   private readonly queue: CommitQueue;
+  /** Whether storage accepts writes now (disk full, read-only, I/O errors); read by tests and logs. */
+  readonly storageHealth: StorageHealth;
   private readonly silences: Silences;
   private readonly alertsRepo: AlertsRepo;
   private readonly provider: AlertProvider;
@@ -109,7 +112,14 @@ export class App {
     this.runtime = this.buildRuntime();
 
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
-    this.queue = new CommitQueue(this.db);
+    this.storageHealth = new StorageHealth({
+      clock: this.clock,
+      log: this.log.child({ component: "store" }),
+      onFailure: (code, units) => this.metrics.storageWriteFailures.inc({ code }, units),
+      onState: (failing) => this.metrics.storageWriteFailing.set(failing ? 1 : 0),
+      onCommit: (units) => this.metrics.commitBatchSize.observe(units),
+    });
+    this.queue = new CommitQueue(this.db, this.storageHealth);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
       current: () => this.runtime.limits,
       refused: (limit) => this.metrics.limitRejections.inc({ limit }),
@@ -496,6 +506,11 @@ export class App {
     });
     this.metrics.historyPruned.inc(n);
     return n;
+  }
+
+  /** Caps the database at `pages` pages (SQLite max_page_count): how tests make the disk full and free it again. */
+  limitDatabasePages(pages: number): number {
+    return capDatabasePages(this.db, pages);
   }
 
   /** Stops accepting requests, lets in-flight ones finish, commits what was accepted, closes the database. */

@@ -6,7 +6,7 @@ import { templateRender } from "./template-render.ts";
 import { tokenCreate } from "./token-cli.ts";
 import { anomalyScore } from "./anomaly-score.ts";
 import { backupCommand, restoreCommand } from "./backup-cli.ts";
-import { ConfigError, errorMessage } from "./lib/errors.ts";
+import { ConfigError, StorageError, errorMessage } from "./lib/errors.ts";
 import { VERSION } from "./version.ts";
 
 /** Entry point: parse the command line, build the app, wire signals. Nothing else lives here. */
@@ -58,8 +58,10 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`alertprism: ${err instanceof ConfigError ? err.message : errorMessage(err)}\n`);
-    if (!(err instanceof ConfigError)) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+    // Configuration and storage problems are the operator's to fix: their message says how; a stack would bury it.
+    const explained = err instanceof ConfigError || err instanceof StorageError;
+    process.stderr.write(`alertprism: ${explained ? err.message : errorMessage(err)}\n`);
+    if (!explained) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
     process.exit(1);
   },
 );

@@ -87,7 +87,8 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   });
   const webhook = webhookReceiver(opts.webhook);
   router.post("/api/v1/webhook", rawBody, (req, res, next) => {
-    webhook(req, res).catch(next);
+    // The webhook receiver answers errors in the framework shape, a storage failure included.
+    webhook(req, res).catch((err: unknown) => next(err instanceof StorageError ? ApiError.framework(503, err.message) : err));
   });
   router.use("/api/v2", alertmanagerApiGuard(opts.auth ?? noAuth, ctx.log), apiV2Router(ctx, opts.version, rawBody));
   if (opts.ackLinks) router.use("/ack", ackLinkRouter(opts.ackLinks));
@@ -124,8 +125,9 @@ function errorHandler(log: Logger) {
     }
     if (e?.type === "request.aborted" || e?.type === "request.size.invalid") return send(400, { code: 400, message: errorMessage(err) });
     if (err instanceof StorageError) {
-      reqLog.error({ err: err.message }, "storage failure");
-      return send(503, `storage unavailable: ${err.message}`);
+      // Prometheus retries on 5xx. The store logs these itself, rate-limited: a full disk must not flood the log.
+      reqLog.debug({ err: err.message }, "storage failure");
+      return send(503, err.message);
     }
     reqLog.error({ err: errorMessage(err), stack: (err as Error)?.stack }, "unhandled error");
     send(500, "internal server error");

@@ -31,6 +31,11 @@ export class NotFoundError extends Error {
 /** Storage could not commit; the request must not be acknowledged. */
 export class StorageError extends Error {
   override name = "StorageError";
+
+  /** `code`: SQLite's result code (e.g. "SQLITE_FULL") when SQLite reported the failure. */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
 }
 
 export function errorMessage(err: unknown): string {

@@ -20,6 +20,8 @@ export class Metrics {
   readonly configLastReloadSuccessTime = new Gauge({ name: "alertmanager_config_last_reload_success_timestamp_seconds", help: "Time of the last successful configuration reload.", registers: [this.registry] });
   readonly httpDuration = new Histogram({ name: "alertprism_http_request_duration_seconds", help: "HTTP request latency.", labelNames: ["method", "handler", "code"], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
   readonly storageErrors = new Counter({ name: "alertprism_storage_errors_total", help: "Failed storage operations.", labelNames: ["operation"], registers: [this.registry] });
+  readonly storageWriteFailures = new Counter({ name: "alertprism_storage_write_failures_total", help: "Write units not stored because storage refused them, by SQLite code (SQLITE_FULL: disk or database full).", labelNames: ["code"], registers: [this.registry] });
+  readonly storageWriteFailing = new Gauge({ name: "alertprism_storage_write_failing", help: "1 while the last write that reached storage failed (writes are answered 503).", registers: [this.registry] });
   readonly commitBatchSize = new Histogram({ name: "alertprism_storage_commit_units", help: "Write units committed together by group commit.", buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry] });
   readonly notifications = new Counter({ name: "alertmanager_notifications_total", help: "Notification attempts.", labelNames: ["integration"], registers: [this.registry] });
   readonly notificationsFailed = new Counter({ name: "alertmanager_notifications_failed_total", help: "Failed notification attempts.", labelNames: ["integration", "reason"], registers: [this.registry] });
@@ -38,6 +40,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     // Series start at 0 so rate()/increase() in alert rules see the first failure, not just later ones.
     for (const operation of ["put_alerts", "silence_gc", "history_retention"]) this.storageErrors.inc({ operation }, 0);
+    for (const code of ["SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CORRUPT"]) this.storageWriteFailures.inc({ code }, 0);
     for (const integration of ["webhook", "slack", "pagerduty", "email", "dingtalk"]) {
       this.notifications.inc({ integration }, 0);
       for (const reason of ["clientError", "serverError"]) this.notificationsFailed.inc({ integration, reason }, 0);

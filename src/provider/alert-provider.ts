@@ -301,6 +301,7 @@ export class AlertProvider {
    * the commit unit, so concurrent refreshes serialise and never record the same change twice.
    */
   async refreshStatuses(): Promise<void> {
+    const previous: LiveAlert[] = [];
     await this.opts.queue.submit(() => {
       const now = this.opts.clock.now();
       const changes: LiveAlert[] = [];
@@ -312,8 +313,12 @@ export class AlertProvider {
         this.opts.repo.saveStatus(e.alert.fingerprint, status);
         for (const [kind, detail] of events) this.opts.repo.appendEvent(e.alert.fingerprint, now, kind, detail);
         changes.push({ ...e, status });
+        previous.push(e);
       }
       for (const c of changes) this.live.set(c.alert.fingerprint, c);
+    }, () => {
+      // Not stored: keep the old status in memory so the next refresh records the change again.
+      for (const e of previous) this.live.set(e.alert.fingerprint, e);
     });
   }
 
@@ -323,6 +328,7 @@ export class AlertProvider {
    */
   async sweep(): Promise<void> {
     const now = this.opts.clock.now();
+    const undo: LiveAlert[] = [];
     const { resolved, othersAffected } = await this.opts.queue.submit(() => {
       const resolved: LiveAlert[] = [];
       const doomed: string[] = [];
@@ -340,12 +346,19 @@ export class AlertProvider {
         this.opts.repo.appendEvent(e.alert.fingerprint, e.alert.endsAt.ms, "resolved", withSources({ by: e.alert.timeout ? "resolve_timeout" : "endsAt" }, e.sources));
       }
       for (const fp of doomed) this.opts.repo.delete(fp);
+      for (const fp of [...resolved.map((e) => e.alert.fingerprint), ...doomed]) undo.push(this.live.get(fp)!);
       for (const e of resolved) this.live.set(e.alert.fingerprint, e);
       for (const fp of doomed) {
         this.live.delete(fp);
         this.status.forget(fp);
       }
       return { resolved, othersAffected };
+    }, () => {
+      // The commit failed (disk full): memory goes back to what the database holds; the next sweep retries.
+      for (const e of undo) {
+        this.live.set(e.alert.fingerprint, e);
+        this.status.observe(e.alert);
+      }
     });
     if (resolved.length > 0) {
       this.emitTransitions(resolved.map((e) => ({ alert: e.alert, to: "resolved" as const, atMs: e.alert.endsAt.ms })));

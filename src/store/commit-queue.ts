@@ -1,5 +1,6 @@
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import { StorageError, errorMessage } from "../lib/errors.ts";
+import { asStorageError } from "./storage-fault.ts";
 
 interface Pending {
   work: () => unknown;
@@ -8,17 +9,32 @@ interface Pending {
   onRollback: (() => void) | undefined;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Told about every group: so the app can count failures, log them and notice recovery. */
+export interface CommitObserver {
+  /** A group committed `units` units; `wrote`: it changed rows (an empty commit proves nothing about space). */
+  committed(units: number, wrote: boolean): void;
+  /** `units` units were not stored because of `error` (disk full, read-only, I/O error, …). */
+  failed(error: StorageError, units: number): void;
+}
+
 /**
  * Group commit: writes submitted in the same event-loop turn run in one transaction, each in its own
  * savepoint, and every promise settles only after COMMIT returned. Concurrent requests thus share one
  * fsync, and a failing unit rolls back alone. Work must be synchronous and must not await.
+ *
+ * SQLite errors become StorageErrors that say what happened (see storage-fault.ts). On SQLITE_FULL and
+ * SQLITE_IOERR SQLite may roll back the whole transaction by itself: then every unit of the group is
+ * undone (its onRollback runs) and rejected, so memory never holds what the database does not.
  */
 export class CommitQueue {
   private queue: Pending[] = [];
   private scheduled = false;
   private closed = false;
+  private totalChanges: Statement | undefined;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly observer?: CommitObserver) {}
 
   /**
    * Runs `work` inside the next group transaction. `onRollback` undoes in-memory effects if the group's
@@ -35,47 +51,105 @@ export class CommitQueue {
     });
   }
 
-  /** Runs what is queued now; used at shutdown so nothing accepted is lost. */
+  /** Runs what is queued now; used at shutdown so nothing accepted is lost. Never throws. */
   flush(): void {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const changesBefore = this.safeChanges();
     try {
       this.db.exec("BEGIN IMMEDIATE");
     } catch (err) {
-      for (const p of batch) p.reject(new StorageError(`cannot begin transaction: ${errorMessage(err)}`));
+      this.abort(batch, [], err);
       return;
     }
     const single = batch.length === 1;
+    const results: Outcome[] = [];
     for (const p of batch) {
-      if (!single) this.db.exec("SAVEPOINT unit");
+      let outcome: Outcome;
       try {
-        results.push({ ok: true, value: p.work() });
-        if (!single) this.db.exec("RELEASE unit");
+        if (!single) this.db.exec("SAVEPOINT unit");
+        outcome = { ok: true, value: p.work() };
       } catch (error) {
-        if (!single) this.db.exec("ROLLBACK TO unit; RELEASE unit");
-        results.push({ ok: false, error });
+        outcome = { ok: false, error: asStorageError(error) };
       }
+      if (!this.db.inTransaction) {
+        // SQLite rolled back the whole group: the units before this one are gone as well.
+        results.push(outcome);
+        this.abort(batch, results, outcome.ok ? new StorageError("the transaction was rolled back") : outcome.error);
+        return;
+      }
+      if (!single) {
+        try {
+          this.db.exec(outcome.ok ? "RELEASE unit" : "ROLLBACK TO unit; RELEASE unit");
+        } catch (err) {
+          results.push(outcome);
+          this.abort(batch, results, err);
+          return;
+        }
+      }
+      results.push(outcome);
     }
     try {
       if (single && !results[0]!.ok) this.db.exec("ROLLBACK");
       else this.db.exec("COMMIT");
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
-      const failure = new StorageError(`commit failed: ${errorMessage(err)}`);
-      batch.forEach((p, i) => {
-        if (results[i]!.ok) p.onRollback?.();
-        p.reject(failure);
-      });
+      this.abort(batch, results, err);
       return;
     }
+    let committed = 0;
     batch.forEach((p, i) => {
       const r = results[i]!;
-      if (r.ok) p.resolve(r.value);
-      else p.reject(r.error);
+      if (r.ok) {
+        committed++;
+        p.resolve(r.value);
+      } else {
+        // A statement SQLite undid alone (the transaction went on): still a write that storage refused.
+        if (r.error instanceof StorageError) this.observer?.failed(r.error, 1);
+        p.reject(r.error);
+      }
     });
+    if (committed > 0) this.observer?.committed(committed, this.safeChanges() !== changesBefore);
+  }
+
+  /** Nothing of the group is stored: roll back, undo the memory of the units that ran, reject them all. */
+  private abort(batch: readonly Pending[], ran: readonly Outcome[], cause: unknown): void {
+    if (this.db.inTransaction) {
+      try {
+        this.db.exec("ROLLBACK");
+      } catch {
+        // The connection already dropped the transaction; nothing more to undo in the database.
+      }
+    }
+    const error = asStorageError(cause);
+    const failure = error instanceof StorageError ? error : new StorageError(`the write was not stored: ${errorMessage(cause)}`);
+    batch.forEach((p, i) => {
+      if (ran[i]?.ok) {
+        try {
+          p.onRollback?.();
+        } catch {
+          // An undo that throws must not keep the other units from being settled.
+        }
+      }
+      const own = ran[i];
+      // A unit that failed on its own (a ValidationError) keeps its error; the rest learn why nothing was stored.
+      p.reject(own && !own.ok && !(own.error instanceof StorageError) ? own.error : failure);
+    });
+    this.observer?.failed(failure, batch.length);
+  }
+
+  private changes(): number {
+    this.totalChanges ??= this.db.prepare("SELECT total_changes()").pluck();
+    return this.totalChanges.get() as number;
+  }
+
+  private safeChanges(): number {
+    try {
+      return this.changes();
+    } catch {
+      return -1;
+    }
   }
 
   /** Commits what is queued and refuses new work. Idempotent. */

@@ -1,7 +1,8 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { migrate } from "./migrate.ts";
+import { migrate, checkSchemaVersion } from "./migrate.ts";
+import { checkIntegrity, checkWritable, describeOpenFailure } from "./open-checks.ts";
 
 export type { Database };
 
@@ -15,15 +16,41 @@ export interface OpenOptions {
   readonly synchronous: SyncMode;
 }
 
+/**
+ * Opens, checks and migrates the database. Any problem (not SQLite, damaged, read-only, newer schema)
+ * throws a StorageError that names the file, says what is wrong and what to do; nothing is written first.
+ */
 export function openDatabase(file: string, opts: OpenOptions): Database {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const db = new BetterSqlite3(file);
+  let db: Database | undefined;
+  try {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    db = new BetterSqlite3(file);
+    checkIntegrity(db, file);
+    checkSchemaVersion(db);
+    configure(db, opts);
+    checkWritable(db);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw describeOpenFailure(file, err);
+  }
+}
+
+function configure(db: Database, opts: OpenOptions): void {
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   // Checkpoint in bigger steps than the default 1000 pages: fewer stalls under sustained ingest.
   db.pragma("wal_autocheckpoint = 4000");
-  migrate(db);
-  return db;
+}
+
+/**
+ * Caps the database at `pages` pages (SQLite's max_page_count; never below its current size) and returns
+ * the cap now in force. Tests use it to make the disk "full" on a live connection, then lift it again.
+ */
+export function capDatabasePages(db: Database, pages: number): number {
+  // SQLite ignores 0 and raises anything below the current size to it: 1 means "full now".
+  return db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`, { simple: true }) as number;
 }

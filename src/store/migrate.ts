@@ -16,12 +16,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Brings the schema up to date in one transaction per step; refuses a database written by newer code. */
 export function migrate(db: Database): { from: number; to: number } {
-  const from = db.pragma("user_version", { simple: true }) as number;
-  if (from > SCHEMA_VERSION) {
-    throw new StorageError(
-      `database schema version ${from} is newer than this AlertPrism understands (${SCHEMA_VERSION}); upgrade AlertPrism or restore a backup`,
-    );
-  }
+  const from = checkSchemaVersion(db);
   for (let v = from; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
@@ -29,4 +24,15 @@ export function migrate(db: Database): { from: number; to: number } {
     }).immediate();
   }
   return { from, to: SCHEMA_VERSION };
+}
+
+/** The database's schema version; throws when newer code wrote it (checked before anything is written). */
+export function checkSchemaVersion(db: Database): number {
+  const from = db.pragma("user_version", { simple: true }) as number;
+  if (from > SCHEMA_VERSION) {
+    throw new StorageError(
+      `database schema version ${from} was written by a newer AlertPrism; this build understands versions up to ${SCHEMA_VERSION} — run that newer AlertPrism, or restore a backup taken with this version`,
+    );
+  }
+  return from;
 }

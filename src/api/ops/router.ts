@@ -1,5 +1,6 @@
 import express, { type Request, type Response, type NextFunction, type Router } from "express";
 import { ApiError } from "../http-error.ts";
+import { StorageError } from "../../lib/errors.ts";
 import { roleAllows, OpsError, type OpsRequest, type OpsRoute, type Principal } from "./route-table.ts";
 
 /** Who is calling, from the request's headers and peer address. Throws OpsError 401/403. */
@@ -47,7 +48,9 @@ export function opsRouter(opts: OpsRouterOptions): Router {
   }
   router.use((req: Request, _res: Response, next: NextFunction) => next(new OpsError(404, `no ops API route ${req.method} ${req.path}`)));
   router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
-    next(err instanceof OpsError ? ApiError.framework(err.status, err.message) : err);
+    if (err instanceof OpsError) next(ApiError.framework(err.status, err.message));
+    else if (err instanceof StorageError) next(ApiError.framework(503, err.message));
+    else next(err);
   });
   return router;
 }

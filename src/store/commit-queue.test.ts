@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase, capDatabasePages, type Database } from "./db.ts";
+import { CommitQueue, type CommitObserver } from "./commit-queue.ts";
+import { StorageError, ValidationError } from "../lib/errors.ts";
+
+/** A real database file with a scratch table, and a queue whose observer records what it is told. */
+function setup(t: { after(fn: () => void): void }) {
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-cq-"));
+  const db: Database = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
+  db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
+  const seen: string[] = [];
+  const observer: CommitObserver = {
+    committed: (units, wrote) => seen.push(`committed ${units} ${wrote ? "wrote" : "empty"}`),
+    failed: (err, units) => seen.push(`failed ${units} ${err.code}`),
+  };
+  const queue = new CommitQueue(db, observer);
+  t.after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const insert = (v: string) => db.prepare("INSERT INTO scratch (v) VALUES (?)").run(v);
+  const rows = () => db.prepare("SELECT count(*) FROM scratch").pluck().get() as number;
+  // Full: no page may be added, and what is free in the last pages is filled first.
+  const fill = () => {
+    capDatabasePages(db, 0);
+    for (let size = 4096; size >= 1; size = Math.floor(size / 2)) {
+      for (;;) {
+        try {
+          insert("f".repeat(size));
+        } catch {
+          break;
+        }
+      }
+    }
+  };
+  return { db, queue, seen, insert, rows, fill };
+}
+
+test("disk full in the second unit of a group: SQLite drops the whole transaction, both units fail and undo their memory", async (t) => {
+  const { queue, seen, insert, rows, fill } = setup(t);
+  fill();
+  const before = rows();
+  const memory = new Set<string>();
+  const small = queue.submit(() => {
+    memory.add("small");
+    return "small";
+  }, () => memory.delete("small"));
+  const big = queue.submit(() => {
+    insert("x".repeat(64 * 1024));
+    memory.add("big");
+  }, () => memory.delete("big"));
+  const results = await Promise.allSettled([small, big]);
+  for (const r of results) {
+    assert.equal(r.status, "rejected");
+    const err = (r as PromiseRejectedResult).reason as StorageError;
+    assert.ok(err instanceof StorageError, String(err));
+    assert.equal(err.code, "SQLITE_FULL");
+    assert.match(err.message, /^storage full: database or disk is full \(SQLITE_FULL\); the write was not stored, retry later/);
+  }
+  assert.deepEqual([...memory], []);
+  assert.equal(rows(), before);
+  assert.deepEqual(seen, ["failed 2 SQLITE_FULL"]);
+});
+
+test("disk full in a unit alone: rejected with SQLITE_FULL, nothing stored, and the next write succeeds once space returns", async (t) => {
+  const { db, queue, seen, insert, rows, fill } = setup(t);
+  fill();
+  const before = rows();
+  await assert.rejects(queue.submit(() => insert("y".repeat(64 * 1024))), (err: unknown) => err instanceof StorageError && err.code === "SQLITE_FULL");
+  assert.equal(rows(), before);
+  capDatabasePages(db, 1_000_000);
+  await queue.submit(() => insert("y".repeat(64 * 1024)));
+  assert.equal(rows(), before + 1);
+  assert.deepEqual(seen, ["failed 1 SQLITE_FULL", "committed 1 wrote"]);
+});
+
+test("a unit's own error stays its own and the other units of the group commit", async (t) => {
+  const { queue, seen, insert, rows } = setup(t);
+  const bad = queue.submit(() => {
+    insert("partial");
+    throw new ValidationError("nope");
+  });
+  const good = queue.submit(() => insert("kept"));
+  await assert.rejects(bad, ValidationError);
+  await good;
+  assert.equal(rows(), 1);
+  assert.deepEqual(seen, ["committed 1 wrote"]);
+});
+
+test("a commit that changes nothing is reported as such (it proves nothing about free space)", async (t) => {
+  const { queue, seen } = setup(t);
+  await queue.submit(() => 1);
+  assert.deepEqual(seen, ["committed 1 empty"]);
+});
