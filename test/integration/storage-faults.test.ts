@@ -4,6 +4,8 @@
 // work again once space returns, without a restart.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { startTestApp, isoIn, type TestApp } from "./app-fixture.ts";
@@ -44,7 +46,11 @@ function metric(text: string, series: string): number {
 }
 
 test("disk full: every write path answers 503 with the reason, stores nothing, and recovers when space returns", { timeout: 60_000 }, async (t) => {
-  const h = await startTestApp();
+  // Writes big enough to need new pages are above the default size limits; raise them so storage, not a limit, refuses.
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-it-"));
+  const alertprismFile = join(dir, "alertprism.yml");
+  writeFileSync(alertprismFile, "limits:\n  max_alert_size_bytes: 1MiB\n  max_silence_size_bytes: 1MiB\n");
+  const h = await startTestApp({ dir, flags: { "alertprism.config.file": alertprismFile } });
   t.after(() => h.close());
   assert.equal((await h.post("/api/v2/alerts", [alert("Before")])).status, 200);
   const fp = ((await h.get("/api/v2/alerts")).json as Array<{ fingerprint: string }>)[0]!.fingerprint;
