@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ConfigError, errorMessage } from "../lib/errors.ts";
 import type { Where } from "./channel.ts";
 import { NotifyError } from "./notifier.ts";
+import { isPermanentTransportCode } from "./transport-errors.ts";
 
 /**
  * The one HTTP path of the HTTP integrations: Alertmanager's `http_config` (prometheus/common v0.38, the
@@ -340,7 +341,8 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string): HttpClient
         const res = await instance.post<string>(url, encodeGoJson(body), { headers, signal: opts.signal });
         return { status: res.status, headers: flatHeaders(res.headers), body: scrub(typeof res.data === "string" ? res.data : String(res.data ?? "")) };
       } catch (err) {
-        throw new NotifyError(true, `POST ${redactUrl(url)}: ${scrub(networkReason(err, opts.signal))}`);
+        const permanent = !opts.signal.aborted && axios.isAxiosError(err) && isPermanentTransportCode(err.code);
+        throw new NotifyError(!permanent, `POST ${redactUrl(url)}: ${scrub(networkReason(err, opts.signal))}`);
       }
     },
     close() {
