@@ -25,6 +25,8 @@ export interface SinkRequest {
   readonly method: string;
   readonly path: string;
   readonly body: string;
+  /** When it arrived, by the server's `now` (a test's FakeClock, or Date.now). */
+  readonly at: number;
   /** The fault the server applied; only "ok" requests count as delivered. */
   readonly fault: HttpFault["kind"];
 }
@@ -64,7 +66,8 @@ export function selfSignedCert(): TestCert {
 }
 
 /** An HTTP server (HTTPS with `tls`) that answers as `setFault` says; "ok" by default. */
-export async function startFaultServer(opts: { tls?: TestCert } = {}): Promise<FaultServer> {
+export async function startFaultServer(opts: { tls?: TestCert; now?: () => number } = {}): Promise<FaultServer> {
+  const now = opts.now ?? Date.now;
   const requests: SinkRequest[] = [];
   let choose: (n: number) => HttpFault = () => ({ kind: "ok" });
   const sockets = new Set<Socket>();
@@ -74,7 +77,7 @@ export async function startFaultServer(opts: { tls?: TestCert } = {}): Promise<F
     req.on("data", (d: Buffer) => chunks.push(d));
     req.on("end", () => {
       const fault = choose(requests.length + 1);
-      requests.push({ method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString(), fault: fault.kind });
+      requests.push({ method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString(), at: now(), fault: fault.kind });
       answer(fault, req, res, timers);
     });
   };
