@@ -54,7 +54,7 @@ export interface AppOptions {
 
 type Runtime = RuntimeConfig;
 
-/** How long a start-up replay of undelivered notifications may take before the dispatcher starts. */
+/** How long a start-up replay of undelivered notifications may be retried (it runs beside the dispatcher). */
 const OUTBOX_REPLAY_MS = 10_000;
 
 /** How long an escalation notification may be retried before it waits in the outbox for the next start. */
