@@ -66,7 +66,7 @@ export function selfSignedCert(): TestCert {
 }
 
 /** An HTTP server (HTTPS with `tls`) that answers as `setFault` says; "ok" by default. */
-export async function startFaultServer(opts: { tls?: TestCert; now?: () => number } = {}): Promise<FaultServer> {
+export async function startFaultServer(opts: { tls?: TestCert; now?: () => number; /** Bodies of answered-with-a-fault requests are dropped (long benches). */ onlyDeliveredBodies?: boolean } = {}): Promise<FaultServer> {
   const now = opts.now ?? Date.now;
   const requests: SinkRequest[] = [];
   let choose: (n: number) => HttpFault = () => ({ kind: "ok" });
@@ -77,7 +77,7 @@ export async function startFaultServer(opts: { tls?: TestCert; now?: () => numbe
     req.on("data", (d: Buffer) => chunks.push(d));
     req.on("end", () => {
       const fault = choose(requests.length + 1);
-      requests.push({ method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString(), at: now(), fault: fault.kind });
+      requests.push({ method: req.method ?? "", path: req.url ?? "", body: opts.onlyDeliveredBodies && fault.kind !== "ok" ? "" : Buffer.concat(chunks).toString(), at: now(), fault: fault.kind });
       answer(fault, req, res, timers);
     });
   };
