@@ -12,6 +12,7 @@ import { startServer, type Target } from "./servers.ts";
 import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
 import { anomalyScenario, printAnomaly } from "./anomaly.ts";
+import { faultScenario, printFaults } from "./faults.ts";
 
 const SINK_PORT = 19399;
 const CONFIG = `
@@ -174,6 +175,13 @@ async function main(): Promise<void> {
     const anomaly = anomalyScenario();
     printAnomaly(anomaly);
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), anomaly }, null, 2));
+    return;
+  }
+  if (process.env.BENCH_ONLY === "faults") {
+    // In-process (the event loop measured is the app's own), on the real clock: no build needed.
+    const faults = await faultScenario();
+    printFaults(faults);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), faults }, null, 2));
     return;
   }
   // Measure what production runs: the compiled JavaScript, not the TypeScript loader.

@@ -61,7 +61,7 @@ export interface AppOptions {
 
 type Runtime = RuntimeConfig;
 
-/** How long a start-up replay of undelivered notifications may take before the dispatcher starts. */
+/** How long a start-up replay of undelivered notifications may be retried (it runs beside the dispatcher). */
 const OUTBOX_REPLAY_MS = 10_000;
 
 /** How long an escalation notification may be retried before it waits in the outbox for the next start. */
@@ -460,7 +460,9 @@ export class App {
       });
     });
     this.ready = true;
-    await this.replayOutbox();
+    // Not awaited: a replay to an endpoint that hangs would hold back every receiver until its deadline.
+    // The pipeline makes a flush of the same group and integration wait for its replay.
+    this.replayOutbox().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "replaying the outbox failed"));
     this.startDispatcher();
     await this.anomaly.configure(this.runtime.anomaly);
     this.anomaly.start();
@@ -487,7 +489,7 @@ export class App {
     this.cronTasks.push(cron.schedule("43 3 * * *", run("history_retention", () => this.pruneHistory())));
   }
 
-  /** Delivers notifications a previous run decided but did not deliver, before new flushes start. */
+  /** Delivers notifications a previous run decided but did not deliver, beside the dispatcher (see start()). */
   private async replayOutbox(): Promise<void> {
     const r = await this.pipeline.replayOutbox(this.clock.now() + OUTBOX_REPLAY_MS);
     for (const [outcome, n] of Object.entries(r)) if (n > 0) this.metrics.outboxReplayed.inc({ outcome }, n);

@@ -10,6 +10,7 @@ import { ConfigError, errorMessage } from "../lib/errors.ts";
 import type { Where } from "./channel.ts";
 import { findFirewallRefusal, firewallNotifyError, type Firewall } from "./firewall.ts";
 import { NotifyError } from "./notifier.ts";
+import { isPermanentTransportCode } from "./transport-errors.ts";
 
 /**
  * The one HTTP path of the HTTP integrations: Alertmanager's `http_config` (prometheus/common v0.38, the
@@ -348,7 +349,8 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string, firewall?: 
       } catch (err) {
         const refusal = findFirewallRefusal(err);
         if (refusal) throw firewallNotifyError(refusal);
-        throw new NotifyError(true, `POST ${redactUrl(url)}: ${scrub(networkReason(err, opts.signal))}`);
+        const permanent = !opts.signal.aborted && axios.isAxiosError(err) && isPermanentTransportCode(err.code);
+        throw new NotifyError(!permanent, `POST ${redactUrl(url)}: ${scrub(networkReason(err, opts.signal))}`);
       }
     },
     close() {

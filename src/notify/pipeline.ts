@@ -60,6 +60,7 @@ interface Decision {
 }
 
 const integrationId = (n: Notifier) => `${n.kind}/${n.index}`;
+const logKeyId = (k: LogKey) => `${k.groupKey}\u0000${k.receiver}\u0000${k.integration}`;
 
 /**
  * The notification pipeline for one group flush, as stages: inhibition → active/mute time intervals →
@@ -69,6 +70,12 @@ const integrationId = (n: Notifier) => `${n.kind}/${n.index}`;
 export class NotifyPipeline {
   private lastOutboxMs = 0;
   private readonly inFlight = new Set<Promise<FlushResult>>();
+  /**
+   * Outbox replays under way, by log key. Replays run beside the dispatcher (a hanging endpoint must not
+   * hold every other receiver back at start-up); a flush of the same key waits for its replay and then
+   * asks the notification log, so the notification is not sent twice.
+   */
+  private readonly replays = new Map<string, Promise<boolean>>();
   private readonly mutingStages: readonly Stage[];
 
   constructor(private readonly deps: PipelineDeps) {
@@ -86,10 +93,10 @@ export class NotifyPipeline {
 
   /** Waits for in-flight notifications, at most `timeoutMs`; what is cut off stays in the outbox. */
   async drain(timeoutMs: number): Promise<void> {
-    if (this.inFlight.size === 0) return;
+    if (this.inFlight.size === 0 && this.replays.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.inFlight]),
+      Promise.allSettled([...this.inFlight, ...this.replays.values()]),
       new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
     ]);
     clearTimeout(timer);
@@ -135,6 +142,8 @@ export class NotifyPipeline {
     const results = await Promise.all(this.deps.notifiers(receiver).map(async (n) => {
       const integration = integrationId(n);
       const key: LogKey = { groupKey: f.groupKey, receiver, integration };
+      const replay = this.replays.get(logKeyId(key));
+      if (replay) await replay.catch(() => false);
       if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs, quiet.size > 0 ? quiet : undefined)) {
         const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
         decisions.push({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
@@ -244,7 +253,13 @@ export class NotifyPipeline {
         return;
       }
       // The replay supersedes the old row with its own (same key), so it is kept until delivered.
-      if (await this.deliver(n, d, deadlineMs)) out.delivered++;
+      const id = logKeyId(d.key);
+      const sending = this.deliver(n, d, deadlineMs);
+      this.replays.set(id, sending);
+      const ok = await sending.finally(() => {
+        if (this.replays.get(id) === sending) this.replays.delete(id);
+      });
+      if (ok) out.delivered++;
       else out.failed++;
     }));
     return out;

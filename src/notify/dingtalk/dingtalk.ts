@@ -6,6 +6,7 @@ import type { ChannelDeps } from "../channel.ts";
 import { findFirewallRefusal, firewallNotifyError } from "../firewall.ts";
 import { NotifyError, type NotificationData, type NotifyAlert, type Notifier, type NotifyRequest } from "../notifier.ts";
 import { DigestLane, RateBudget, type Fold } from "./budget.ts";
+import { isPermanentTransportCode } from "../transport-errors.ts";
 import {
   ALERT_SEPARATOR, MessageSizeError, TITLE_MAX_BYTES, bodyBytes, jsonStringBytes, markdownBody, mentionSuffix,
   serializeBody, splitMarkdown, truncateToJsonBytes, type AtTargets, type MarkdownBody,
@@ -265,7 +266,11 @@ class Robot {
       throw transportError(err, signal, scrub);
     }
     const header = res.headers["retry-after"] as unknown;
-    const e = classifyResponse(res.status, typeof res.data === "string" ? res.data : String(res.data), typeof header === "string" ? header : undefined, this.clock.now(), scrub);
+    // A Retry-After date is measured against the response's own Date, so a skewed local clock cannot
+    // stretch it past the flush deadline (or shrink it to nothing).
+    const date = res.headers.date as unknown;
+    const serverNow = typeof date === "string" ? Date.parse(date) : NaN;
+    const e = classifyResponse(res.status, typeof res.data === "string" ? res.data : String(res.data), typeof header === "string" ? header : undefined, Number.isNaN(serverNow) ? this.clock.now() : serverNow, scrub);
     if (e === undefined) return;
     if (e.errcode === ERRCODE_SEND_TOO_FAST) {
       // Our count disagrees with DingTalk's: hold everything for a window, and say when it frees.
@@ -324,7 +329,7 @@ function transportError(err: unknown, signal: AbortSignal, scrub: (s: string) =>
   const code = axios.isAxiosError(err) ? err.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
   // Never the error object itself: axios errors carry the request config, URL and token included.
-  return new NotifyError(true, `DingTalk request failed: ${scrub(code ? `${code}: ${message}` : message)}`);
+  return new NotifyError(!isPermanentTransportCode(code), `DingTalk request failed: ${scrub(code ? `${code}: ${message}` : message)}`);
 }
 
 class DingTalkNotifier implements Notifier {

@@ -9,6 +9,7 @@ import { findFirewallRefusal, firewallNotifyError } from "../firewall.ts";
 import type { NotificationData, Notifier, NotifyRequest, Templater } from "../notifier.ts";
 import type { Logger } from "../../lib/log.ts";
 import { Secret } from "../secret.ts";
+import { isPermanentTransportCode } from "../transport-errors.ts";
 import type { TlsSettings } from "../tls-config.ts";
 
 export { Secret };
@@ -360,7 +361,8 @@ function transportError(url: URL, err: Error, signal: AbortSignal): NotifyError 
   const code = (err as NodeJS.ErrnoException).code;
   // Node's messages name the address and the failure (ECONNREFUSED 127.0.0.1:443), never the body.
   const reason = `request to ${origin(url)} failed: ${code !== undefined && !err.message.includes(code) ? `${code} ` : ""}${err.message}`;
-  return new NotifyError(!(code !== undefined && CERTIFICATE_ERROR.test(code)), reason);
+  // A failed handshake (EPROTO: https:// to a plain-HTTP port) is a configuration problem too.
+  return new NotifyError(!((code !== undefined && CERTIFICATE_ERROR.test(code)) || isPermanentTransportCode(code)), reason);
 }
 
 export class PagerDutyNotifier implements Notifier {
