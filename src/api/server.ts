@@ -123,6 +123,10 @@ function errorHandler(log: Logger) {
       return send(413, { code: 413, message: `request body too large: the limit is ${e.limit ?? "?"} bytes` });
     }
     if (e?.type === "request.aborted" || e?.type === "request.size.invalid") return send(400, { code: 400, message: errorMessage(err) });
+    // Other client errors of express's own layers carry their 4xx status: a path parameter with a bad
+    // %-escape (router: 400), an unknown Content-Encoding (body-parser: 415), a body that does not
+    // decompress (body-parser: 400). They are the client's mistake, not a server failure.
+    if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) return send(e.status, { code: e.status, message: errorMessage(err) });
     if (err instanceof StorageError) {
       reqLog.error({ err: err.message }, "storage failure");
       return send(503, `storage unavailable: ${err.message}`);
