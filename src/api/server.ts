@@ -72,7 +72,8 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
     else res.status(503).type("text/plain").send("Service Unavailable");
   });
   const noAuth: CurrentAuth = () => undefined;
-  router.post("/-/reload", reloadGuard(opts.auth ?? noAuth, ctx.log), (_req, res) => {
+  // The body (none is expected) is read before reloading, so a request cut short reloads nothing.
+  router.post("/-/reload", reloadGuard(opts.auth ?? noAuth, ctx.log), rawBody, (_req, res) => {
     // Alertmanager answers a failed reload with 500 and the reason as text.
     opts.reload(principalOf(res)?.subject ?? "local").then(
       () => res.status(200).end(),

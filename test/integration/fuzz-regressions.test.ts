@@ -35,4 +35,24 @@ describe("fuzzer regressions", () => {
       }
     }
   });
+
+  test("a relative time beyond what a Date holds is 400, not 500", async () => {
+    for (const q of ["until=-99999999999d", "since=-9999999999999w"]) {
+      const r = await t.get(`/api/ops/v1/stats?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.match(r.text, /further back than a time can/);
+    }
+  });
+
+  test("POST /-/reload cut short (Content-Length larger than what is sent) reloads nothing", async () => {
+    const reloads = async () => ((await t.get("/api/ops/v1/audit")).json as { entries: Array<{ action: string }> }).entries.filter((e) => e.action === "reload").length;
+    assert.equal((await send("POST", "/-/reload")).status, 200);
+    const before = await reloads();
+    assert.equal(before, 1, "a whole reload is audited");
+    const r = await send("POST", "/-/reload", [["content-type", "application/json"]], "{\"a\":", "truncate");
+    assert.notEqual(r.status, 200);
+    // Let a reload started anyway reach its audit record.
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(await reloads(), before);
+  });
 });
