@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { App } from "../../src/app.ts";
 import { resolveSettings } from "../../src/settings.ts";
 import { silentLogger, type Logger } from "../../src/lib/log.ts";
+import type { Clock } from "../../src/lib/clock.ts";
 
 export const BASIC_CONFIG = `
 route:
@@ -36,7 +37,7 @@ export interface TestApp {
 }
 
 /** Starts the whole app in-process on a random port with a temp database. */
-export async function startTestApp(opts: { config?: string; dir?: string; flags?: Record<string, string>; logger?: Logger } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { config?: string; dir?: string; flags?: Record<string, string>; logger?: Logger; clock?: Clock } = {}): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "alertprism-it-"));
   const configFile = join(dir, "alertmanager.yml");
   writeFileSync(configFile, opts.config ?? BASIC_CONFIG);
@@ -48,7 +49,7 @@ export async function startTestApp(opts: { config?: string; dir?: string; flags?
     ["web.external-url", "http://127.0.0.1:9093"],
     ...Object.entries(opts.flags ?? {}),
   ]);
-  const app = new App({ settings: resolveSettings(flags, {}), logger: opts.logger ?? silentLogger() });
+  const app = new App({ settings: resolveSettings(flags, {}), logger: opts.logger ?? silentLogger(), ...(opts.clock ? { clock: opts.clock } : {}) });
   const addr = await app.start();
   const prefix = opts.flags?.["web.route-prefix"] ?? "";
   const url = `http://127.0.0.1:${addr.port}${prefix.replace(/\/$/, "")}`;
