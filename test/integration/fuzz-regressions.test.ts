@@ -55,4 +55,16 @@ describe("fuzzer regressions", () => {
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(await reloads(), before);
   });
+
+  test("a deeply nested body holding a lone surrogate escape is decoded, not a stack overflow (500)", async () => {
+    const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+    const alerts = await t.post("/api/v2/alerts", `[{"labels":{"alertname":"Deep\\ud800"},"x":${deep(12_000)}}]`);
+    assert.equal(alerts.status, 200, alerts.text);
+    const got = (await t.get("/api/v2/alerts")).json as Array<{ labels: Record<string, string> }>;
+    assert.ok(got.some((a) => a.labels.alertname === "Deep\uFFFD"), "the lone surrogate became U+FFFD, as Go decodes it");
+    const silence = await t.post("/api/v2/silences", `{"comment":"\\ud800","x":${deep(12_000)}}`);
+    assert.equal(silence.status, 422, silence.text);
+    const webhook = await t.post("/api/v1/webhook", `{"version":"4","x":"\\udc00","alerts":${deep(12_000)}}`);
+    assert.equal(webhook.status, 400, webhook.text);
+  });
 });
