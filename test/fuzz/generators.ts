@@ -203,7 +203,7 @@ function jsonBodyArb(seeds: readonly unknown[], maxBytes: number): fc.Arbitrary<
   const garbage = fc.uint8Array({ maxLength: 300 }).map((b): Body => ({ bytes: Buffer.from(b), label: "garbage" }));
   const deepDoc = fc.tuple(fc.integer({ min: 5_000, max: 12_000 }), fc.boolean()).map(([d, a]): Body => ({ bytes: Buffer.from(deep(d, a)), label: "deep" }));
   // Over the body limit: the server must answer 413.
-  const tooLarge = fc.integer({ min: 1, max: 1024 }).map((extra): Body => ({ bytes: Buffer.alloc(maxBytes + extra, 0x20), label: "over-limit" }));
+  const tooLarge = fc.integer({ min: 1, max: 3 * 1024 * 1024 }).map((extra): Body => ({ bytes: Buffer.alloc(maxBytes + extra, 0x20), label: "over-limit" }));
   const empty = fc.constant<Body>({ bytes: undefined, label: "empty" });
   return fc.oneof(
     { weight: 6, arbitrary: valid },
