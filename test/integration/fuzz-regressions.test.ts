@@ -67,4 +67,10 @@ describe("fuzzer regressions", () => {
     const webhook = await t.post("/api/v1/webhook", `{"version":"4","x":"\\udc00","alerts":${deep(12_000)}}`);
     assert.equal(webhook.status, 400, webhook.text);
   });
+
+  test("a webhook payload whose version is nested 12,000 deep is 400, not a stack overflow (500)", async () => {
+    const r = await t.post("/api/v1/webhook", `{"version":${"[".repeat(12_000)}${"]".repeat(12_000)},"alerts":[]}`);
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /unsupported version \(an array\)/);
+  });
 });
