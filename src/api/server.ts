@@ -72,7 +72,8 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
     else res.status(503).type("text/plain").send("Service Unavailable");
   });
   const noAuth: CurrentAuth = () => undefined;
-  router.post("/-/reload", reloadGuard(opts.auth ?? noAuth, ctx.log), (_req, res) => {
+  // The body (none is expected) is read before reloading, so a request cut short reloads nothing.
+  router.post("/-/reload", reloadGuard(opts.auth ?? noAuth, ctx.log), rawBody, (_req, res) => {
     // Alertmanager answers a failed reload with 500 and the reason as text.
     opts.reload(principalOf(res)?.subject ?? "local").then(
       () => res.status(200).end(),
@@ -124,6 +125,10 @@ function errorHandler(log: Logger) {
       return send(413, { code: 413, message: `request body too large: the limit is ${e.limit ?? "?"} bytes` });
     }
     if (e?.type === "request.aborted" || e?.type === "request.size.invalid") return send(400, { code: 400, message: errorMessage(err) });
+    // Other client errors of express's own layers carry their 4xx status: a path parameter with a bad
+    // %-escape (router: 400), an unknown Content-Encoding (body-parser: 415), a body that does not
+    // decompress (body-parser: 400). They are the client's mistake, not a server failure.
+    if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) return send(e.status, { code: e.status, message: errorMessage(err) });
     if (err instanceof StorageError) {
       // Prometheus retries on 5xx. The store logs these itself, rate-limited: a full disk must not flood the log.
       reqLog.debug({ err: err.message }, "storage failure");

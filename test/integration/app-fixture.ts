@@ -6,6 +6,7 @@ import { resolveSettings } from "../../src/settings.ts";
 import { silentLogger, type Logger } from "../../src/lib/log.ts";
 import { LeakScanner, secretsFromConfig } from "../helpers/secret-leaks.ts";
 import { scanDatabase } from "../helpers/secret-leaks-db.ts";
+import type { Clock } from "../../src/lib/clock.ts";
 
 export const BASIC_CONFIG = `
 route:
@@ -44,7 +45,7 @@ export interface TestApp {
 }
 
 /** Starts the whole app in-process on a random port with a temp database. */
-export async function startTestApp(opts: { config?: string; dir?: string; flags?: Record<string, string>; logger?: Logger } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { config?: string; dir?: string; flags?: Record<string, string>; logger?: Logger; clock?: Clock } = {}): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "alertprism-it-"));
   const configFile = join(dir, "alertmanager.yml");
   writeFileSync(configFile, opts.config ?? BASIC_CONFIG);
@@ -57,7 +58,7 @@ export async function startTestApp(opts: { config?: string; dir?: string; flags?
     ...Object.entries(opts.flags ?? {}),
   ]);
   const leaks = leakScanner(opts.config ?? BASIC_CONFIG, flags.get("alertprism.config.file"));
-  const app = new App({ settings: resolveSettings(flags, {}), logger: opts.logger ?? leaks?.logger() ?? silentLogger() });
+  const app = new App({ settings: resolveSettings(flags, {}), logger: opts.logger ?? leaks?.logger() ?? silentLogger(), ...(opts.clock ? { clock: opts.clock } : {}) });
   const addr = await app.start();
   const prefix = opts.flags?.["web.route-prefix"] ?? "";
   const url = `http://127.0.0.1:${addr.port}${prefix.replace(/\/$/, "")}`;

@@ -19,6 +19,8 @@ test("parseTime: RFC 3339 and relative times; anything else is 400", () => {
   ];
   for (const [text, want] of ok) assert.equal(parseTime(text, NOW), want, text);
   for (const bad of ["", "yesterday", "24h", "-24", "-h", "2026-01-02", "2026-13-45T99:00:00Z", "1700000000", "-1y"]) is400(() => parseTime(bad, NOW, "since"), /since/);
+  // Further back than a Date holds (found by the fuzzer: it was a RangeError, a 500, when printed).
+  for (const far of ["-99999999999d", "-9999999999999w"]) is400(() => parseTime(far, NOW, "until"), /until.*further back/);
 });
 
 test("parseLimit: default, bounds, garbage", () => {

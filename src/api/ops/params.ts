@@ -6,6 +6,7 @@ import { OpsError } from "./route-table.ts";
 import { parseMatcher, type Matcher } from "../../matchers/index.ts";
 
 const RELATIVE = /^-(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
+const MAX_DATE_MS = 8.64e15;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 // RFC 3339: date, "T" (or space), time with optional fraction, and "Z" or an offset.
 const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$/;
@@ -17,7 +18,12 @@ const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\
 export function parseTime(text: string, nowMs: number, name = "time"): number {
   const t = text.trim();
   const rel = RELATIVE.exec(t);
-  if (rel) return Math.round(nowMs - Number(rel[1]) * UNIT_MS[rel[2]!]!);
+  if (rel) {
+    const ms = Math.round(nowMs - Number(rel[1]) * UNIT_MS[rel[2]!]!);
+    // Beyond what a Date can hold (±8.64e15 ms) the time could not even be printed back.
+    if (Math.abs(ms) <= MAX_DATE_MS) return ms;
+    throw new OpsError(400, `${name}: ${JSON.stringify(text.slice(0, 64))} reaches further back than a time can (about 270,000 years)`);
+  }
   if (RFC3339.test(t)) {
     const ms = Date.parse(t.replace(" ", "T"));
     if (Number.isFinite(ms)) return ms;

@@ -25,16 +25,25 @@ export function readJsonBody(req: Request, what: "alerts" | "silence"): unknown 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-function wellFormed(v: unknown): unknown {
-  if (typeof v === "string") return v.replace(LONE_SURROGATE, "\uFFFD");
-  if (Array.isArray(v)) return v.map(wellFormed);
-  if (v === null || typeof v !== "object") return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    // defineProperty, not assignment: a "__proto__" key must stay a plain property as JSON.parse made it.
-    Object.defineProperty(out, k.replace(LONE_SURROGATE, "\uFFFD"), { value: wellFormed(x), enumerable: true, writable: true, configurable: true });
+/** A copy with lone surrogates replaced; iterative, as a body may nest deeper than the call stack goes. */
+function wellFormed(root: unknown): unknown {
+  const fix = (s: string) => s.replace(LONE_SURROGATE, "\uFFFD");
+  const shell = (v: unknown): unknown =>
+    typeof v === "string" ? fix(v) : Array.isArray(v) ? new Array<unknown>(v.length) : v !== null && typeof v === "object" ? {} : v;
+  const top = shell(root);
+  const todo: Array<[unknown, unknown]> = [[root, top]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [src, dst] = next;
+    if (src === null || typeof src !== "object") continue;
+    for (const [k, x] of Object.entries(src)) {
+      const copy = shell(x);
+      if (Array.isArray(src)) (dst as unknown[])[Number(k)] = copy;
+      // defineProperty, not assignment: a "__proto__" key must stay a plain property as JSON.parse made it.
+      else Object.defineProperty(dst, fix(k), { value: copy, enumerable: true, writable: true, configurable: true });
+      if (copy !== null && typeof copy === "object") todo.push([x, copy]);
+    }
   }
-  return out;
+  return top;
 }
 
 /**

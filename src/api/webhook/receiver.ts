@@ -59,7 +59,7 @@ export function decodeWebhookPayload(body: unknown): IncomingAlert[] {
   if (body === undefined) throw bad("empty body");
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw bad("expected a JSON object");
   const p = body as Record<string, unknown>;
-  if (p.version !== "4") throw bad(`unsupported version ${JSON.stringify(p.version ?? null)} (Alertmanager sends "4")`);
+  if (p.version !== "4") throw bad(`unsupported version ${shown(p.version)} (Alertmanager sends "4")`);
   if (!Array.isArray(p.alerts)) throw bad("alerts must be an array");
   return p.alerts.map((a: unknown, i: number) => {
     if (typeof a !== "object" || a === null || Array.isArray(a)) throw bad(`alerts[${i}] must be an object`);
@@ -76,6 +76,12 @@ export function decodeWebhookPayload(body: unknown): IncomingAlert[] {
     if (typeof generatorURL !== "string") throw bad(`alerts[${i}].generatorURL must be a string`);
     return { labels, annotations, startsAt, endsAt, generatorURL };
   });
+}
+
+/** A value for an error message: scalars as JSON, containers by kind (one nested 10,000 deep overflows JSON.stringify). */
+function shown(v: unknown): string {
+  if (v !== null && typeof v === "object") return Array.isArray(v) ? "(an array)" : "(an object)";
+  return (JSON.stringify(v ?? null) ?? "null").slice(0, 100);
 }
 
 function stringMap(v: unknown, field: string, required: boolean): Record<string, string> {
