@@ -70,6 +70,8 @@ export class NotifyPipeline {
   private lastOutboxMs = 0;
   private readonly inFlight = new Set<Promise<FlushResult>>();
   private readonly mutingStages: readonly Stage[];
+  /** Per log key, the tail of the decide-and-send work under way (see `oneAtATime`). */
+  private readonly keyTails = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: PipelineDeps) {
     const muting = () => deps.muting();
@@ -132,9 +134,8 @@ export class NotifyPipeline {
     const resolved = new Set<string>();
     for (const a of [...alerts, ...covered]) (isResolvedAt(a, nowMs) ? resolved : firing).add(a.fingerprint);
 
-    const results = await Promise.all(this.deps.notifiers(receiver).map(async (n) => {
-      const integration = integrationId(n);
-      const key: LogKey = { groupKey: f.groupKey, receiver, integration };
+    const results = await Promise.all(this.deps.notifiers(receiver).map((n) => this.oneAtATime({ groupKey: f.groupKey, receiver, integration: integrationId(n) }, async (key) => {
+      const integration = key.integration;
       if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs, quiet.size > 0 ? quiet : undefined)) {
         const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
         decisions.push({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
@@ -155,8 +156,25 @@ export class NotifyPipeline {
       const ok = await this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
       decisions.push({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
       return ok;
-    }));
+    })));
     return results.every(Boolean);
+  }
+
+  /**
+   * Runs the dedup decision and the send for one log key after the previous one for that key settled.
+   * A reload rebuilds the dispatcher while the old one's send may still be retrying; deciding before it
+   * is recorded would send the same notification again (found by the crash torture).
+   */
+  private async oneAtATime<T>(key: LogKey, work: (key: LogKey) => Promise<T>): Promise<T> {
+    const k = `${key.groupKey}\u0000${key.receiver}\u0000${key.integration}`;
+    const previous = this.keyTails.get(k);
+    const run = (previous ?? Promise.resolve()).then(() => work(key));
+    const tail = run.then(() => undefined, () => undefined);
+    this.keyTails.set(k, tail);
+    void tail.then(() => {
+      if (this.keyTails.get(k) === tail) this.keyTails.delete(k);
+    });
+    return run;
   }
 
   private dataFor(receiver: string, groupKey: string, groupLabels: LabelSet, batch: readonly Alert[], nowMs: number): NotificationData {
