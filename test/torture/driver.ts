@@ -390,6 +390,9 @@ class Torture {
       else if (x < 0.85) await this.unack();
       else if (x < 0.88) await this.reload();
       else await sleep(Math.floor(this.random() * 50));
+      // An operation that found nothing to do resolves at once: without a real wait this loop would
+      // hold the event loop, so the answers that free its alerts would never be read.
+      await sleep(1);
     }
   }
 
