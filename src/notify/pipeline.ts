@@ -77,6 +77,10 @@ export class NotifyPipeline {
    */
   private readonly replays = new Map<string, Promise<boolean>>();
   private readonly mutingStages: readonly Stage[];
+  /** Per log key, the tail of the decide-and-send work under way (see `oneAtATime`). */
+  private readonly keyTails = new Map<string, Promise<void>>();
+  /** Per log key, the outbox row of a decision that was not delivered (its retries ran out). */
+  private readonly undelivered = new Map<string, OutboxRow>();
 
   constructor(private readonly deps: PipelineDeps) {
     const muting = () => deps.muting();
@@ -139,13 +143,14 @@ export class NotifyPipeline {
     const resolved = new Set<string>();
     for (const a of [...alerts, ...covered]) (isResolvedAt(a, nowMs) ? resolved : firing).add(a.fingerprint);
 
-    const results = await Promise.all(this.deps.notifiers(receiver).map(async (n) => {
-      const integration = integrationId(n);
-      const key: LogKey = { groupKey: f.groupKey, receiver, integration };
+    const results = await Promise.all(this.deps.notifiers(receiver).map((n) => this.oneAtATime({ groupKey: f.groupKey, receiver, integration: integrationId(n) }, async (key) => {
+      const integration = key.integration;
+      // An outbox replay of this key still under way at start-up: decide only once it is recorded.
       const replay = this.replays.get(logKeyId(key));
       if (replay) await replay.catch(() => false);
       if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs, quiet.size > 0 ? quiet : undefined)) {
         const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
+        await this.dropSuperseded(key);
         decisions.push({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
         return true;
       }
@@ -154,6 +159,7 @@ export class NotifyPipeline {
         // Nothing to post (all resolved with send_resolved off, or all covered by a storm summary), but
         // the log must learn the sets.
         await this.deps.queue.submit(() => this.deps.nflog.record(key, firing, resolved, nowMs));
+        await this.dropSuperseded(key);
         if (covered.length > 0 && alerts.length === 0) {
           decisions.push({ stage: "notify", outcome: "covered", integration, detail: { firing: firing.size, resolved: resolved.size } });
           this.deps.observer?.covered?.(receiver, n.kind);
@@ -164,8 +170,38 @@ export class NotifyPipeline {
       const ok = await this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
       decisions.push({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
       return ok;
-    }));
+    })));
     return results.every(Boolean);
+  }
+
+  /**
+   * A flush found nothing due for `key`: the receiver already knows the current state, so a decision
+   * left undelivered in the outbox is out of date. Kept, a restart would deliver it (an alert as resolved
+   * that fires again, or as firing after it resolved) and record it as what the receiver knows.
+   */
+  private async dropSuperseded(key: LogKey): Promise<void> {
+    const k = logKeyId(key);
+    const row = this.undelivered.get(k);
+    if (row === undefined) return;
+    this.undelivered.delete(k);
+    await this.deps.queue.submit(() => this.deps.repo.removeOutbox(row));
+  }
+
+  /**
+   * Runs the dedup decision and the send for one log key after the previous one for that key settled.
+   * A reload rebuilds the dispatcher while the old one's send may still be retrying; deciding before it
+   * is recorded would send the same notification again (found by the crash torture).
+   */
+  private async oneAtATime<T>(key: LogKey, work: (key: LogKey) => Promise<T>): Promise<T> {
+    const k = logKeyId(key);
+    const previous = this.keyTails.get(k);
+    const run = (previous ?? Promise.resolve()).then(() => work(key));
+    const tail = run.then(() => undefined, () => undefined);
+    this.keyTails.set(k, tail);
+    void tail.then(() => {
+      if (this.keyTails.get(k) === tail) this.keyTails.delete(k);
+    });
+    return run;
   }
 
   private dataFor(receiver: string, groupKey: string, groupLabels: LabelSet, batch: readonly Alert[], nowMs: number): NotificationData {
@@ -224,7 +260,9 @@ export class NotifyPipeline {
     clock.clearTimeout(abortTimer);
     const ilog = log.child({ groupKey: d.key.groupKey, receiver: d.key.receiver, integration: d.key.integration });
     if (!result.ok) {
-      // The outbox row stays: the next flush decides again (and replaces it), a restart delivers it.
+      // The outbox row stays: the next flush decides again (and replaces it, or drops it when nothing
+      // is due any more), a restart delivers it.
+      this.undelivered.set(logKeyId(d.key), row);
       ilog.error({ attempts: result.attempts, err: result.lastError?.reason }, "notify failed");
       return false;
     }
@@ -232,6 +270,8 @@ export class NotifyPipeline {
       nflog.record(d.key, new Set(d.firing), new Set(d.resolved), clock.now());
       repo.removeOutbox(row);
     });
+    // An older undelivered decision for the key was replaced by this one's row (same key), now removed.
+    this.undelivered.delete(logKeyId(d.key));
     this.deps.observer?.notified?.(d.key, d.firing, clock.now());
     ilog.debug({ attempts: result.attempts }, "notified");
     return true;
