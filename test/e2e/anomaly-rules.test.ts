@@ -119,7 +119,11 @@ it("the ramp becomes a prediction alert with eta, time_to_threshold and a capaci
   const remaining = FULL_AT - Date.parse(a.startsAt);
   assert.ok(Math.abs(eta - FULL_AT) <= 0.1 * remaining, `eta ${a.annotations.eta}, full at ${new Date(FULL_AT).toISOString()}`);
   assert.match(a.annotations.time_to_threshold ?? "", /^[1-3]m/);
-  assert.match(a.annotations.description ?? "", /^falling 18000000000000\/h; at this rate reaches 0 in/);
+  // 5 GB/s is 1.8e13/h. Prometheus stamps a sample when the scrape starts and the exporter reads the clock
+  // when it answers, so on a busy machine the fitted rate is off by a little (18100000000000 seen).
+  const m = /^falling (\d+)\/h; at this rate reaches 0 in /.exec(a.annotations.description ?? "");
+  assert.ok(m, `description ${a.annotations.description}`);
+  assert.ok(Math.abs(Number(m[1]) / 1.8e13 - 1) < 0.05, `rate ${m[1]}/h, expected about 18000000000000/h`);
 });
 
 it("a spike in the order rate becomes an anomaly alert with score, value and expected range", { timeout: 120_000 }, async () => {
