@@ -70,14 +70,11 @@ const logKeyId = (k: LogKey) => `${k.groupKey}\u0000${k.receiver}\u0000${k.integ
 export class NotifyPipeline {
   private lastOutboxMs = 0;
   private readonly inFlight = new Set<Promise<FlushResult>>();
-  /**
-   * Outbox replays under way, by log key. Replays run beside the dispatcher (a hanging endpoint must not
-   * hold every other receiver back at start-up); a flush of the same key waits for its replay and then
-   * asks the notification log, so the notification is not sent twice.
-   */
-  private readonly replays = new Map<string, Promise<boolean>>();
   private readonly mutingStages: readonly Stage[];
-  /** Per log key, the tail of the decide-and-send work under way (see `oneAtATime`). */
+  /**
+   * Per log key, the tail of the decide-and-send work under way (see `oneAtATime`): flushes and outbox
+   * replays alike, so a flush of a key waits for its replay and then asks the notification log.
+   */
   private readonly keyTails = new Map<string, Promise<void>>();
   /** Per log key, the outbox row of a decision that was not delivered (its retries ran out). */
   private readonly undelivered = new Map<string, OutboxRow>();
@@ -97,10 +94,10 @@ export class NotifyPipeline {
 
   /** Waits for in-flight notifications, at most `timeoutMs`; what is cut off stays in the outbox. */
   async drain(timeoutMs: number): Promise<void> {
-    if (this.inFlight.size === 0 && this.replays.size === 0) return;
+    if (this.inFlight.size === 0 && this.keyTails.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.inFlight, ...this.replays.values()]),
+      Promise.allSettled([...this.inFlight, ...this.keyTails.values()]),
       new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
     ]);
     clearTimeout(timer);
@@ -145,9 +142,6 @@ export class NotifyPipeline {
 
     const results = await Promise.all(this.deps.notifiers(receiver).map((n) => this.oneAtATime({ groupKey: f.groupKey, receiver, integration: integrationId(n) }, async (key) => {
       const integration = key.integration;
-      // An outbox replay of this key still under way at start-up: decide only once it is recorded.
-      const replay = this.replays.get(logKeyId(key));
-      if (replay) await replay.catch(() => false);
       if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs, quiet.size > 0 ? quiet : undefined)) {
         const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
         await this.dropSuperseded(key);
@@ -292,14 +286,10 @@ export class NotifyPipeline {
         out.dropped++;
         return;
       }
-      // The replay supersedes the old row with its own (same key), so it is kept until delivered.
-      const id = logKeyId(d.key);
-      const sending = this.deliver(n, d, deadlineMs);
-      this.replays.set(id, sending);
-      const ok = await sending.finally(() => {
-        if (this.replays.get(id) === sending) this.replays.delete(id);
-      });
-      if (ok) out.delivered++;
+      // The replay supersedes the old row with its own (same key), so it is kept until delivered. It runs
+      // beside the dispatcher (a hanging endpoint must not hold other receivers back at start-up), in its
+      // key's turn: registered before any flush of that key can start, so such a flush waits for it.
+      if (await this.oneAtATime(d.key, () => this.deliver(n, d, deadlineMs))) out.delivered++;
       else out.failed++;
     }));
     return out;
