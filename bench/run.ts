@@ -4,11 +4,11 @@
  * Load goes to 127.0.0.1 only and every scenario is bounded in requests and seconds.
  */
 import { execSync } from "node:child_process";
-import { rmSync, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { createServer } from "node:http";
 import { Agent, request } from "undici";
-import { startServer, type Target } from "./servers.ts";
+import { startServer, stopServer, type Target } from "./servers.ts";
 import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
 import { anomalyScenario, printAnomaly } from "./anomaly.ts";
@@ -26,11 +26,22 @@ receivers:
     webhook_configs:
       - url: http://127.0.0.1:${SINK_PORT}/
 `;
+/**
+ * Alertmanager has no live-set limits; AlertPrism's defaults (100,000 alerts, 25,000 per alertname) would
+ * refuse the ingest scenarios' hundreds of thousands of distinct alerts. Raised so both do the same work
+ * (the limit checks still run).
+ */
+const PRISM_CONFIG = `
+limits:
+  max_alerts: 10000000
+  max_alerts_per_alertname: 10000000
+  max_aggregation_groups: 10000000
+`;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 async function start(name: string, port: number): Promise<Target> {
-  return startServer(name, port, CONFIG);
+  return startServer(name, port, CONFIG, name === "alertprism" ? PRISM_CONFIG : undefined);
 }
 
 function batch(prefix: string, seq: number, size: number): string {
@@ -163,9 +174,7 @@ async function sizeScenarios(name: string, port: number): Promise<Record<string,
     const rss100k = rssMiB(t.proc.pid);
     return { "rss idle MiB": idle, "rss 10k MiB": rss10k, "rss 100k MiB": rss100k, "GET /api/v2/alerts, 10k active": alerts10k, "GET /api/v2/alerts/groups, 10k active": groups10k };
   } finally {
-    t.proc.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 500));
-    rmSync(t.dir, { recursive: true, force: true });
+    await stopServer(t);
   }
 }
 
@@ -216,10 +225,7 @@ async function main(): Promise<void> {
     }
   } finally {
     sink.close();
-    for (const t of targets) {
-      t.proc.kill("SIGTERM");
-      rmSync(t.dir, { recursive: true, force: true });
-    }
+    for (const t of targets) await stopServer(t);
   }
   const sizes: Record<string, Record<string, number | Result>> = {};
   for (const t of targets) sizes[t.name] = await sizeScenarios(t.name, t.name === "alertprism" ? 19303 : 19304);

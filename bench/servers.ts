@@ -1,6 +1,6 @@
 /** Starting AlertPrism (the compiled build) and the real Alertmanager for benchmarks, on 127.0.0.1. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -36,4 +36,16 @@ export async function startServer(name: string, port: number, config: string, al
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, proc);
   return { name, url, proc, dir };
+}
+
+/** SIGTERM, wait for the exit (at most 10 s, then SIGKILL), then remove the directory. */
+export async function stopServer(t: Target): Promise<void> {
+  if (t.proc.exitCode === null && t.proc.signalCode === null) {
+    const exited = new Promise<void>((resolve) => t.proc.once("exit", () => resolve()));
+    t.proc.kill("SIGTERM");
+    const timer = setTimeout(() => t.proc.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(t.dir, { recursive: true, force: true });
 }

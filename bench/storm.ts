@@ -6,11 +6,10 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Agent, request } from "undici";
-import { startServer, type Target } from "./servers.ts";
+import { startServer, stopServer, type Target } from "./servers.ts";
 
 const ALERTS = 1000;
 const GROUPS = 200;
@@ -127,10 +126,8 @@ async function run(name: string, port: number): Promise<StormResult> {
       alertsInHistory: name === "alertprism" ? historyCount(t.dir) : undefined,
     };
   } finally {
-    t.proc.kill("SIGTERM");
     s.server.close();
-    await new Promise((r) => setTimeout(r, 500));
-    rmSync(t.dir, { recursive: true, force: true });
+    await stopServer(t);
   }
 }
 
