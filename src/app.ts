@@ -8,6 +8,7 @@ import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { fromMillis, type Timestamp } from "./types/time.ts";
 import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
+import { WalSync } from "./store/wal-sync.ts";
 import { StorageHealth } from "./store/storage-health.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
@@ -77,6 +78,7 @@ export class App {
   private readonly clock: Clock;
   private readonly db: Database;
   private readonly queue: CommitQueue;
+  private readonly walSync: WalSync | undefined;
   /** Whether storage accepts writes now (disk full, read-only, I/O errors); read by tests and logs. */
   readonly storageHealth: StorageHealth;
   private readonly silences: Silences;
@@ -112,6 +114,8 @@ export class App {
     this.runtime = this.buildRuntime();
 
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
+    // FULL durability with the WAL flush on the thread pool instead of inside COMMIT on the event loop.
+    this.walSync = s.synchronous === "full" && !this.db.memory ? WalSync.enable(this.db) : undefined;
     this.storageHealth = new StorageHealth({
       clock: this.clock,
       log: this.log.child({ component: "store" }),
@@ -119,7 +123,7 @@ export class App {
       onState: (failing) => this.metrics.storageWriteFailing.set(failing ? 1 : 0),
       onCommit: (units) => this.metrics.commitBatchSize.observe(units),
     });
-    this.queue = new CommitQueue(this.db, this.storageHealth);
+    this.queue = new CommitQueue(this.db, this.storageHealth, this.walSync);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
       current: () => this.runtime.limits,
       refused: (limit) => this.metrics.limitRejections.inc({ limit }),
@@ -547,6 +551,7 @@ export class App {
     await this.pipeline.drain(10_000);
     this.dingtalk.stop();
     this.queue.close();
+    this.walSync?.close();
     this.db.close();
     this.log.info("stopped");
   }
