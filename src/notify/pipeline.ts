@@ -19,7 +19,8 @@ import { templateErrors } from "./templater.ts";
 export type { Muting } from "./muting-stages.ts";
 
 export interface DeliveryObserver {
-  attempt(integration: string, ok: boolean, durationMs: number, error?: NotifyError): void;
+  /** One send attempt; `key` names the group, receiver and integration (`<kind>/<index>`) it was for. */
+  attempt(integration: string, ok: boolean, durationMs: number, error: NotifyError | undefined, key: LogKey): void;
   /** A notification that was due but not sent because a storm summary covered its alerts. */
   covered?(receiver: string, integration: string): void;
   /** A notification was delivered (after its retries) and recorded: the firing alerts it told of. */
@@ -242,7 +243,7 @@ export class NotifyPipeline {
       { clock, deadlineMs },
       (r) => {
         const templateNote = fallbacks.length > 0 ? `template error, built-in default used: ${fallbacks.join("; ")}` : undefined;
-        this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error);
+        this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error, d.key);
         queue.submit(() => repo.recordDelivery({
           atMs: clock.now(), ...d.key, attempt: r.attempt, status: r.ok ? "success" : "failed",
           retryable: r.error?.retryable ?? false,
