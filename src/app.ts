@@ -9,6 +9,7 @@ import { fromMillis, type Timestamp } from "./types/time.ts";
 import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
 import { StorageHealth } from "./store/storage-health.ts";
+import { databaseFileBytes } from "./store/file-size.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
 import { Silences } from "./silence/silences.ts";
@@ -220,6 +221,7 @@ export class App {
           if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
           if (error instanceof FirewallBlockedError) this.metrics.firewallRefused.inc({ integration });
         },
+        delivered: (integration, ok, durationMs) => this.metrics.deliveryDuration.observe({ integration, outcome: ok ? "delivered" : "failed" }, durationMs / 1000),
         covered: (receiver) => this.metrics.stormHeldNotifications.inc({ receiver }),
         notified: (key, firing, atMs) => this.ack.escalator.notified(key.groupKey, firing, atMs),
       },
@@ -304,6 +306,8 @@ export class App {
         return counts;
       },
     );
+    const file = databaseFile(this.opts.settings);
+    this.metrics.registerStorageSizeGauge(() => databaseFileBytes(file));
     this.metrics.registerAnomalyGauges(() => this.anomaly.status().map((st) => ({
       rule: st.rule.name,
       health: st.health,
