@@ -115,6 +115,7 @@ export class HealthModel {
 
   /** One send attempt of a receiver's integration (`integration`: `<kind>/<index>`). */
   deliveryAttempt(receiver: string, integration: string, atMs: number, ok: boolean, error?: string): void {
+    if (!this.receiverNames.includes(receiver)) return; // an outbox replay for a receiver no longer configured
     let byIntegration = this.attempts.get(receiver);
     if (!byIntegration) this.attempts.set(receiver, (byIntegration = new Map()));
     byIntegration.set(integration, { ok, atMs, error: ok ? undefined : (error ?? "failed") });
