@@ -10,6 +10,7 @@ import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
 import { WalSync } from "./store/wal-sync.ts";
 import { StorageHealth } from "./store/storage-health.ts";
+import { databaseFileBytes } from "./store/file-size.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
 import { Silences } from "./silence/silences.ts";
@@ -39,6 +40,7 @@ import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
 import { FirewallBlockedError } from "./notify/firewall.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { HealthModel } from "./health/health.ts";
 import { silenceState } from "./types/silence.ts";
 import { createHttpApp } from "./api/server.ts";
 import type { ApiContext } from "./api/v2/context.ts";
@@ -81,6 +83,8 @@ export class App {
   private readonly walSync: WalSync | undefined;
   /** Whether storage accepts writes now (disk full, read-only, I/O errors); read by tests and logs. */
   readonly storageHealth: StorageHealth;
+  /** GET /health: each component's state, fed by events here, read without touching the database. */
+  readonly health: HealthModel;
   private readonly silences: Silences;
   private readonly alertsRepo: AlertsRepo;
   private readonly provider: AlertProvider;
@@ -112,6 +116,8 @@ export class App {
     this.startedAt = fromMillis(this.clock.now());
     this.dingtalk = createDingTalkChannel({ clock: this.clock });
     this.runtime = this.buildRuntime();
+    this.health = new HealthModel(this.clock.now());
+    this.configLoaded();
 
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
     // FULL durability with the WAL flush on the thread pool instead of inside COMMIT on the event loop.
@@ -119,8 +125,14 @@ export class App {
     this.storageHealth = new StorageHealth({
       clock: this.clock,
       log: this.log.child({ component: "store" }),
-      onFailure: (code, units) => this.metrics.storageWriteFailures.inc({ code }, units),
-      onState: (failing) => this.metrics.storageWriteFailing.set(failing ? 1 : 0),
+      onFailure: (code, units, message) => {
+        this.metrics.storageWriteFailures.inc({ code }, units);
+        this.health.databaseWrite(this.clock.now(), message);
+      },
+      onState: (failing) => {
+        this.metrics.storageWriteFailing.set(failing ? 1 : 0);
+        if (!failing) this.health.databaseWrite(this.clock.now(), undefined);
+      },
       onCommit: (units) => this.metrics.commitBatchSize.observe(units),
     });
     this.queue = new CommitQueue(this.db, this.storageHealth, this.walSync);
@@ -184,9 +196,10 @@ export class App {
       },
       send: (alerts) => this.ingest(alerts),
       observer: {
-        evaluated: (rule, seconds, ok) => {
+        evaluated: (rule, seconds, ok, error) => {
           this.metrics.anomalyEvaluationDuration.observe({ rule }, seconds);
           if (!ok) this.metrics.ruleEvaluationFailures.inc({ rule });
+          this.health.prometheusQuery(rule, this.clock.now(), ok, error);
         },
       },
       userAgent: `AlertPrism/${VERSION}`,
@@ -205,12 +218,14 @@ export class App {
       decisions: this.noise.decisions,
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
-        attempt: (integration, ok, durationMs, error) => {
+        attempt: (integration, ok, durationMs, error, key) => {
+          this.health.deliveryAttempt(key.receiver, key.integration, this.clock.now(), ok, error?.reason);
           this.metrics.notifications.inc({ integration });
           this.metrics.notificationLatency.observe({ integration }, durationMs / 1000);
           if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
           if (error instanceof FirewallBlockedError) this.metrics.firewallRefused.inc({ integration });
         },
+        delivered: (integration, ok, durationMs) => this.metrics.deliveryDuration.observe({ integration, outcome: ok ? "delivered" : "failed" }, durationMs / 1000),
         covered: (receiver) => this.metrics.stormHeldNotifications.inc({ receiver }),
         notified: (key, firing, atMs) => this.ack.escalator.notified(key.groupKey, firing, atMs),
       },
@@ -224,6 +239,13 @@ export class App {
     this.silences.onChange(() => this.provider.silencesChanged());
     this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
     this.registerGauges();
+  }
+
+  /** Tells the health model what the configuration now in force holds. */
+  private configLoaded(): void {
+    const { routing, anomaly } = this.runtime;
+    this.health.configLoaded(this.clock.now(), routing.receiverNames);
+    this.health.prometheusRulesConfigured(anomaly.prometheus ? anomaly.rules.map((r) => r.name) : []);
   }
 
   private buildRuntime(): Runtime {
@@ -254,6 +276,7 @@ export class App {
       },
     });
     this.dispatcher.start();
+    this.health.dispatcher(true);
   }
 
   private statusSource(inhibitor: Inhibitor): StatusSource {
@@ -287,6 +310,8 @@ export class App {
         return counts;
       },
     );
+    const file = databaseFile(this.opts.settings);
+    this.metrics.registerStorageSizeGauge(() => databaseFileBytes(file));
     this.metrics.registerAnomalyGauges(() => this.anomaly.status().map((st) => ({
       rule: st.rule.name,
       health: st.health,
@@ -417,10 +442,12 @@ export class App {
       next = this.buildRuntime();
     } catch (err) {
       this.metrics.configLastReloadSuccessful.set(0);
+      this.health.configReloadFailed(this.clock.now(), errorMessage(err));
       this.log.error({ err: errorMessage(err) }, "configuration reload failed; keeping the previous configuration");
       throw err instanceof ConfigError ? err : new ConfigError(errorMessage(err));
     }
     this.runtime = next;
+    this.configLoaded();
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
     this.noise.configure(next.noiseStages);
     await this.anomaly.configure(next.anomaly);
@@ -440,6 +467,7 @@ export class App {
       version: VERSION,
       registry: this.metrics.registry,
       isReady: () => this.ready,
+      health: () => this.health.report(),
       reload: (actor) => this.reloadBy(actor ?? "local"),
       auth: () => this.authenticator(),
       ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => opsAuth },
@@ -532,6 +560,7 @@ export class App {
     // First: its last evaluation may still ingest alerts, and its state is saved through the queue.
     await this.anomaly.stop();
     this.dispatcher?.stop();
+    this.health.dispatcher(false);
     this.noise.stop();
     this.ack.stop();
     this.provider.stop();

@@ -19,7 +19,10 @@ import { templateErrors } from "./templater.ts";
 export type { Muting } from "./muting-stages.ts";
 
 export interface DeliveryObserver {
-  attempt(integration: string, ok: boolean, durationMs: number, error?: NotifyError): void;
+  /** One send attempt; `key` names the group, receiver and integration (`<kind>/<index>`) it was for. */
+  attempt(integration: string, ok: boolean, durationMs: number, error: NotifyError | undefined, key: LogKey): void;
+  /** A notification was delivered (`ok`) or given up after its retries, `durationMs` after it was decided. */
+  delivered?(integration: string, ok: boolean, durationMs: number): void;
   /** A notification that was due but not sent because a storm summary covered its alerts. */
   covered?(receiver: string, integration: string): void;
   /** A notification was delivered (after its retries) and recorded: the firing alerts it told of. */
@@ -221,7 +224,8 @@ export class NotifyPipeline {
   /** Persists the decision, sends it with retries until the deadline, then logs it and clears the outbox. */
   async deliver(n: Notifier, d: Decision, deadlineMs: number): Promise<boolean> {
     const { clock, queue, repo, nflog, log } = this.deps;
-    const createdMs = (this.lastOutboxMs = Math.max(clock.now(), this.lastOutboxMs + 1));
+    const decidedMs = clock.now();
+    const createdMs = (this.lastOutboxMs = Math.max(decidedMs, this.lastOutboxMs + 1));
     const row: OutboxRow = { ...d.key, payload: JSON.stringify(d), createdMs };
     // Not awaited: the send need not wait for this fsync. Units commit in order, so the row is written
     // before the one that clears it; and if a crash beats both, the alerts and the log are durable and
@@ -242,7 +246,7 @@ export class NotifyPipeline {
       { clock, deadlineMs },
       (r) => {
         const templateNote = fallbacks.length > 0 ? `template error, built-in default used: ${fallbacks.join("; ")}` : undefined;
-        this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error);
+        this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error, d.key);
         queue.submit(() => repo.recordDelivery({
           atMs: clock.now(), ...d.key, attempt: r.attempt, status: r.ok ? "success" : "failed",
           retryable: r.error?.retryable ?? false,
@@ -252,6 +256,7 @@ export class NotifyPipeline {
       },
     );
     clock.clearTimeout(abortTimer);
+    this.deps.observer?.delivered?.(n.kind, result.ok, clock.now() - decidedMs);
     const ilog = log.child({ groupKey: d.key.groupKey, receiver: d.key.receiver, integration: d.key.integration });
     if (!result.ok) {
       // The outbox row stays: the next flush decides again (and replaces it, or drops it when nothing
