@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -427,23 +427,48 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
   });
 });
 
-describe("the pod's args and environment, run directly", { timeout: 60_000 }, () => {
+/**
+ * Runs a command the way the pod's security context does, when the tests run as root: in a private mount
+ * namespace where every filesystem is read-only (readOnlyRootFilesystem; the kernel's /proc, /sys and
+ * /dev aside) except the given writable volumes, as the pod's uid and gid (setpriv, no other groups).
+ */
+const READ_ONLY_ROOT = `set -eu
+uid=$1; gid=$2; writable=$3; shift 3
+mounts=$(awk '{print $5}' /proc/self/mountinfo | grep -Ev '^/(proc|sys|dev)(/|$)')
+# Bind the volumes first: a bind mount made later would copy the read-only flag of its parent.
+for w in $(printf '%s' "$writable" | tr ':' ' '); do mount --bind "$w" "$w"; done
+for m in $mounts; do mount -o remount,bind,ro "$m"; done
+for probe in /.read-only-probe ./.read-only-probe; do
+  if touch "$probe" 2>/dev/null; then rm -f "$probe"; echo "$probe is still writable" >&2; exit 97; fi
+done
+exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"`;
+
+describe("the pod's args and environment, run directly", { timeout: 90_000 }, () => {
   const children: ChildProcess[] = [];
+  const asRoot = process.getuid?.() === 0;
   after(() => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   });
 
-  it("serve the probes, keep the database on the volume and stop cleanly within the grace period", async () => {
+  it("serve the probes with a read-only root filesystem, keep the database on the volume and stop cleanly", async (t) => {
+    if (!asRoot) t.diagnostic("not root: running as the current user with a writable root filesystem");
     const objs = render(BASE);
     const sts = only(objs, StatefulSet);
     const cm = only(objs, ConfigMap);
     const c = mainContainer(sts);
-    // The volumes as temp dirs: the ConfigMap's files, the claim, /tmp.
+    const user = { uid: podSpec(sts).securityContext?.runAsUser ?? 0, gid: podSpec(sts).securityContext?.runAsGroup ?? 0 };
+    // The volumes as temp dirs: the ConfigMap's files (read-only), the claim and /tmp (writable).
     const dirs = new Map<string, string>();
+    const writable: string[] = [];
     for (const m of c.volumeMounts ?? []) {
       const dir = makeTempDir(`k8s-${m.name}`);
       if ((podSpec(sts).volumes ?? []).some((v) => v.name === m.name && v.configMap)) {
         for (const [f, text] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, f), text);
+        chmodSync(dir, 0o755);
+      } else {
+        assert.notEqual(m.readOnly, true, `${m.mountPath} is writable`);
+        writable.push(dir);
+        if (asRoot) chownSync(dir, user.uid, user.gid);
       }
       dirs.set(m.mountPath, dir);
     }
@@ -458,7 +483,8 @@ describe("the pod's args and environment, run directly", { timeout: 60_000 }, ()
     // The container listens on :9093; here on 127.0.0.1:<free port> (the flag wins over the variable).
     const port = await freePort();
     const args = (c.args ?? []).map((a) => (a.startsWith("--web.listen-address=") ? `--web.listen-address=127.0.0.1:${port}` : toHost(a)));
-    // Plain values only: the Secret does not exist here, and its keys are optional.
+    // Plain values only: the Secret does not exist here, and its keys are optional. TMPDIR: the emptyDir
+    // stands in for /tmp.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dirs.get("/tmp"), TMPDIR: dirs.get("/tmp") };
     for (const e of c.env ?? []) {
       if (e.value !== undefined) env[e.name] = e.value;
@@ -466,7 +492,11 @@ describe("the pod's args and environment, run directly", { timeout: 60_000 }, ()
     }
     // The image's ENTRYPOINT runs the built dist/src/main.js; the same code from source here.
     let logs = "";
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src", "main.ts"), ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const command = [process.execPath, "--import", "tsx", join(REPO_ROOT, "src", "main.ts"), ...args];
+    const [file, ...argv] = asRoot
+      ? [requireBinary("unshare"), "--mount", "--propagation", "private", "sh", "-c", READ_ONLY_ROOT, "sh", String(user.uid), String(user.gid), writable.join(":"), ...command]
+      : command;
+    const child = spawn(file!, argv, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     child.stdout.on("data", (d: Buffer) => (logs += d.toString("utf8")));
     child.stderr.on("data", (d: Buffer) => (logs += d.toString("utf8")));
@@ -480,8 +510,12 @@ describe("the pod's args and environment, run directly", { timeout: 60_000 }, ()
       }
       const receivers = (await (await fetch(`${url}/api/v2/receivers`)).json()) as Array<{ name: string }>;
       assert.deepEqual(receivers.map((r) => r.name), ["watchdog", "p1", "p2", "email", "webhook"], "the example routing from the ConfigMap");
+      // A write: acknowledged only once committed to the database, on the claim's volume.
+      const post = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify([{ labels: { alertname: "KubernetesPodTest" } }]) });
+      assert.equal(post.status, 200, `${await post.text()}; logs:\n${logs}`);
       const dataDir = dirs.get(argValue(c, "storage.path"));
       assert.ok(dataDir && existsSync(join(dataDir, "alertprism.db")), `the database is on the claim's volume; logs:\n${logs}`);
+      if (asRoot) assert.equal(statSync(join(dataDir, "alertprism.db")).uid, user.uid, "written as the pod's user");
     } catch (err) {
       child.kill("SIGKILL");
       throw err;
