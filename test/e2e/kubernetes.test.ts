@@ -28,7 +28,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { ACK_LINK_KEY_ENV } from "../../src/config/alertprism.ts";
-import { REPO_ROOT, freePort, makeTempDir, requireBinary, sleep, waitForHttp } from "./harness.ts";
+import { REPO_ROOT, freePort, makeTempDir, requireBinary, waitForHttp } from "./harness.ts";
 
 const BASE = join(REPO_ROOT, "deploy", "kubernetes", "base");
 const OVERLAY = join(REPO_ROOT, "deploy", "kubernetes", "overlays", "example");
@@ -239,6 +239,11 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
       const listenPort = Number(argValue(c, "web.listen-address").split(":").at(-1));
       const http = (c.ports ?? []).find((p) => p.name === "http");
       assert.equal(http?.containerPort, listenPort);
+      // The probe paths carry no prefix: none is set, and the external URL (whose path would be the
+      // default prefix) has none.
+      assert.ok(!(c.args ?? []).some((a) => a.startsWith("--web.route-prefix=")) && envVar(c, "ALERTPRISM_ROUTE_PREFIX") === undefined);
+      const external = envVar(c, "ALERTPRISM_EXTERNAL_URL")?.value;
+      assert.ok(external !== undefined && ["", "/"].includes(new URL(external).pathname), `external URL ${external} without a path`);
       const probes = { livenessProbe: "/-/healthy", startupProbe: "/-/healthy", readinessProbe: "/-/ready" } as const;
       for (const [probe, path] of Object.entries(probes)) {
         const get = c[probe as keyof typeof probes]?.httpGet;
@@ -522,7 +527,10 @@ describe("the pod's args and environment, run directly", { timeout: 90_000 }, ()
     }
     child.kill("SIGTERM");
     const grace = (podSpec(sts).terminationGracePeriodSeconds ?? 30) * 1000;
-    const code = await Promise.race([exited, sleep(grace).then(() => "timeout" as const)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), grace)));
+    const code = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
     assert.equal(code, 0, `exits cleanly within terminationGracePeriodSeconds after SIGTERM; logs:\n${logs}`);
   });
 });
