@@ -9,6 +9,7 @@ import { fromMillis, type Timestamp } from "./types/time.ts";
 import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
 import { WalSync } from "./store/wal-sync.ts";
+import { Checkpointer } from "./store/checkpointer.ts";
 import { StorageHealth } from "./store/storage-health.ts";
 import { databaseFileBytes } from "./store/file-size.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
@@ -81,6 +82,7 @@ export class App {
   private readonly db: Database;
   private readonly queue: CommitQueue;
   private readonly walSync: WalSync | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   /** Whether storage accepts writes now (disk full, read-only, I/O errors); read by tests and logs. */
   readonly storageHealth: StorageHealth;
   /** GET /health: each component's state, fed by events here, read without touching the database. */
@@ -122,6 +124,9 @@ export class App {
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
     // FULL durability with the WAL flush on the thread pool instead of inside COMMIT on the event loop.
     this.walSync = s.synchronous === "full" && !this.db.memory ? WalSync.enable(this.db) : undefined;
+    this.checkpointer = this.db.memory ? undefined : Checkpointer.start(this.db, {
+      onError: (message) => this.log.debug({ component: "store", err: message }, "background checkpoint failed; retrying"),
+    });
     this.storageHealth = new StorageHealth({
       clock: this.clock,
       log: this.log.child({ component: "store" }),
@@ -581,6 +586,7 @@ export class App {
     this.dingtalk.stop();
     this.queue.close();
     this.walSync?.close();
+    await this.checkpointer?.stop();
     this.db.close();
     this.log.info("stopped");
   }
