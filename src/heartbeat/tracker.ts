@@ -60,8 +60,10 @@ export class HeartbeatTracker {
       this.entries.delete(id);
       this.effects.forget(id);
     }
+    const kept = new Map(this.entries);
+    this.entries.clear(); // refilled in configuration order
     for (const hb of heartbeats) {
-      const e = this.entries.get(hb.id);
+      const e = kept.get(hb.id);
       if (e === undefined) {
         const saved = stored(hb.id);
         const state = saved ?? { firstSeenMs: now, lastArrivalMs: undefined };
@@ -74,6 +76,7 @@ export class HeartbeatTracker {
       // Another receiver is another alert: the old one ends, the next evaluation raises the new one.
       if (e.hb.receiver !== hb.receiver) this.resolve(e, now);
       e.hb = hb;
+      this.entries.set(hb.id, e);
       this.evaluate(e);
     }
   }
