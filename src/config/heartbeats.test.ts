@@ -55,3 +55,16 @@ test("heartbeats: the receiver must be a receiver of alertmanager.yml", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the commented-out heartbeats example in alertmanager/alertprism.example.yml loads once uncommented, its receiver one of alertmanager.example.yml", async () => {
+  const { readFileSync } = await import("node:fs");
+  const text = readFileSync(new URL("../../alertmanager/alertprism.example.yml", import.meta.url), "utf8");
+  const start = text.indexOf("# heartbeats:\n");
+  assert.ok(start > 0, "the example block is there");
+  const block = text.slice(start).split("\n\n")[0]!.split("\n").map((l) => l.replace(/^# ?/, "")).join("\n");
+  const [hb, ...rest] = parseHeartbeats(block);
+  assert.equal(rest.length, 0);
+  assert.deepEqual([hb?.id, hb?.timeoutText], ['{alertname="Watchdog"}', "5m"]);
+  const routing = readFileSync(new URL("../../alertmanager/alertmanager.example.yml", import.meta.url), "utf8");
+  assert.match(routing, new RegExp(`\\n  - name: ${hb?.receiver ?? "?"}\\n`));
+});
