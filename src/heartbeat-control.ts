@@ -57,6 +57,7 @@ export class HeartbeatControl {
   private readonly pinnedRoutes = new Map<string, Route>();
   private readonly pendingWrites = new Map<string, HeartbeatState | null>();
   private writeQueued = false;
+  private configured = false;
 
   constructor(private readonly deps: HeartbeatControlDeps) {
     this.tracker = new HeartbeatTracker(deps.clock, {
@@ -81,9 +82,30 @@ export class HeartbeatControl {
 
   /** Applies `heartbeats:` of a (re)loaded alertprism.yml; a heartbeat seen before (here or by an earlier run) keeps its last arrival. */
   configure(heartbeats: readonly HeartbeatSetting[]): void {
+    const first = !this.configured;
+    this.configured = true;
     this.settings = new Map(heartbeats.map((h) => [h.id, h]));
     this.pinnedRoutes.clear();
     this.tracker.configure(heartbeats, (id) => this.deps.repo.load(id));
+    if (first) this.resolveLeftovers();
+  }
+
+  /**
+   * At start: HeartbeatMissing alerts of the previous run that no heartbeat raises now (it came back
+   * meanwhile by a longer timeout, or was removed from the configuration) end now rather than at their endsAt.
+   */
+  private resolveLeftovers(): void {
+    const { clock, provider, log } = this.deps;
+    const now = clock.now();
+    const raised = new Set(this.tracker.list().filter((v) => v.status === "missing").map((v) => fingerprint(missingLabels(v.heartbeat))));
+    const stale: Alert[] = [];
+    for (const { alert, state } of provider.all()) {
+      if (state === "firing" && alert.endsAt.ms > now && isHeartbeatMissing(alert.labels) && !raised.has(alert.fingerprint)) {
+        stale.push({ ...alert, endsAt: fromMillis(now), updatedAt: fromMillis(now) });
+      }
+    }
+    if (stale.length === 0) return;
+    provider.put(stale, undefined, { unlimited: true }).catch((err: unknown) => log.error({ err: errorMessage(err) }, "resolving HeartbeatMissing alerts of the previous run failed"));
   }
 
   /** Every configured heartbeat now, in configuration order. */

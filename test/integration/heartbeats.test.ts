@@ -157,6 +157,23 @@ describe("heartbeats", () => {
     }
   });
 
+  test("a restart whose configuration no longer makes it missing resolves the previous run's HeartbeatMissing at once", async () => {
+    const h = await startFakeClockApp({ routing: ROUTING, prism: WATCHDOG_5M, alertTtlMs: 4 * MIN });
+    try {
+      await h.post([watchdog()]);
+      await h.run(5 * MIN + S);
+      assert.deepEqual(missingAt(h).map((n) => n.status), ["firing"]);
+      await h.app.stop();
+      writeFileSync(join(h.dir, "alertprism.yml"), WATCHDOG_5M.replace("timeout: 5m", "timeout: 2h"));
+      await h.restart();
+      await h.run(2 * S);
+      assert.deepEqual(missingAt(h).map((n) => n.status), ["firing", "resolved"], "not left firing until its endsAt");
+      assert.equal((await heartbeats(h))[0]?.status, "ok");
+    } finally {
+      await h.close();
+    }
+  });
+
   test("reload: a removed heartbeat's alert resolves, a new one waits, a bad list is refused and the old one kept", async () => {
     const h = await startFakeClockApp({ routing: ROUTING, prism: WATCHDOG_5M, alertTtlMs: 4 * MIN });
     try {
