@@ -174,6 +174,29 @@ describe("heartbeats", () => {
     }
   });
 
+  test("a storm on the heartbeat's receiver does not hold HeartbeatMissing", async () => {
+    const routing = (sink: string) => ROUTING(sink).replace("  group_wait: 30s\n", "  group_wait: 30s\n  routes:\n    - matchers: ['alertname=\"Burst\"']\n      receiver: ops\n      group_by: [instance]\n");
+    const prism = `${WATCHDOG_5M}
+noise:
+  storm:
+    enter: { new_alerts: 5, within: 1m }
+    exit: { below: 1, for: 30m }
+`;
+    const h = await startFakeClockApp({ routing, prism, alertTtlMs: 2 * 3600 * S });
+    try {
+      await h.post([watchdog()]);
+      await h.post(Array.from({ length: 10 }, (_, i) => ({ labels: { alertname: "Burst", instance: `n${i}` } })));
+      await h.run(MIN);
+      const storm = h.sink.received.filter((n) => n.path === "/ops" && n.alerts.some((a) => a.labels.alertname === "AlertStorm"));
+      assert.equal(storm.length, 1, "ops is in a storm");
+      assert.equal(h.sink.received.filter((n) => n.alerts.some((a) => a.labels.alertname === "Burst")).length, 0, "its groups are held");
+      await h.run(4 * MIN + S);
+      assert.deepEqual(missingAt(h).map((n) => n.status), ["firing"], "HeartbeatMissing gets through the storm");
+    } finally {
+      await h.close();
+    }
+  });
+
   test("reload: a removed heartbeat's alert resolves, a new one waits, a bad list is refused and the old one kept", async () => {
     const h = await startFakeClockApp({ routing: ROUTING, prism: WATCHDOG_5M, alertTtlMs: 4 * MIN });
     try {
