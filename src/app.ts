@@ -29,6 +29,9 @@ import { ExplainRepo } from "./store/explain-repo.ts";
 import { StatsRepo } from "./store/stats-repo.ts";
 import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
+import { HeartbeatControl } from "./heartbeat-control.ts";
+import { HeartbeatsRepo } from "./store/heartbeats-repo.ts";
+import type { Route } from "./dispatch/route.ts";
 import { AcksRepo } from "./store/acks-repo.ts";
 import { AckServices } from "./ops/ack-services.ts";
 import { UnusualRepo } from "./store/unusual-repo.ts";
@@ -95,6 +98,7 @@ export class App {
   private readonly pipeline: NotifyPipeline;
   private readonly noise: NoiseControl;
   private readonly noiseRepo: NoiseRepo;
+  private readonly heartbeats: HeartbeatControl;
   private readonly ack: AckServices;
   private readonly unusual: UnusualAlerts;
   private readonly auditRepo: AuditRepo;
@@ -173,6 +177,17 @@ export class App {
       metrics: this.metrics,
       externalURL: s.externalUrl,
       routing: () => this.runtime.routing,
+      neverHeld: (alert) => this.heartbeats.pinnedRoute(alert) !== undefined,
+    });
+    this.heartbeats = new HeartbeatControl({
+      clock: this.clock,
+      log: this.log.child({ component: "heartbeat" }),
+      queue: this.queue,
+      repo: new HeartbeatsRepo(this.db),
+      provider: this.provider,
+      metrics: this.metrics,
+      externalURL: s.externalUrl,
+      routing: () => this.runtime.routing,
     });
     this.ack = new AckServices({
       clock: this.clock,
@@ -240,6 +255,8 @@ export class App {
     const logCount = this.nflog.load();
     // After the alerts: flap and storm state are restored against them and the history.
     this.noise.configure(this.runtime.noiseStages);
+    // After the alerts: a missing heartbeat's alert (raised before the restart) is refreshed, not duplicated.
+    this.heartbeats.configure(this.runtime.heartbeats);
     const restoredAcks = this.ack.load();
     this.silences.onChange(() => this.provider.silencesChanged());
     this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
@@ -273,7 +290,7 @@ export class App {
     this.dispatcher = new Dispatcher(this.runtime.routing.root, {
       current: () => [...provider.all()].map((e) => e.alert),
       subscribe: (listener) => provider.subscribe(listener),
-    }, this.clock, this.pipeline.flush, (alert) => this.noise.pinnedRoute(alert), {
+    }, this.clock, this.pipeline.flush, (alert) => this.pinnedRoute(alert), {
       max: () => this.runtime.limits.maxAggregationGroups,
       limited: (alert, route) => {
         this.metrics.limitRejections.inc({ limit: LIMIT_KEYS.maxAggregationGroups });
@@ -282,6 +299,11 @@ export class App {
     });
     this.dispatcher.start();
     this.health.dispatcher(true);
+  }
+
+  /** AlertPrism's own alerts that go straight to one receiver: storm summaries and HeartbeatMissing. */
+  private pinnedRoute(alert: Alert): Route | undefined {
+    return this.noise.pinnedRoute(alert) ?? this.heartbeats.pinnedRoute(alert);
   }
 
   private statusSource(inhibitor: Inhibitor): StatusSource {
@@ -350,7 +372,7 @@ export class App {
       startedAt: this.startedAt,
       routing: () => this.runtime.routing,
       receiversFor: (alert) => {
-        const pinned = this.noise.pinnedRoute(alert);
+        const pinned = this.pinnedRoute(alert);
         return pinned ? [pinned.opts.receiver] : this.runtime.routing.receiversFor(alert);
       },
       originalConfig: () => this.runtime.original,
@@ -401,6 +423,7 @@ export class App {
       unusual: this.unusual,
       version: VERSION,
       anomalyRules: () => this.anomaly.status(),
+      heartbeats: () => this.heartbeats.list(),
       routing: () => this.runtime.routing,
       groups: () => this.dispatcher?.activeGroups() ?? [],
       muting: () => this.muting(),
@@ -455,6 +478,7 @@ export class App {
     this.configLoaded();
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
     this.noise.configure(next.noiseStages);
+    this.heartbeats.configure(next.heartbeats);
     await this.anomaly.configure(next.anomaly);
     // Alertmanager rebuilds its dispatcher on reload; the notification log keeps it from re-notifying.
     if (this.dispatcher) this.startDispatcher();
@@ -567,6 +591,7 @@ export class App {
     this.dispatcher?.stop();
     this.health.dispatcher(false);
     this.noise.stop();
+    this.heartbeats.stop();
     this.ack.stop();
     this.provider.stop();
     const server = this.server;

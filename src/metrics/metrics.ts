@@ -117,6 +117,27 @@ export class Metrics {
     perSeries("alertprism_prediction_time_to_threshold_seconds", "Predicted time until each series of a prediction crosses its threshold.", (s) => s.timeToThresholdSeconds);
   }
 
+  /**
+   * Per-heartbeat gauges, computed at scrape time (heartbeat: its matchers as text); a heartbeat removed
+   * from the configuration disappears with it.
+   */
+  registerHeartbeatGauges(heartbeats: () => ReadonlyArray<{ readonly heartbeat: string; readonly missing: boolean; readonly lastArrivalSeconds: number | undefined }>): void {
+    new Gauge({
+      name: "alertprism_heartbeat_missing", help: "1 while the heartbeat is missing (no matching firing alert within its timeout; HeartbeatMissing fires).", labelNames: ["heartbeat"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const h of heartbeats()) this.set({ heartbeat: h.heartbeat }, h.missing ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "alertprism_heartbeat_last_arrival_timestamp_seconds", help: "When a firing alert matching the heartbeat was last received (absent until the first one).", labelNames: ["heartbeat"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const h of heartbeats()) if (h.lastArrivalSeconds !== undefined) this.set({ heartbeat: h.heartbeat }, h.lastArrivalSeconds);
+      },
+    });
+  }
+
   /** Gauges computed at scrape time from the live state (counts by state). */
   registerStateGauges(alertCounts: () => Record<string, number>, silenceCounts: () => Record<string, number>): void {
     const gauge = (name: string, help: string, counts: () => Record<string, number>) =>
