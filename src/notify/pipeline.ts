@@ -4,6 +4,7 @@ import type { LabelSet } from "../types/labels.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
+import { TurnPacer } from "../lib/turn-pacer.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import type { NotifyRepo, OutboxRow } from "../store/notify-repo.ts";
 import type { NotificationLog, LogKey } from "../nflog/nflog.ts";
@@ -81,6 +82,11 @@ export class NotifyPipeline {
   private readonly keyTails = new Map<string, Promise<void>>();
   /** Per log key, the outbox row of a decision that was not delivered (its retries ran out). */
   private readonly undelivered = new Map<string, OutboxRow>();
+  /**
+   * Flushes and send attempts wait for their turn: group timers and retries that expire together would
+   * otherwise build and start every notification in a single event-loop turn (see TurnPacer).
+   */
+  private readonly pacer = new TurnPacer();
 
   constructor(private readonly deps: PipelineDeps) {
     const muting = () => deps.muting();
@@ -107,6 +113,7 @@ export class NotifyPipeline {
   }
 
   private async run(f: GroupFlush): Promise<FlushResult> {
+    await this.pacer.turn();
     const { route, nowMs } = f;
     const receiver = route.opts.receiver;
     const decisions: FlushDecision[] = [];
@@ -239,7 +246,8 @@ export class NotifyPipeline {
     // Template errors of each attempt are collected so the delivery record says the default was used.
     let fallbacks: string[] = [];
     const result = await sendWithRetry(
-      () => {
+      async () => {
+        await this.pacer.turn();
         fallbacks = [];
         return templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
       },
