@@ -82,7 +82,8 @@ receivers:
     assert.ok(failed.length > 30);
     for (const f of failed) {
       assert.equal(f.retryable, 1);
-      assert.match(f.error, /503/);
+      // 503, or an attempt the flush deadline cut short while fake time raced on (during the restart).
+      assert.match(f.error, /503|the flush deadline passed/);
       assert.ok(!f.error.includes(TOKEN), `token in the delivery record: ${f.error}`);
     }
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from "express";
 import type { Alert, AlertStatus } from "../../types/alert.ts";
 import { compareAlertsForNotification } from "../../types/alert.ts";
-import { compareLabelSets, labelSetString, type LabelSet } from "../../types/labels.ts";
+import { compareLabelSets, type LabelSet } from "../../types/labels.ts";
 import { formatApiTime } from "../../types/time.ts";
 import type { Matcher } from "../../types/matcher.ts";
 import { matchesAll } from "../../matchers/index.ts";
@@ -120,10 +120,8 @@ export function getAlertGroups(ctx: ApiContext) {
       if (alert.endsAt.ms < now) continue;
       const status = ctx.provider.statusOf(alert);
       if (!visible(alert, status, filter, now)) continue;
-      for (const route of routing.root.match(alert.labels)) {
+      for (const { route, labels, key } of routing.groupsFor(alert)) {
         if (receiver && !receiver.matches(route.opts.receiver)) continue;
-        const labels = route.groupLabels(alert.labels);
-        const key = `${route.id}\u0000${labelSetString(labels)}`;
         let g = groups.get(key);
         if (!g) groups.set(key, (g = { labels, receiver: route.opts.receiver, alerts: [] }));
         g.alerts.push(alert);
@@ -136,12 +134,13 @@ export function getAlertGroups(ctx: ApiContext) {
     const sorted = [...groups.values()].sort(
       (a, b) => compareLabelSets(a.labels, b.labels) || (a.receiver < b.receiver ? -1 : a.receiver > b.receiver ? 1 : 0),
     );
-    sendJson(res, sorted.map((g) => ({
-      alerts: g.alerts.sort(compareAlertsForNotification).map((a) =>
-        gettableAlert(a, statusOf.get(a.fingerprint)!, [...(receiversOf.get(a.fingerprint) ?? [])].sort())),
-      labels: g.labels,
-      receiver: { name: g.receiver },
-    })));
+    // Each alert's JSON comes from the per-alert cache the flat listing uses; keys in Alertmanager's order.
+    const parts = sorted.map((g) => {
+      const alerts = g.alerts.sort(compareAlertsForNotification).map((a) =>
+        gettableAlertJson(a, statusOf.get(a.fingerprint)!, [...(receiversOf.get(a.fingerprint) ?? [])].sort()));
+      return `{"alerts":[${alerts.join(",")}],"labels":${JSON.stringify(g.labels)},"receiver":${JSON.stringify({ name: g.receiver })}}`;
+    });
+    res.status(200).type("application/json").send(`[${parts.join(",")}]\n`);
   };
 }
 
