@@ -13,6 +13,7 @@ import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
 import { anomalyScenario, printAnomaly } from "./anomaly.ts";
 import { faultScenario, printFaults } from "./faults.ts";
+import { tracingScenario, printTracing } from "./tracing.ts";
 
 const SINK_PORT = 19399;
 const CONFIG = `
@@ -208,6 +209,12 @@ async function main(): Promise<void> {
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), storm }, null, 2));
     return;
   }
+  if (process.env.BENCH_ONLY === "tracing") {
+    const tracing = await tracingScenario();
+    printTracing(tracing);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), tracing }, null, 2));
+    return;
+  }
   const targets: Target[] = [await start("alertprism", 19301)];
   if (existsSync("/usr/bin/prometheus-alertmanager")) targets.push(await start("alertmanager", 19302));
   else console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
@@ -248,7 +255,9 @@ async function main(): Promise<void> {
   }
   const storm = await stormScenario(targets.length > 1);
   printStorm(storm);
-  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm }, null, 2));
+  const tracing = await tracingScenario();
+  printTracing(tracing);
+  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm, tracing }, null, 2));
 }
 
 main().catch((err: unknown) => {
