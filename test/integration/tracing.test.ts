@@ -200,6 +200,11 @@ describe("tracing and correlated logs", () => {
     assert.equal(notified.length, 1);
     assert.equal(notified[0]!.requestId, "req-trace-1");
     assert.equal(notified[0]!.traceId, flush.traceId);
+    // Every line written inside the request's trace or the flush's carries the request id.
+    const traced = records.filter((r) => r.traceId === post.traceId || r.traceId === flush.traceId);
+    assert.ok(traced.length >= 3);
+    for (const r of traced) assert.equal(r.requestId, "req-trace-1", JSON.stringify(r));
+    for (const r of records.filter((x) => x.component === "http")) assert.equal(typeof r.requestId, "string", JSON.stringify(r));
     assert.ok(!lines.some((l) => l.includes(token)), "the collector token is never logged");
   });
 
