@@ -144,7 +144,7 @@ function requestSpan(tracing: Tracing, req: Request, id: string): Span {
 function matchedRoute(req: Request): string | undefined {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof pattern !== "string" || /[*{(]/.test(pattern)) return undefined;
-  const segments = req.originalUrl.split("?")[0]!.split("/");
+  const segments = req.originalUrl.split("?")[0]!.replace(/\/+$/, "").split("/");
   const own = pattern.split("/").filter((p) => p !== "").length;
   const base = segments.slice(0, Math.max(0, segments.length - own)).join("/").replace(/\/+$/, "");
   return `${base}${pattern === "/" ? "" : pattern}` || "/";

@@ -89,7 +89,7 @@ route:
   receiver: hook
   group_by: [alertname]
   group_wait: 0s
-  group_interval: 1s
+  group_interval: 1h
 receivers:
   - name: hook
     webhook_configs:
@@ -126,6 +126,9 @@ describe("tracing and correlated logs", () => {
       assert.equal(res.status, 400);
       assert.equal(res.headers.get("x-request-id"), "req-trace-1");
       await until(() => hook.received.length >= 2);
+      // Span names use the route pattern, never the path (ids, tokens); a trailing slash changes nothing.
+      await fetch(`${t.url}/api/v2/silence/7f1c2a9e-0000-4000-8000-000000000001`);
+      await fetch(`${t.url}/api/v2/status/`);
       await t.close();
       closed = true;
     } finally {
@@ -147,6 +150,9 @@ describe("tracing and correlated logs", () => {
     assert.equal(post.attributes["alertprism.request_id"], "req-trace-1");
     assert.equal(post.attributes["http.response.status_code"], 400);
     assert.equal(post.attributes["http.route"], "/api/v2/alerts");
+
+    assert.equal(one((s) => s.name.startsWith("GET /api/v2/silence"), "silence GET span").name, "GET /api/v2/silence/:silenceID");
+    one((s) => s.name === "GET /api/v2/status", "status GET span");
 
     // The commit of the alerts is linked to the request that submitted them.
     const commits = spans.filter((s) => s.name === "commit" && s.links.some((l) => l.spanId === post.spanId && l.traceId === post.traceId));
