@@ -42,3 +42,13 @@ test("alertprism.yml: bad values name the key", () => {
   assert.throws(() => check("tracing:\n  endpont: http://c\n"), /endpont/);
   assert.equal(check("tracing:\n  endpoint: http://c:4318\n  headers: {x-key: abc}\n").tracing?.headers?.["x-key"], "abc");
 });
+
+test("the commented-out example in alertmanager/alertprism.example.yml loads once uncommented", async () => {
+  const { readFileSync } = await import("node:fs");
+  const text = readFileSync(new URL("../../alertmanager/alertprism.example.yml", import.meta.url), "utf8");
+  const block = text.slice(text.indexOf("# tracing:")).split("\n").filter((l) => l.startsWith("#")).map((l) => l.replace(/^# ?/, "")).join("\n");
+  const parsed = validateWith(alertprismSchema, parseYaml(block, "alertprism.yml", { OTLP_API_KEY: "k-123456" }));
+  assert.deepEqual(tracingSettings(parsed.tracing, {}, V), {
+    url: "http://otel-collector:4318/v1/traces", headers: { "x-api-key": "k-123456" }, samplingRatio: 1, serviceName: "alertprism", serviceVersion: V,
+  });
+});
