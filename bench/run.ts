@@ -5,7 +5,6 @@
  */
 import { execSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
 import { createServer } from "node:http";
 import { Agent, request } from "undici";
 import { startServer, stopServer, type Target } from "./servers.ts";
@@ -14,6 +13,8 @@ import { historyScenario, printHistory } from "./history.ts";
 import { anomalyScenario, printAnomaly } from "./anomaly.ts";
 import { faultScenario, printFaults } from "./faults.ts";
 import { tracingScenario, printTracing } from "./tracing.ts";
+import { soakScenario, printSoak } from "./soak.ts";
+import { evaluateTargets, machineLine, printTargets, writeReadmeTable } from "./targets.ts";
 
 const SINK_PORT = 19399;
 const CONFIG = `
@@ -188,7 +189,8 @@ async function main(): Promise<void> {
     return;
   }
   if (process.env.BENCH_ONLY === "faults") {
-    // In-process (the event loop measured is the app's own), on the real clock: no build needed.
+    // In-process (the event loop measured is the app's own), on the real clock, from the build.
+    if (process.env.BENCH_NO_BUILD !== "1") execSync("npm run build --silent", { stdio: "inherit" });
     const faults = await faultScenario();
     printFaults(faults);
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), faults }, null, 2));
@@ -203,6 +205,12 @@ async function main(): Promise<void> {
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), history }, null, 2));
     return;
   }
+  if (process.env.BENCH_ONLY === "soak") {
+    const soak = await soakScenario();
+    printSoak(soak);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), soak }, null, 2));
+    return;
+  }
   if (process.env.BENCH_ONLY === "storm") {
     const storm = await stormScenario(withAlertmanager);
     printStorm(storm);
@@ -215,49 +223,64 @@ async function main(): Promise<void> {
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), tracing }, null, 2));
     return;
   }
-  const targets: Target[] = [await start("alertprism", 19301)];
-  if (existsSync("/usr/bin/prometheus-alertmanager")) targets.push(await start("alertmanager", 19302));
-  else console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
+  const names = ["alertprism", ...(withAlertmanager ? ["alertmanager"] : [])];
+  if (!withAlertmanager) console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
   const results: Record<string, Record<string, Result>> = {};
   const sink = startSink();
+  // Each scenario on fresh instances, one system at a time, so neither measures the other's leftovers.
+  const scenarios: Array<[string, (t: Target) => Promise<Result>]> = [
+    ["POST -> webhook, group_wait 0s", (t) => deliveryLatency(t, sink, 200)],
+    ["ingest new, 1/request", (t) => ingest(t, 1, (s) => batch("n1", s, 1), 200_000)],
+    ["ingest new, 64/request", (t) => ingest(t, 64, (s) => batch("n64", s, 64), 20_000)],
+    // Prometheus re-sends every firing alert each evaluation: the same 10,000 fingerprints over and over.
+    ["re-post 10,000 firing, 64/request", (t) => ingest(t, 64, (s) => batch("re", s % 157, 64), 20_000)],
+  ];
   try {
-    for (const t of targets) {
-      results[t.name] = {
-        "POST -> webhook, group_wait 0s": await deliveryLatency(t, sink, 200),
-        "ingest new, 1/request": await ingest(t, 1, (s) => batch("n1", s, 1), 200_000),
-        "ingest new, 64/request": await ingest(t, 64, (s) => batch("n64", s, 64), 20_000),
-        // Prometheus re-sends every firing alert each evaluation: the same 10,000 fingerprints over and over.
-        "re-post 10,000 firing, 64/request": await ingest(t, 64, (s) => batch("re", s % 157, 64), 20_000),
-      };
+    for (const [scenario, run] of scenarios) {
+      for (const name of names) {
+        const t = await start(name, name === "alertprism" ? 19301 : 19302);
+        try {
+          (results[name] ??= {})[scenario] = await run(t);
+        } finally {
+          await stopServer(t);
+        }
+      }
     }
   } finally {
     sink.close();
-    for (const t of targets) await stopServer(t);
   }
   const sizes: Record<string, Record<string, number | Result>> = {};
-  for (const t of targets) sizes[t.name] = await sizeScenarios(t.name, t.name === "alertprism" ? 19303 : 19304);
+  for (const name of names) sizes[name] = await sizeScenarios(name, name === "alertprism" ? 19303 : 19304);
   for (const [name, r] of Object.entries(sizes)) {
     for (const [scenario, v] of Object.entries(r)) if (typeof v !== "number") results[name]![scenario] = v;
   }
   const rows: string[][] = [["scenario", "target", "alerts/s", "p50 ms", "p99 ms", "requests"]];
   for (const scenario of Object.keys(results.alertprism!)) {
-    for (const t of targets) {
-      const r = results[t.name]![scenario]!;
-      rows.push([scenario, t.name, r.alertsPerSec ? String(r.alertsPerSec) : "-", String(r.p50ms), String(r.p99ms), String(r.requests)]);
+    for (const name of names) {
+      const r = results[name]![scenario]!;
+      rows.push([scenario, name, r.alertsPerSec ? String(r.alertsPerSec) : "-", String(r.p50ms), String(r.p99ms), String(r.requests)]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${CLIENTS} clients, ${SECONDS}s per scenario; AlertPrism synchronous=${process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ?? "full"}\n`);
+  const machine = machineLine(CLIENTS, SECONDS);
+  console.log(`\nmachine: ${machine}\n`);
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
   console.log("\nresident memory (MiB):");
   for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
-    console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${targets.map((t) => `${t.name} ${String(sizes[t.name]![key])}`).join("   ")}`);
+    console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${names.map((n) => `${n} ${String(sizes[n]![key])}`).join("   ")}`);
   }
-  const storm = await stormScenario(targets.length > 1);
+  const verdicts = evaluateTargets(results, Object.fromEntries(names.map((n) => [n, numbersOf(sizes[n]!)])));
+  printTargets(verdicts);
+  if (withAlertmanager && process.env.BENCH_WRITE_README !== "0") writeReadmeTable("bench/README.md", verdicts, machine);
+  const storm = await stormScenario(names.length > 1);
   printStorm(storm);
   const tracing = await tracingScenario();
   printTracing(tracing);
   console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm, tracing }, null, 2));
+}
+
+function numbersOf(r: Record<string, number | Result>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === "number"));
 }
 
 main().catch((err: unknown) => {

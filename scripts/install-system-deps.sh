@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Ensures the Prometheus/Alertmanager binaries the e2e tests drive, and the Chromium the browser
-# tests (test/browser) drive headless, are on PATH.
+# Ensures the Prometheus/Alertmanager binaries the e2e tests drive, the Chromium the browser
+# tests (test/browser) drive headless, and the kubectl that renders deploy/kubernetes (its built-in
+# kustomize, offline) are on PATH.
 # The Debian packages provide them; the services they ship are never started here
 # (the tests run their own instances on 127.0.0.1).
 set -euo pipefail
 
-readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium)
-readonly PACKAGES=(prometheus prometheus-alertmanager chromium)
+readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium kubectl)
+# kubernetes-client is Debian's package of kubectl (1.20 on Debian 12).
+readonly PACKAGES=(prometheus prometheus-alertmanager chromium kubernetes-client)
 
 missing_binaries() {
   local b
@@ -18,6 +20,12 @@ missing_binaries() {
 print_versions() {
   local b line
   for b in "${BINARIES[@]}"; do
+    if [[ "$b" == kubectl ]]; then
+      # kubectl has no --version flag; 1.20 prints `Client Version: version.Info{… GitVersion:"v1.20.2" …}`.
+      line="$(kubectl version --client 2>&1 | head -n 1 | sed -E 's/^Client Version: version\.Info\{.*GitVersion:"([^"]+)".*$/Client Version: \1/')"
+      printf '%-24s %s\n' "$b" "$line"
+      continue
+    fi
     # Each tool prints a multi-line banner; the first line carries the version. Read stdout first:
     # Debian's chromium launcher (a shell script) can print its own warnings on stderr before it.
     line="$("$b" --version 2>/dev/null | head -n 1)"

@@ -8,7 +8,10 @@ import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { fromMillis, type Timestamp } from "./types/time.ts";
 import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
 import { CommitQueue } from "./store/commit-queue.ts";
+import { WalSync } from "./store/wal-sync.ts";
+import { Checkpointer } from "./store/checkpointer.ts";
 import { StorageHealth } from "./store/storage-health.ts";
+import { databaseFileBytes } from "./store/file-size.ts";
 import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
 import { Silences } from "./silence/silences.ts";
@@ -26,6 +29,9 @@ import { ExplainRepo } from "./store/explain-repo.ts";
 import { StatsRepo } from "./store/stats-repo.ts";
 import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
+import { HeartbeatControl } from "./heartbeat-control.ts";
+import { HeartbeatsRepo } from "./store/heartbeats-repo.ts";
+import type { Route } from "./dispatch/route.ts";
 import { AcksRepo } from "./store/acks-repo.ts";
 import { AckServices } from "./ops/ack-services.ts";
 import { UnusualRepo } from "./store/unusual-repo.ts";
@@ -38,6 +44,7 @@ import { NotifyPipeline, type Muting } from "./notify/pipeline.ts";
 import { FirewallBlockedError } from "./notify/firewall.ts";
 import { normaliseAlerts, type IncomingAlert } from "./ingest/normalise.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { HealthModel } from "./health/health.ts";
 import { silenceState } from "./types/silence.ts";
 import { createHttpApp } from "./api/server.ts";
 import type { ApiContext } from "./api/v2/context.ts";
@@ -84,8 +91,12 @@ export class App {
   private readonly clock: Clock;
   private readonly db: Database;
   private readonly queue: CommitQueue;
+  private readonly walSync: WalSync | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   /** Whether storage accepts writes now (disk full, read-only, I/O errors); read by tests and logs. */
   readonly storageHealth: StorageHealth;
+  /** GET /health: each component's state, fed by events here, read without touching the database. */
+  readonly health: HealthModel;
   private readonly silences: Silences;
   private readonly alertsRepo: AlertsRepo;
   private readonly provider: AlertProvider;
@@ -94,6 +105,7 @@ export class App {
   private readonly pipeline: NotifyPipeline;
   private readonly noise: NoiseControl;
   private readonly noiseRepo: NoiseRepo;
+  private readonly heartbeats: HeartbeatControl;
   private readonly ack: AckServices;
   private readonly unusual: UnusualAlerts;
   private readonly auditRepo: AuditRepo;
@@ -118,13 +130,26 @@ export class App {
     this.dingtalk = createDingTalkChannel({ clock: this.clock });
     this.runtime = this.buildRuntime();
     this.tracing = s.tracing ? exportingTracing(s.tracing, this.log.child({ component: "tracing" }), this.clock) : NO_TRACING;
+    this.health = new HealthModel(this.clock.now());
+    this.configLoaded();
 
     this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
+    // FULL durability with the WAL flush on the thread pool instead of inside COMMIT on the event loop.
+    this.walSync = s.synchronous === "full" && !this.db.memory ? WalSync.enable(this.db) : undefined;
+    this.checkpointer = this.db.memory ? undefined : Checkpointer.start(this.db, {
+      onError: (message) => this.log.debug({ component: "store", err: message }, "background checkpoint failed; retrying"),
+    });
     this.storageHealth = new StorageHealth({
       clock: this.clock,
       log: this.log.child({ component: "store" }),
-      onFailure: (code, units) => this.metrics.storageWriteFailures.inc({ code }, units),
-      onState: (failing) => this.metrics.storageWriteFailing.set(failing ? 1 : 0),
+      onFailure: (code, units, message) => {
+        this.metrics.storageWriteFailures.inc({ code }, units);
+        this.health.databaseWrite(this.clock.now(), message);
+      },
+      onState: (failing) => {
+        this.metrics.storageWriteFailing.set(failing ? 1 : 0);
+        if (!failing) this.health.databaseWrite(this.clock.now(), undefined);
+      },
       onCommit: (units) => this.metrics.commitBatchSize.observe(units),
     });
     // Each group commit runs under the requests that submitted to it: their ids on its log lines, and a
@@ -142,7 +167,7 @@ export class App {
       },
       submitted: () => commits.submitted(),
       group: (units, run) => commits.batch(units, run),
-    });
+    }, this.walSync);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
       current: () => this.runtime.limits,
       refused: (limit) => this.metrics.limitRejections.inc({ limit }),
@@ -175,6 +200,17 @@ export class App {
       metrics: this.metrics,
       externalURL: s.externalUrl,
       routing: () => this.runtime.routing,
+      neverHeld: (alert) => this.heartbeats.pinnedRoute(alert) !== undefined,
+    });
+    this.heartbeats = new HeartbeatControl({
+      clock: this.clock,
+      log: this.log.child({ component: "heartbeat" }),
+      queue: this.queue,
+      repo: new HeartbeatsRepo(this.db),
+      provider: this.provider,
+      metrics: this.metrics,
+      externalURL: s.externalUrl,
+      routing: () => this.runtime.routing,
     });
     this.ack = new AckServices({
       clock: this.clock,
@@ -203,9 +239,10 @@ export class App {
       },
       send: (alerts) => this.ingest(alerts),
       observer: {
-        evaluated: (rule, seconds, ok) => {
+        evaluated: (rule, seconds, ok, error) => {
           this.metrics.anomalyEvaluationDuration.observe({ rule }, seconds);
           if (!ok) this.metrics.ruleEvaluationFailures.inc({ rule });
+          this.health.prometheusQuery(rule, this.clock.now(), ok, error);
         },
       },
       userAgent: `AlertPrism/${VERSION}`,
@@ -226,12 +263,14 @@ export class App {
       origin: (fp) => this.provider.get(fp)?.origin,
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
-        attempt: (integration, ok, durationMs, error) => {
+        attempt: (integration, ok, durationMs, error, key) => {
+          this.health.deliveryAttempt(key.receiver, key.integration, this.clock.now(), ok, error?.reason);
           this.metrics.notifications.inc({ integration });
           this.metrics.notificationLatency.observe({ integration }, durationMs / 1000);
           if (!ok) this.metrics.notificationsFailed.inc({ integration, reason: error?.retryable === false ? "clientError" : "serverError" });
           if (error instanceof FirewallBlockedError) this.metrics.firewallRefused.inc({ integration });
         },
+        delivered: (integration, ok, durationMs) => this.metrics.deliveryDuration.observe({ integration, outcome: ok ? "delivered" : "failed" }, durationMs / 1000),
         covered: (receiver) => this.metrics.stormHeldNotifications.inc({ receiver }),
         notified: (key, firing, atMs) => this.ack.escalator.notified(key.groupKey, firing, atMs),
       },
@@ -241,10 +280,19 @@ export class App {
     const logCount = this.nflog.load();
     // After the alerts: flap and storm state are restored against them and the history.
     this.noise.configure(this.runtime.noiseStages);
+    // After the alerts: a missing heartbeat's alert (raised before the restart) is refreshed, not duplicated.
+    this.heartbeats.configure(this.runtime.heartbeats);
     const restoredAcks = this.ack.load();
     this.silences.onChange(() => this.provider.silencesChanged());
     this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
     this.registerGauges();
+  }
+
+  /** Tells the health model what the configuration now in force holds. */
+  private configLoaded(): void {
+    const { routing, anomaly } = this.runtime;
+    this.health.configLoaded(this.clock.now(), routing.receiverNames);
+    this.health.prometheusRulesConfigured(anomaly.prometheus ? anomaly.rules.map((r) => r.name) : []);
   }
 
   private buildRuntime(): Runtime {
@@ -267,7 +315,7 @@ export class App {
     this.dispatcher = new Dispatcher(this.runtime.routing.root, {
       current: () => [...provider.all()].map((e) => e.alert),
       subscribe: (listener) => provider.subscribe(listener),
-    }, this.clock, this.pipeline.flush, (alert) => this.noise.pinnedRoute(alert), {
+    }, this.clock, this.pipeline.flush, (alert) => this.pinnedRoute(alert), {
       max: () => this.runtime.limits.maxAggregationGroups,
       limited: (alert, route) => {
         this.metrics.limitRejections.inc({ limit: LIMIT_KEYS.maxAggregationGroups });
@@ -275,6 +323,12 @@ export class App {
       },
     });
     this.dispatcher.start();
+    this.health.dispatcher(true);
+  }
+
+  /** AlertPrism's own alerts that go straight to one receiver: storm summaries and HeartbeatMissing. */
+  private pinnedRoute(alert: Alert): Route | undefined {
+    return this.noise.pinnedRoute(alert) ?? this.heartbeats.pinnedRoute(alert);
   }
 
   private statusSource(inhibitor: Inhibitor): StatusSource {
@@ -308,6 +362,8 @@ export class App {
         return counts;
       },
     );
+    const file = databaseFile(this.opts.settings);
+    this.metrics.registerStorageSizeGauge(() => databaseFileBytes(file));
     this.metrics.registerAnomalyGauges(() => this.anomaly.status().map((st) => ({
       rule: st.rule.name,
       health: st.health,
@@ -341,7 +397,7 @@ export class App {
       startedAt: this.startedAt,
       routing: () => this.runtime.routing,
       receiversFor: (alert) => {
-        const pinned = this.noise.pinnedRoute(alert);
+        const pinned = this.pinnedRoute(alert);
         return pinned ? [pinned.opts.receiver] : this.runtime.routing.receiversFor(alert);
       },
       originalConfig: () => this.runtime.original,
@@ -392,6 +448,7 @@ export class App {
       unusual: this.unusual,
       version: VERSION,
       anomalyRules: () => this.anomaly.status(),
+      heartbeats: () => this.heartbeats.list(),
       routing: () => this.runtime.routing,
       groups: () => this.dispatcher?.activeGroups() ?? [],
       muting: () => this.muting(),
@@ -438,12 +495,15 @@ export class App {
       next = this.buildRuntime();
     } catch (err) {
       this.metrics.configLastReloadSuccessful.set(0);
+      this.health.configReloadFailed(this.clock.now(), errorMessage(err));
       this.log.error({ err: errorMessage(err) }, "configuration reload failed; keeping the previous configuration");
       throw err instanceof ConfigError ? err : new ConfigError(errorMessage(err));
     }
     this.runtime = next;
+    this.configLoaded();
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
     this.noise.configure(next.noiseStages);
+    this.heartbeats.configure(next.heartbeats);
     await this.anomaly.configure(next.anomaly);
     // Alertmanager rebuilds its dispatcher on reload; the notification log keeps it from re-notifying.
     if (this.dispatcher) this.startDispatcher();
@@ -461,6 +521,7 @@ export class App {
       version: VERSION,
       registry: this.metrics.registry,
       isReady: () => this.ready,
+      health: () => this.health.report(),
       reload: (actor) => this.reloadBy(actor ?? "local"),
       auth: () => this.authenticator(),
       ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => opsAuth },
@@ -557,7 +618,9 @@ export class App {
     // First: its last evaluation may still ingest alerts, and its state is saved through the queue.
     await this.anomaly.stop();
     this.dispatcher?.stop();
+    this.health.dispatcher(false);
     this.noise.stop();
+    this.heartbeats.stop();
     this.ack.stop();
     this.provider.stop();
     const server = this.server;
@@ -576,6 +639,8 @@ export class App {
     await this.pipeline.drain(10_000);
     this.dingtalk.stop();
     this.queue.close();
+    this.walSync?.close();
+    await this.checkpointer?.stop();
     this.db.close();
     // The last spans (this shutdown's commits included) go out; a collector that is down cannot hold the stop.
     let timer: NodeJS.Timeout | undefined;

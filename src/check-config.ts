@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { loadAlertPrismFile, loadDingTalkAttachments, loadIngestRules, loadLimits, loadNoiseStages, loadOpsSettings, type OpsSettings } from "./config/alertprism.ts";
+import { loadAlertPrismFile, loadDingTalkAttachments, loadHeartbeats, loadIngestRules, loadLimits, loadNoiseStages, loadOpsSettings, type OpsSettings } from "./config/alertprism.ts";
 import type { Limits } from "./limits/limits.ts";
 import type { IngestRulesConfig, NoiseStagesConfig } from "./noise/index.ts";
 import { loadAuthSettings } from "./config/auth.ts";
@@ -24,7 +24,7 @@ export function checkConfig(settings: Settings, files: readonly string[], out: N
         run: () => {
           if (isAlertPrism(f)) {
             loadAlertPrismFile(f);
-            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f)), anomalySummary(loadAnomalySettings(f)), limitsSummary(loadLimits(f))].join("\n");
+            return [` - ${loadDingTalkAttachments(f).length} dingtalk robots`, ingestRulesSummary(loadIngestRules(f)), noiseStagesSummary(loadNoiseStages(f)), authSummary(loadAuthSettings(f)), opsSummary(loadOpsSettings(f)), anomalySummary(loadAnomalySettings(f)), ` - ${loadHeartbeats(f).length} heartbeats`, limitsSummary(loadLimits(f))].join("\n");
           }
           return summary(loadRuntimeConfig({ configFile: f, alertprismFile: undefined }, silentLogger()));
         },
@@ -60,6 +60,7 @@ function summary(r: ReturnType<typeof loadRuntimeConfig>): string {
     authSummary(r.auth),
     opsSummary(r.ops),
     anomalySummary(r.anomaly),
+    ` - ${r.heartbeats.length} heartbeats`,
     limitsSummary(r.limits),
   ].join("\n");
 }

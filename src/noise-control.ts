@@ -28,6 +28,8 @@ export interface NoiseControlDeps {
   readonly externalURL: string;
   /** The current route tree (it changes on reload). */
   routing(): RoutingTable;
+  /** AlertPrism's other own alerts that a storm never holds (HeartbeatMissing: a dead man's switch must get through). */
+  readonly neverHeld?: (alert: Alert) => boolean;
 }
 
 /** How far past the next refresh a storm summary's endsAt reaches, so a crashed process's summary resolves. */
@@ -201,7 +203,7 @@ export class NoiseControl {
     tracker.tick();
     this.storm = {
       tracker,
-      stage: stormStage(tracker),
+      stage: stormStage(tracker, this.deps.neverHeld),
     };
   }
 

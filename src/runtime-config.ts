@@ -1,6 +1,6 @@
 import type { Logger } from "./lib/log.ts";
 import { loadAlertmanagerConfigFile, type AlertmanagerConfig } from "./config/alertmanager.ts";
-import { loadDingTalkAttachments, loadIngestRules, loadLimits, loadNoiseStages, loadOpsSettings, NO_OPS_SETTINGS, type OpsSettings } from "./config/alertprism.ts";
+import { loadDingTalkAttachments, loadHeartbeats, loadIngestRules, loadLimits, loadNoiseStages, loadOpsSettings, NO_OPS_SETTINGS, type HeartbeatSetting, type OpsSettings } from "./config/alertprism.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits/limits.ts";
 import { createIngestRules, NO_INGEST_RULES, NO_NOISE_STAGES, type IngestRules, type IngestRulesConfig, type NoiseStagesConfig } from "./noise/index.ts";
 import { originalConfigYaml } from "./config/original.ts";
@@ -47,6 +47,8 @@ export interface RuntimeConfig {
   readonly anomaly: AnomalySettings;
   /** alertprism.yml's `limits:`, defaults filled in. */
   readonly limits: Limits;
+  /** alertprism.yml's `heartbeats:` (receivers checked against alertmanager.yml); empty: off. */
+  readonly heartbeats: readonly HeartbeatSetting[];
 }
 
 /** Sent on HTTP notifications: Alertmanager's token first, for receivers that look for it. */
@@ -70,9 +72,13 @@ export function loadRuntimeConfig(
   const anomaly = files.alertprismFile ? loadAnomalySettings(files.alertprismFile, env) : NO_ANOMALY_SETTINGS;
   const limits = files.alertprismFile ? loadLimits(files.alertprismFile, env) : DEFAULT_LIMITS;
   const firewall = files.alertprismFile ? loadFirewall(files.alertprismFile, env) : undefined;
+  const heartbeats = files.alertprismFile ? loadHeartbeats(files.alertprismFile, env) : [];
   const receiverNames = new Set(config.receivers.map((r) => r.name));
   for (const rule of ops.escalation) {
     if (!receiverNames.has(rule.receiver)) throw new ConfigError(`escalation receiver "${rule.receiver}" is not a receiver of ${config.file}`, rule.where);
+  }
+  for (const hb of heartbeats) {
+    if (!receiverNames.has(hb.receiver)) throw new ConfigError(`heartbeat receiver "${hb.receiver}" is not a receiver of ${config.file}`, hb.where);
   }
   const templates = loadTemplates(config);
   const fallbacks = checkTemplateFields(config, dingtalk, templates);
@@ -99,6 +105,7 @@ export function loadRuntimeConfig(
     ops,
     anomaly,
     limits,
+    heartbeats,
   };
 }
 

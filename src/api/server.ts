@@ -13,6 +13,7 @@ import type { OpsRoute } from "./ops/route-table.ts";
 import { ackLinkRouter, type AckLinkHandler } from "./ack-link-page.ts";
 import { alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
 import { uiRouter } from "../ui/router.ts";
+import { healthHttpStatus, type HealthReport } from "../health/health.ts";
 import { requestCorrelation, withCorrelation } from "../lib/correlation.ts";
 import { NO_TRACING, SpanKind, SpanStatusCode, parseTraceparent, type Span, type Tracing } from "../lib/tracing.ts";
 
@@ -22,6 +23,8 @@ export interface ServerOptions {
   readonly version: string;
   readonly registry: Registry;
   isReady(): boolean;
+  /** GET /health: each component's state, from memory (it answers while the database is slow or locked). */
+  health(): HealthReport;
   /** `actor`: who asked (the authenticated subject; "local" without auth). */
   reload(actor?: string): Promise<void>;
   /** alertprism.yml's `auth:` now (undefined: /api/v2 and /-/reload open, as Alertmanager's). */
@@ -105,7 +108,10 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
     );
   });
   router.all("/-/reload", (req, _res, next) => next(ApiError.framework(405, `method ${req.method} is not allowed, but [POST] are`)));
-  router.get("/health", (_req, res) => res.json({ status: "ok" }));
+  router.get("/health", (_req, res) => {
+    const report = opts.health();
+    res.status(healthHttpStatus(report)).json(report);
+  });
   router.get("/ready", (_req, res) => res.status(opts.isReady() ? 200 : 503).json({ ready: opts.isReady() }));
   router.get("/metrics", (_req, res, next) => {
     opts.registry.metrics().then((text) => res.type(opts.registry.contentType).send(text), next);

@@ -12,6 +12,7 @@ import type { AckLinkSettings } from "../ops/ack-link.ts";
 import { authSchema } from "./auth-schema.ts";
 import { anomalyRuleSchema, predictionSchema, prometheusSchema } from "./anomaly.ts";
 import { DEFAULT_LIMITS, type Limits } from "../limits/limits.ts";
+import { heartbeatId, type Heartbeat } from "../heartbeat/index.ts";
 import { isHttpUrl } from "./url-check.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
@@ -87,6 +88,12 @@ export const alertprismSchema = z.strictObject({
   escalation: z.array(z.strictObject({
     matchers: z.array(z.string()).optional(),
     after: positiveDuration,
+    receiver: z.string().min(1, "must name a receiver of alertmanager.yml"),
+  })).optional(),
+  /** Heartbeats (dead man's switch): matching firing alerts must arrive at least once per `timeout`. */
+  heartbeats: z.array(z.strictObject({
+    matchers: z.array(z.string()).min(1, "at least one matcher: the alert that is the heartbeat (e.g. alertname=\"Watchdog\")"),
+    timeout: positiveDuration,
     receiver: z.string().min(1, "must name a receiver of alertmanager.yml"),
   })).optional(),
   /** Labels set at ingest by the first matching rule, unless the alert has them (e.g. priority P1–P4). */
@@ -348,4 +355,38 @@ function limitsFrom(src: YamlSource): Limits {
     maxSilenceSizeBytes: size("max_silence_size_bytes", DEFAULT_LIMITS.maxSilenceSizeBytes),
     maxAggregationGroups: given.max_aggregation_groups ?? DEFAULT_LIMITS.maxAggregationGroups,
   };
+}
+
+/** A configured heartbeat, with where its receiver is written (checked against alertmanager.yml by the caller). */
+export type HeartbeatSetting = Heartbeat & { readonly timeoutText: string; readonly where: string };
+
+/** alertprism.yml's `heartbeats:`, validated: matchers in Alertmanager's syntax, no two entries for the same alerts. */
+export function loadHeartbeats(file: string, env?: NodeJS.ProcessEnv): readonly HeartbeatSetting[] {
+  return heartbeatsFrom(readYamlFile(file, env));
+}
+
+/** loadHeartbeats for text already in memory (tests, tools). */
+export function parseHeartbeats(text: string, file = "alertprism.yml", env?: NodeJS.ProcessEnv): readonly HeartbeatSetting[] {
+  return heartbeatsFrom(parseYaml(text, file, env));
+}
+
+function heartbeatsFrom(src: YamlSource): readonly HeartbeatSetting[] {
+  const seen = new Map<string, number>();
+  return (validateWith(alertprismSchema, src).heartbeats ?? []).map((entry, i) => {
+    const matchers: Matcher[] = [];
+    entry.matchers.forEach((text, j) => {
+      try {
+        matchers.push(...parseMatchers(text));
+      } catch (err) {
+        if (!(err instanceof MatcherError)) throw err;
+        throw new ConfigError(err.message, src.where(["heartbeats", i, "matchers", j]));
+      }
+    });
+    if (matchers.length === 0) throw new ConfigError("at least one matcher: the alert that is the heartbeat", src.where(["heartbeats", i, "matchers"]));
+    const id = heartbeatId(matchers);
+    const twin = seen.get(id);
+    if (twin !== undefined) throw new ConfigError(`same matchers as heartbeats[${twin}]: one heartbeat per set of alerts`, src.where(["heartbeats", i, "matchers"]));
+    seen.set(id, i);
+    return { id, matchers, timeoutMs: parseDuration(entry.timeout), timeoutText: entry.timeout, receiver: entry.receiver, where: src.where(["heartbeats", i, "receiver"]) };
+  });
 }

@@ -36,11 +36,11 @@ export class Dispatcher {
     private readonly clock: Clock,
     private readonly onFlush: FlushHandler,
     /**
-     * Alerts that skip the route tree and go to one route of their own (AlertPrism's storm summaries go
-     * straight to their receiver); undefined for every other alert.
+     * Alerts that skip the route tree and go to one route of their own (AlertPrism's storm summaries and
+     * HeartbeatMissing go straight to their receiver); undefined for every other alert.
      */
     private readonly pinned: (alert: Alert) => Route | undefined = () => undefined,
-    /** Storm summaries (pinned, one per receiver) are exempt, so a storm can still be reported. */
+    /** Pinned alerts (storm summaries, HeartbeatMissing) are exempt, so they can still be reported. */
     private readonly groupLimit?: GroupLimit,
   ) {}
 

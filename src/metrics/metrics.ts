@@ -26,6 +26,7 @@ export class Metrics {
   readonly notifications = new Counter({ name: "alertmanager_notifications_total", help: "Notification attempts.", labelNames: ["integration"], registers: [this.registry] });
   readonly notificationsFailed = new Counter({ name: "alertmanager_notifications_failed_total", help: "Failed notification attempts.", labelNames: ["integration", "reason"], registers: [this.registry] });
   readonly notificationLatency = new Histogram({ name: "alertmanager_notification_latency_seconds", help: "Latency of notification attempts.", labelNames: ["integration"], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
+  readonly deliveryDuration = new Histogram({ name: "alertprism_notification_delivery_duration_seconds", help: "Time from a notification's decision until it was delivered or given up (outcome), retries and back-off included.", labelNames: ["integration", "outcome"], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300], registers: [this.registry] });
   readonly firewallRefused = new Counter({ name: "alertprism_notifications_firewall_refused_total", help: "Notification attempts refused by notify.firewall (destination in a blocked range).", labelNames: ["integration"], registers: [this.registry] });
   readonly outboxReplayed = new Counter({ name: "alertprism_outbox_replayed_total", help: "Undelivered notifications found at start-up, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
   readonly templateErrors = new Counter({ name: "alertprism_template_errors_total", help: "Template render errors at send time (the field fell back to its built-in default).", registers: [this.registry] });
@@ -60,6 +61,16 @@ export class Metrics {
     });
     gauge("alertprism_limit", "The value of each limit of alertprism.yml (defaults included).", limits);
     gauge("alertprism_limit_usage", "What counts against each count limit now (max_alerts_per_alertname: the largest alertname).", usage);
+  }
+
+  /** alertprism_storage_size_bytes{file}: the database's files on disk, computed at scrape time. */
+  registerStorageSizeGauge(bytes: () => Readonly<Record<string, number>>): void {
+    new Gauge({
+      name: "alertprism_storage_size_bytes", help: "Bytes the SQLite database takes on disk (file: database, wal).", labelNames: ["file"], registers: [this.registry],
+      collect() {
+        for (const [file, v] of Object.entries(bytes())) this.set({ file }, v);
+      },
+    });
   }
 
   /** alertprism_flapping_alerts, computed at scrape time. */
@@ -104,6 +115,27 @@ export class Metrics {
     perRule("alertprism_rule_series", "Series the rule tracks.", (r) => r.series.length);
     perSeries("alertprism_anomaly_score", "The last anomaly score of each series of an anomaly rule (0–1).", (s) => s.score);
     perSeries("alertprism_prediction_time_to_threshold_seconds", "Predicted time until each series of a prediction crosses its threshold.", (s) => s.timeToThresholdSeconds);
+  }
+
+  /**
+   * Per-heartbeat gauges, computed at scrape time (heartbeat: its matchers as text); a heartbeat removed
+   * from the configuration disappears with it.
+   */
+  registerHeartbeatGauges(heartbeats: () => ReadonlyArray<{ readonly heartbeat: string; readonly missing: boolean; readonly lastArrivalSeconds: number | undefined }>): void {
+    new Gauge({
+      name: "alertprism_heartbeat_missing", help: "1 while the heartbeat is missing (no matching firing alert within its timeout; HeartbeatMissing fires).", labelNames: ["heartbeat"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const h of heartbeats()) this.set({ heartbeat: h.heartbeat }, h.missing ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "alertprism_heartbeat_last_arrival_timestamp_seconds", help: "When a firing alert matching the heartbeat was last received (absent until the first one).", labelNames: ["heartbeat"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const h of heartbeats()) if (h.lastArrivalSeconds !== undefined) this.set({ heartbeat: h.heartbeat }, h.lastArrivalSeconds);
+      },
+    });
   }
 
   /** Gauges computed at scrape time from the live state (counts by state). */

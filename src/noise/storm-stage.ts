@@ -4,11 +4,11 @@ import { isStormSummary } from "./storm.ts";
 import type { StormTracker } from "./storm-tracker.ts";
 
 /**
- * The storm stage: while the flush's receiver is in a storm, its alerts are held (bypass alerts and the
- * storm's own summary go on), covered by the summary, and counted as notified so the end of the storm
- * lets no burst through.
+ * The storm stage: while the flush's receiver is in a storm, its alerts are held (bypass alerts, the
+ * storm's own summary and other alerts `exempt` names go on), covered by the summary, and counted as
+ * notified so the end of the storm lets no burst through.
  */
-export function stormStage(tracker: StormTracker): Stage {
+export function stormStage(tracker: StormTracker, exempt: (alert: Alert) => boolean = () => false): Stage {
   return {
     name: "storm",
     run(ctx, alerts) {
@@ -17,7 +17,7 @@ export function stormStage(tracker: StormTracker): Stage {
       const pass: Alert[] = [];
       const held: Alert[] = [];
       for (const a of alerts) {
-        if (isStormSummary(a.labels) || tracker.bypasses(a.labels)) pass.push(a);
+        if (isStormSummary(a.labels) || tracker.bypasses(a.labels) || exempt(a)) pass.push(a);
         else held.push(a);
       }
       if (held.length === 0) return alerts;

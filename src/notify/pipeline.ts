@@ -4,6 +4,7 @@ import type { LabelSet } from "../types/labels.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
+import { TurnPacer } from "../lib/turn-pacer.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import type { NotifyRepo, OutboxRow } from "../store/notify-repo.ts";
 import type { NotificationLog, LogKey } from "../nflog/nflog.ts";
@@ -21,7 +22,10 @@ import { NO_TRACING, SpanKind, linksTo, type Attributes, type Span, type Tracing
 export type { Muting } from "./muting-stages.ts";
 
 export interface DeliveryObserver {
-  attempt(integration: string, ok: boolean, durationMs: number, error?: NotifyError): void;
+  /** One send attempt; `key` names the group, receiver and integration (`<kind>/<index>`) it was for. */
+  attempt(integration: string, ok: boolean, durationMs: number, error: NotifyError | undefined, key: LogKey): void;
+  /** A notification was delivered (`ok`) or given up after its retries, `durationMs` after it was decided. */
+  delivered?(integration: string, ok: boolean, durationMs: number): void;
   /** A notification that was due but not sent because a storm summary covered its alerts. */
   covered?(receiver: string, integration: string): void;
   /** A notification was delivered (after its retries) and recorded: the firing alerts it told of. */
@@ -84,6 +88,11 @@ export class NotifyPipeline {
   private readonly keyTails = new Map<string, Promise<void>>();
   /** Per log key, the outbox row of a decision that was not delivered (its retries ran out). */
   private readonly undelivered = new Map<string, OutboxRow>();
+  /**
+   * Flushes and send attempts wait for their turn: group timers and retries that expire together would
+   * otherwise build and start every notification in a single event-loop turn (see TurnPacer).
+   */
+  private readonly pacer = new TurnPacer();
 
   constructor(private readonly deps: PipelineDeps) {
     const muting = () => deps.muting();
@@ -145,6 +154,7 @@ export class NotifyPipeline {
   }
 
   private async run(f: GroupFlush): Promise<FlushResult> {
+    await this.pacer.turn();
     const { route, nowMs } = f;
     const receiver = route.opts.receiver;
     const decisions: FlushDecision[] = [];
@@ -268,7 +278,8 @@ export class NotifyPipeline {
   /** Persists the decision, sends it with retries until the deadline, then logs it and clears the outbox. */
   async deliver(n: Notifier, d: Decision, deadlineMs: number): Promise<boolean> {
     const { clock, queue, repo, nflog, log } = this.deps;
-    const createdMs = (this.lastOutboxMs = Math.max(clock.now(), this.lastOutboxMs + 1));
+    const decidedMs = clock.now();
+    const createdMs = (this.lastOutboxMs = Math.max(decidedMs, this.lastOutboxMs + 1));
     const row: OutboxRow = { ...d.key, payload: JSON.stringify(d), createdMs };
     // Not awaited: the send need not wait for this fsync. Units commit in order, so the row is written
     // before the one that clears it; and if a crash beats both, the alerts and the log are durable and
@@ -282,18 +293,22 @@ export class NotifyPipeline {
     // Template errors of each attempt are collected so the delivery record says the default was used.
     let fallbacks: string[] = [];
     const result = await sendWithRetry(
-      (attempt) => this.tracing.run("deliver", {
-        kind: SpanKind.CLIENT,
-        attributes: { "alertprism.receiver": d.key.receiver, "alertprism.integration": d.key.integration, "alertprism.attempt": attempt },
-      }, (span) => {
-        fallbacks = [];
-        const sent = templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
-        return span.isRecording() ? recordOutcome(span, sent) : sent;
-      }),
+      async (attempt) => {
+        await this.pacer.turn();
+        // The attempt's span starts after its turn: it measures the send, not the wait for the event loop.
+        return this.tracing.run("deliver", {
+          kind: SpanKind.CLIENT,
+          attributes: { "alertprism.receiver": d.key.receiver, "alertprism.integration": d.key.integration, "alertprism.attempt": attempt },
+        }, (span) => {
+          fallbacks = [];
+          const sent = templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
+          return span.isRecording() ? recordOutcome(span, sent) : sent;
+        });
+      },
       { clock, deadlineMs },
       (r) => {
         const templateNote = fallbacks.length > 0 ? `template error, built-in default used: ${fallbacks.join("; ")}` : undefined;
-        this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error);
+        this.deps.observer?.attempt(n.kind, r.ok, r.durationMs, r.error, d.key);
         queue.submit(() => repo.recordDelivery({
           atMs: clock.now(), ...d.key, attempt: r.attempt, status: r.ok ? "success" : "failed",
           retryable: r.error?.retryable ?? false,
@@ -303,6 +318,7 @@ export class NotifyPipeline {
       },
     );
     clock.clearTimeout(abortTimer);
+    this.deps.observer?.delivered?.(n.kind, result.ok, clock.now() - decidedMs);
     const ilog = log.child({ groupKey: d.key.groupKey, receiver: d.key.receiver, integration: d.key.integration });
     if (!result.ok) {
       // The outbox row stays: the next flush decides again (and replaces it, or drops it when nothing

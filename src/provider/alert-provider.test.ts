@@ -185,3 +185,33 @@ test("resolved at endsAt (no client resolve): the resolved event carries the epi
   const [resolved] = store.alerts.events({ fingerprint: fingerprint(labels), kinds: ["resolved"], limit: 1 });
   assert.deepEqual(resolved!.detail, { by: "endsAt", sources: [{ replica: "a" }] });
 });
+
+test("Prometheus re-sends that only move endsAt are written once half the stored horizon has passed", async () => {
+  const { provider, store, clock } = setup();
+  const labels = { alertname: "Refresh", instance: "a" };
+  const fp = fingerprint(labels);
+  const startsAt = fromMillis(clock.now());
+  // As Prometheus sends it: same startsAt, endsAt 4 minutes after each evaluation, every minute.
+  const resend = (annotations: Record<string, string> = {}): Promise<unknown> => {
+    const now = fromMillis(clock.now());
+    return provider.put([{ fingerprint: fp, labels, annotations, startsAt, endsAt: addMillis(now, 4 * M), updatedAt: now, generatorURL: "", timeout: false }]);
+  };
+  const storedEndsAt = () => store.db.prepare("SELECT a.ends_at_ms FROM alerts a JOIN series s ON s.id = a.series_id WHERE s.fingerprint = ?").pluck().get(fp) as number;
+  await resend();
+  const first = storedEndsAt();
+  assert.equal(first, clock.now() + 4 * M);
+  clock.advance(1 * M);
+  await resend();
+  assert.equal(storedEndsAt(), first, "1 minute in: the stored endsAt is still 3 minutes ahead, not rewritten");
+  assert.equal(provider.get(fp)!.alert.endsAt.ms, clock.now() + 4 * M, "memory has the new endsAt");
+  clock.advance(1 * M);
+  await resend();
+  assert.equal(storedEndsAt(), clock.now() + 4 * M, "2 minutes in (half of 4): written again");
+  clock.advance(30_000);
+  await resend({ summary: "changed" });
+  assert.equal(storedEndsAt(), clock.now() + 4 * M, "any other change is written at once");
+  // What a crash would restore: still firing, at least half the horizon ahead of the last re-send.
+  const reloaded = store.alerts.loadAll().find((s) => s.alert.fingerprint === fp)!;
+  assert.equal(reloaded.state, "firing");
+  assert.ok(reloaded.alert.endsAt.ms >= clock.now() + 2 * M);
+});

@@ -90,6 +90,11 @@ interface Pending {
  */
 export class AlertProvider {
   private readonly live = new LiveAlertMap<LiveAlert>();
+  /**
+   * Per firing fingerprint: until when a re-send that only moves endsAt forward need not be written
+   * (half way from the last write to the endsAt it stored). See `isRefreshOnly`.
+   */
+  private readonly rewriteAfterMs = new Map<string, number>();
   private readonly listeners: AlertListener[] = [];
   private readonly transitionListeners: TransitionListener[] = [];
   private status: StatusSource;
@@ -108,6 +113,7 @@ export class AlertProvider {
     for (const s of this.opts.repo.loadAll()) {
       this.live.set(s.alert.fingerprint, s);
       this.status.observe(s.alert);
+      if (s.state === "firing") this.rewriteAfterMs.set(s.alert.fingerprint, halfHorizon(s.alert.updatedAt.ms, s.alert.endsAt.ms));
     }
     return this.live.size;
   }
@@ -227,7 +233,14 @@ export class AlertProvider {
               p.events.push(...statusEvents(p.entry.status, status));
               p.entry = { ...p.entry, status };
             }
+            const fp = p.entry.alert.fingerprint;
+            const previous = before.get(fp);
+            if (p.events.length === 0 && previous && isRefreshOnly(previous, p.entry) && now < (this.rewriteAfterMs.get(fp) ?? -Infinity)) {
+              continue; // memory moves on; the stored endsAt still lies at least half a horizon ahead
+            }
             this.opts.repo.save(p.entry);
+            if (p.entry.state === "firing") this.rewriteAfterMs.set(fp, halfHorizon(now, p.entry.alert.endsAt.ms));
+            else this.rewriteAfterMs.delete(fp);
             for (const [kind, detail] of p.events) {
               const at = eventTime(kind, p.entry.alert, now);
               this.opts.repo.appendEvent(p.entry.alert.fingerprint, at, kind, detail);
@@ -258,6 +271,8 @@ export class AlertProvider {
 
   private restore(before: Map<string, LiveAlert | undefined>): void {
     for (const [fp, old] of before) {
+      // Not knowing what the failed unit stored: the next re-send writes.
+      this.rewriteAfterMs.delete(fp);
       if (old) {
         this.live.set(fp, old);
         this.status.observe(old.alert);
@@ -358,6 +373,7 @@ export class AlertProvider {
       for (const fp of doomed) this.opts.repo.delete(fp);
       for (const fp of [...resolved.map((e) => e.alert.fingerprint), ...doomed]) undo.push(this.live.get(fp)!);
       for (const e of resolved) this.live.set(e.alert.fingerprint, e);
+      for (const e of resolved) this.rewriteAfterMs.delete(e.alert.fingerprint);
       for (const fp of doomed) {
         this.live.delete(fp);
         this.status.forget(fp);
@@ -459,6 +475,32 @@ function withSource(known: readonly LabelSet[], source: LabelSet | undefined): r
 /** An event's detail with the episode's sources, when replica dedup recorded any. */
 function withSources(detail: Record<string, unknown>, sources: readonly LabelSet[] | undefined): Record<string, unknown> {
   return sources && sources.length > 0 ? { ...detail, sources } : detail;
+}
+
+/**
+ * A Prometheus re-send of a firing alert that changes nothing but moves endsAt (and updatedAt) forward.
+ * Such a re-send is written only once the time passes half way from the last write to the endsAt it
+ * stored, so the stored endsAt always lies at least half the sender's horizon ahead (Prometheus: 4 ×
+ * max(resend_delay, evaluation_interval), i.e. ≥ 2 minutes ahead; it re-sends every minute). A crash
+ * (kill -9) therefore restores the alert firing, with an endsAt the next re-send moves on again; it can
+ * resolve earlier than in memory only if its sender stops for longer than half its own horizon, and
+ * history, state, annotations, status and sources are written at every change as before.
+ */
+function isRefreshOnly(old: LiveAlert, next: LiveAlert): boolean {
+  const a = old.alert;
+  const b = next.alert;
+  return old.state === "firing" && next.state === "firing" && old.sources === next.sources
+    && b.endsAt.ms >= a.endsAt.ms && a.timeout === b.timeout && a.generatorURL === b.generatorURL
+    && compareTime(a.startsAt, b.startsAt) === 0 && labelSetsEqual(a.annotations, b.annotations)
+    && sameIds(old.status.silencedBy, next.status.silencedBy) && sameIds(old.status.inhibitedBy, next.status.inhibitedBy);
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function halfHorizon(writtenAtMs: number, endsAtMs: number): number {
+  return writtenAtMs + (endsAtMs - writtenAtMs) / 2;
 }
 
 function eventTime(kind: string, alert: Alert, now: number): number {

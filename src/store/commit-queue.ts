@@ -23,10 +23,17 @@ export interface CommitObserver {
   group?(units: number, run: () => void): void;
 }
 
+/** Makes committed groups durable before they are acknowledged (see wal-sync.ts); absent: COMMIT itself is. */
+export interface Durability {
+  /** Resolves once everything committed before the call is on disk. */
+  sync(): Promise<void>;
+}
+
 /**
  * Group commit: writes submitted in the same event-loop turn run in one transaction, each in its own
- * savepoint, and every promise settles only after COMMIT returned. Concurrent requests thus share one
- * fsync, and a failing unit rolls back alone. Work must be synchronous and must not await.
+ * savepoint, and every promise settles only after COMMIT returned and, with a Durability, after the group
+ * is on disk. Concurrent requests thus share one fsync, and a failing unit rolls back alone. Work must be
+ * synchronous and must not await.
  *
  * SQLite errors become StorageErrors that say what happened (see storage-fault.ts). On SQLITE_FULL and
  * SQLITE_IOERR SQLite may roll back the whole transaction by itself: then every unit of the group is
@@ -38,7 +45,11 @@ export class CommitQueue {
   private closed = false;
   private totalChanges: Statement | undefined;
 
-  constructor(private readonly db: Database, private readonly observer?: CommitObserver) {}
+  constructor(
+    private readonly db: Database,
+    private readonly observer?: CommitObserver,
+    private readonly durability?: Durability,
+  ) {}
 
   /**
    * Runs `work` inside the next group transaction. `onRollback` undoes in-memory effects if the group's
@@ -108,19 +119,36 @@ export class CommitQueue {
       this.abort(batch, results, err);
       return;
     }
-    let committed = 0;
+    const stored: Array<{ p: Pending; value: unknown }> = [];
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) {
-        committed++;
-        p.resolve(r.value);
+        stored.push({ p, value: r.value });
       } else {
         // A statement SQLite undid alone (the transaction went on): still a write that storage refused.
         if (r.error instanceof StorageError) this.observer?.failed(r.error, 1);
         p.reject(r.error);
       }
     });
-    if (committed > 0) this.observer?.committed(committed, this.safeChanges() !== changesBefore);
+    if (stored.length === 0) return;
+    const wrote = this.safeChanges() !== changesBefore;
+    const acknowledge = () => {
+      for (const s of stored) s.p.resolve(s.value);
+      this.observer?.committed(stored.length, wrote);
+    };
+    // Even a group that wrote nothing waits: what it answered may rest on an earlier group not yet on disk.
+    if (!this.durability) {
+      acknowledge();
+      return;
+    }
+    // Committed and visible, but acknowledged only once on disk. A failed flush cannot be rolled back (later
+    // groups may build on this one): the writers learn that durability is unknown, and storage reports failing.
+    this.durability.sync().then(acknowledge, (err: unknown) => {
+      const failure = asStorageError(err);
+      const error = failure instanceof StorageError ? failure : new StorageError(`the write may not be on disk: ${errorMessage(err)}`);
+      for (const s of stored) s.p.reject(error);
+      this.observer?.failed(error, stored.length);
+    });
   }
 
   /** Nothing of the group is stored: roll back, undo the memory of the units that ran, reject them all. */

@@ -8,9 +8,10 @@ import { sql as m005 } from "./migrations/005-ops.ts";
 import { sql as m006 } from "./migrations/006-stats.ts";
 import { sql as m007 } from "./migrations/007-deliveries-by-group.ts";
 import { sql as m008 } from "./migrations/008-anomaly-rules.ts";
+import { sql as m009 } from "./migrations/009-heartbeats.ts";
 
 /** Ordered, append-only; migration N sets user_version = N. */
-const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

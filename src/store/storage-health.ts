@@ -9,8 +9,8 @@ const LOG_EVERY_MS = 60_000;
 export interface StorageHealthOptions {
   readonly clock: Clock;
   readonly log: Logger;
-  /** Called for every failed group with the primary SQLite code (e.g. "SQLITE_FULL") and its units. */
-  readonly onFailure: (code: string, units: number) => void;
+  /** Called for every failed group with the primary SQLite code (e.g. "SQLITE_FULL"), its units and the error's message. */
+  readonly onFailure: (code: string, units: number, message: string) => void;
   /** Called with true when writes start failing, false when they succeed again. */
   readonly onState?: (failing: boolean) => void;
   readonly onCommit?: (units: number) => void;
@@ -36,7 +36,7 @@ export class StorageHealth implements CommitObserver {
 
   failed(error: StorageError, units: number): void {
     const code = primaryCode(error.code);
-    this.opts.onFailure(code, units);
+    this.opts.onFailure(code, units, error.message);
     const now = this.opts.clock.now();
     const f = this.failing;
     if (!f) {

@@ -179,7 +179,11 @@ describe("notify crash safety (AlertPrism, kill -9 and restart on the same datab
 
       // Delivered by the start-up replay, not by a fresh flush of the restored group (which would also
       // send it once, as its log entry is missing): the replay counter says so.
-      assert.match(await metricsText(second), /^alertprism_outbox_replayed_total\{outcome="delivered"\} 1$/m);
+      // The counter moves once the delivery's record is committed and flushed, a moment after the sink saw it.
+      const replayedDelivered = /^alertprism_outbox_replayed_total\{outcome="delivered"\} 1$/m;
+      const recordDeadline = Date.now() + 5_000;
+      while (!replayedDelivered.test(await metricsText(second)) && Date.now() < recordDeadline) await sleep(50);
+      assert.match(await metricsText(second), replayedDelivered);
 
       // Several group_intervals: the restored group flushes, finds the log entry, sends nothing.
       await sleep(QUIET_MS);

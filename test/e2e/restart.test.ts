@@ -394,4 +394,41 @@ describe("restart durability", { timeout: 90_000 }, () => {
       }
     }),
   );
+  it(
+    "kill -9 after a re-send that only moved endsAt (not yet written): restored firing, at least half the horizon ahead",
+    withLogs(() => runs, async () => {
+      runs.length = 0;
+      try {
+        const first = await startAlertPrism({ configYaml: CONFIG_YAML });
+        runs.push(first);
+        // As Prometheus sends a firing alert: the same startsAt, endsAt 4 minutes after each evaluation.
+        const labels = { alertname: "RefreshedOnly", instance: "a" };
+        const startsAt = new Date(Date.now() - 60_000).toISOString();
+        const firstEnd = new Date(Date.now() + 4 * 60_000).toISOString();
+        await ok("POST", `${first.url}/api/v2/alerts`, [{ labels, startsAt, endsAt: firstEnd }]);
+        const laterEnd = new Date(Date.now() + 4 * 60_000 + 30_000).toISOString();
+        await ok("POST", `${first.url}/api/v2/alerts`, [{ labels, startsAt, endsAt: laterEnd }]);
+        const live = (await snapshot(first)).alerts.find((a) => a.fingerprint === fingerprint(labels));
+        assert.equal(live?.endsAt, laterEnd, "the re-send is live in memory");
+        await first.kill9();
+        const crashedAt = Date.now();
+
+        const second = await startAlertPrism({ configYaml: CONFIG_YAML, dbPath: first.dbPath });
+        runs.push(second);
+        const restored = (await snapshot(second)).alerts.find((a) => a.fingerprint === fingerprint(labels));
+        assert.ok(restored, "the alert is back");
+        assert.equal(restored.status.state, "active");
+        assert.equal(restored.startsAt, startsAt);
+        // The unwritten re-send is gone; the stored endsAt is the one written, still > 2 minutes ahead.
+        assert.equal(restored.endsAt, firstEnd);
+        assert.ok(Date.parse(restored.endsAt) - crashedAt >= 2 * 60_000, `endsAt ${restored.endsAt} too close to the crash`);
+        // The next re-send carries on as before.
+        await ok("POST", `${second.url}/api/v2/alerts`, [{ labels, startsAt, endsAt: laterEnd }]);
+        const after = (await snapshot(second)).alerts.find((a) => a.fingerprint === fingerprint(labels));
+        assert.equal(after?.endsAt, laterEnd);
+      } finally {
+        await stopAll();
+      }
+    }),
+  );
 });

@@ -2,7 +2,7 @@
  * The whole app with all five channels configured with secrets, every one of them failing in its own way
  * (error statuses that echo the request back, a server that never answers, a refused SMTP login, a
  * destination the receiver firewall blocks), then every read surface an operator has — /api/v2/status,
- * the ops API's deliveries, history and explain, /metrics — scanned with the logs and stored rows for any
+ * the ops API's deliveries, history and explain, /metrics, /health — scanned with the logs and stored rows for any
  * configured secret.
  */
 import { test } from "node:test";
@@ -148,12 +148,15 @@ receivers:
     const fingerprint = ((await t.get("/api/v2/alerts")).json as Array<{ fingerprint: string }>)[0]!.fingerprint;
     for (const path of [
       "/api/v2/status", "/api/v2/receivers", "/api/v2/alerts/groups", "/api/ops/v1/deliveries?limit=500", "/api/ops/v1/alerts/history",
-      `/api/ops/v1/alerts/${fingerprint}`, `/api/ops/v1/alerts/${fingerprint}/explain`, "/api/ops/v1/alerts/now", "/api/ops/v1/stats", "/metrics",
+      `/api/ops/v1/alerts/${fingerprint}`, `/api/ops/v1/alerts/${fingerprint}/explain`, "/api/ops/v1/alerts/now", "/api/ops/v1/stats", "/metrics", "/health",
     ]) {
       const r = await t.get(path);
       assert.equal(r.status, 200, `${path}: ${r.text.slice(0, 200)}`);
     }
     // The failures are visible, only without their secrets.
+    const health = (await t.get("/health")).json as { status: string; components: { receivers: Record<string, { status: string; lastError?: string }> } };
+    assert.equal(health.status, "degraded");
+    assert.ok(Object.values(health.components.receivers).some((r) => r.status === "degraded" && r.lastError !== undefined), JSON.stringify(health));
     const text = JSON.stringify(deliveries);
     assert.match(text, /unexpected status code 500/);
     assert.match(text, /deadline/);

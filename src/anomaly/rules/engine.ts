@@ -35,7 +35,8 @@ export interface RuleStatus {
 }
 
 export interface EngineObserver {
-  evaluated(rule: string, seconds: number, ok: boolean): void;
+  /** `error`: why a failed evaluation failed (as in the rule's lastError). */
+  evaluated(rule: string, seconds: number, ok: boolean, error?: string): void;
 }
 
 export interface AnomalyEngineOptions {
@@ -185,7 +186,7 @@ export class AnomalyEngine {
     }
     r.lastDurationMs = performance.now() - t0;
     r.lastEvaluationAtMs = startedAt;
-    this.o.observer?.evaluated(r.rule.name, r.lastDurationMs / 1000, ok);
+    this.o.observer?.evaluated(r.rule.name, r.lastDurationMs / 1000, ok, ok ? undefined : r.lastError);
     if (!ok) return; // the alerts already sent stay valid for 4 steps; nothing is refreshed from a failed read
     const alerts = r.series.alerts(this.o.clock.now(), generatorUrl(prometheusUrl, r.rule.query));
     if (alerts.length > 0) {

@@ -84,7 +84,7 @@ const schemas = {
     required: ["route_id", "pinned", "path", "receiver", "continue", "group_by", "group_wait_seconds", "group_interval_seconds", "repeat_interval_seconds", "group", "time_intervals", "time_intervals_hold_group", "storm", "integrations", "status", "reason", "verdict"],
     properties: {
       route_id: { type: "string", description: "the route's position in the tree: 0 is the root, 0/1 its second child" },
-      pinned: { type: "boolean", description: "a route outside the tree (storm summaries go straight to their receiver)" },
+      pinned: { type: "boolean", description: "a route outside the tree (storm summaries and HeartbeatMissing go straight to their receiver)" },
       path: {
         type: "array",
         description: "from the root down to this route",

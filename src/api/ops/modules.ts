@@ -31,6 +31,8 @@ import { anomalyModule } from "./anomaly-routes.ts";
 import { nowModule } from "./now-routes.ts";
 import { silenceModule } from "./silence-routes.ts";
 import type { RuleStatus } from "../../anomaly/rules/engine.ts";
+import { heartbeatModule } from "./heartbeat-routes.ts";
+import type { HeartbeatListing } from "../../heartbeat-control.ts";
 
 /** What the ops API reads and acts on, from the running app (getters: a reload is seen at once). */
 export interface OpsApiDeps {
@@ -59,6 +61,8 @@ export interface OpsApiDeps {
   readonly version: string;
   /** Anomaly rules and predictions now (absent: none configured). */
   readonly anomalyRules?: () => readonly RuleStatus[];
+  /** Heartbeats now (absent: none configured). */
+  readonly heartbeats?: () => readonly HeartbeatListing[];
   routing(): RoutingTable;
   /** The dispatcher's aggregation groups now (for explain: group keys, next flush). */
   groups(): readonly AggregationGroup[];
@@ -70,7 +74,7 @@ export interface OpsApiDeps {
 /** Every module of the ops API, and the OpenAPI document made from them. */
 export function opsRoutes(deps: OpsApiDeps): OpsRoute[] {
   const modules: OpsModule[] = [];
-  modules.push(auditModule(deps), anomalyModule(deps));
+  modules.push(auditModule(deps), anomalyModule(deps), heartbeatModule(deps));
   modules.push(explainModule(deps), statsModule(deps));
   modules.push(ackModule(deps), nowModule(deps), silenceModule(deps));
   // Last: its /alerts/:fingerprint would capture other modules' /alerts/<word> routes registered after it.

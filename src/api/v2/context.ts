@@ -15,7 +15,7 @@ export interface ApiContext {
   readonly silences: Silences;
   readonly startedAt: Timestamp;
   routing(): RoutingTable;
-  /** The receivers an alert goes to: its routes' (a storm summary's pinned route, or the tree's). */
+  /** The receivers an alert goes to: its routes' (the pinned route of a storm summary or HeartbeatMissing, or the tree's). */
   receiversFor(alert: Alert): readonly string[];
   originalConfig(): string;
   /**

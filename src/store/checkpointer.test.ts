@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "./db.ts";
+import { Checkpointer } from "./checkpointer.ts";
+
+test("the worker checkpoints the WAL once it passes the threshold; the writer's autocheckpoint becomes a safety net", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-ckpt-"));
+  const db = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
+  t.after(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
+  const checkpoints: Array<[number, number]> = [];
+  // The worker does not keep the process alive (unref), so the test does while it waits.
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
+  const copied = new Promise<void>((resolve, reject) => {
+    const ckpt = Checkpointer.start(db, {
+      thresholdBytes: 64 * 1024,
+      intervalMs: 20,
+      onError: (message) => reject(new Error(message)),
+      onCheckpoint: (c, w) => {
+        checkpoints.push([c, w]);
+        if (c > 0) resolve();
+      },
+    });
+    t.after(() => ckpt.stop());
+  });
+  assert.equal(db.pragma("wal_autocheckpoint", { simple: true }), Math.ceil((4 * 64 * 1024) / (db.pragma("page_size", { simple: true }) as number)));
+  const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
+  db.transaction(() => {
+    for (let i = 0; i < 200; i++) insert.run("x".repeat(1000));
+  })();
+  await copied;
+  const [frames, walFrames] = checkpoints.find(([c]) => c > 0)!;
+  assert.ok(frames > 0 && walFrames >= frames, JSON.stringify(checkpoints));
+  // Nothing of it lost: the writer still reads every row.
+  assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 200);
+});

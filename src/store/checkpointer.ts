@@ -1,0 +1,93 @@
+import type { Database } from "better-sqlite3";
+import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+
+export interface CheckpointerOptions {
+  /** Checkpoint once the WAL file holds this many bytes. */
+  readonly thresholdBytes?: number;
+  /** How often the worker looks at the WAL's size. */
+  readonly intervalMs?: number;
+  /** Told about checkpoint errors (logged by the caller); the worker keeps trying. */
+  readonly onError?: (message: string) => void;
+  /** Told after each checkpoint: WAL frames copied into the database so far, and frames in the WAL. */
+  readonly onCheckpoint?: (copied: number, walFrames: number) => void;
+}
+
+/**
+ * Moves SQLite's checkpoints off the event loop. By default the writing connection checkpoints inside a
+ * COMMIT once the WAL passes wal_autocheckpoint pages, copying megabytes and fsyncing the database
+ * file while every request waits. Here a worker thread with its own connection does that work early
+ * (PASSIVE: concurrent with the writer), and the writer's own autocheckpoint is raised to a safety net
+ * that, if ever reached, only has the little the worker has not yet copied left to do.
+ */
+export class Checkpointer {
+  private readonly worker: Worker;
+  private stopped = false;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+  }
+
+  static start(db: Database, opts: CheckpointerOptions = {}): Checkpointer {
+    if (db.memory) throw new Error("an in-memory database has no write-ahead log to checkpoint");
+    const thresholdBytes = opts.thresholdBytes ?? 4 * 1024 * 1024;
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    // The safety net: 4× the worker's threshold, in pages.
+    db.pragma(`wal_autocheckpoint = ${Math.ceil((4 * thresholdBytes) / pageSize)}`);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve("better-sqlite3"),
+        file: resolve(db.name),
+        thresholdBytes,
+        intervalMs: opts.intervalMs ?? 250,
+      },
+    });
+    worker.unref();
+    worker.on("message", (m: { kind: string; message?: string; frames?: number; log?: number }) => {
+      if (m.kind === "error" && m.message) opts.onError?.(m.message);
+      if (m.kind === "checkpointed") opts.onCheckpoint?.(m.frames ?? 0, m.log ?? 0);
+    });
+    worker.on("error", (err) => opts.onError?.(err.message));
+    return new Checkpointer(worker);
+  }
+
+  /** Stops the worker and waits for its connection to close (before the writer closes its own). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.worker.postMessage("stop");
+    const timer = setTimeout(() => void this.worker.terminate(), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The worker's program: plain CommonJS evaluated in the thread, so it runs the same under the TypeScript
+ * loader and compiled. Its own connection copies the WAL back into the database with a PASSIVE checkpoint,
+ * which never waits for, nor blocks, the writer; busy (another checkpoint running) is retried next tick.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { statSync } = require("node:fs");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma("busy_timeout = 0");
+const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+const walBytes = () => { try { return statSync(workerData.file + "-wal").size; } catch { return 0; } };
+const timer = setInterval(() => {
+  if (walBytes() < workerData.thresholdBytes) return;
+  try {
+    const row = checkpoint.get();
+    parentPort.postMessage({ kind: "checkpointed", frames: row.checkpointed, log: row.log });
+  } catch (err) {
+    parentPort.postMessage({ kind: "error", message: err && err.message ? err.message : String(err) });
+  }
+}, workerData.intervalMs);
+parentPort.on("message", (m) => {
+  if (m === "stop") { clearInterval(timer); db.close(); parentPort.close(); }
+});
+`;
