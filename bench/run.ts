@@ -12,6 +12,7 @@ import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
 import { anomalyScenario, printAnomaly } from "./anomaly.ts";
 import { faultScenario, printFaults } from "./faults.ts";
+import { tracingScenario, printTracing } from "./tracing.ts";
 import { soakScenario, printSoak } from "./soak.ts";
 import { evaluateTargets, machineLine, printTargets, writeReadmeTable } from "./targets.ts";
 
@@ -216,6 +217,12 @@ async function main(): Promise<void> {
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), storm }, null, 2));
     return;
   }
+  if (process.env.BENCH_ONLY === "tracing") {
+    const tracing = await tracingScenario();
+    printTracing(tracing);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), tracing }, null, 2));
+    return;
+  }
   const names = ["alertprism", ...(withAlertmanager ? ["alertmanager"] : [])];
   if (!withAlertmanager) console.log("prometheus-alertmanager not installed: measuring AlertPrism only (bash scripts/install-system-deps.sh)");
   const results: Record<string, Record<string, Result>> = {};
@@ -267,7 +274,9 @@ async function main(): Promise<void> {
   if (withAlertmanager && process.env.BENCH_WRITE_README !== "0") writeReadmeTable("bench/README.md", verdicts, machine);
   const storm = await stormScenario(names.length > 1);
   printStorm(storm);
-  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm }, null, 2));
+  const tracing = await tracingScenario();
+  printTracing(tracing);
+  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm, tracing }, null, 2));
 }
 
 function numbersOf(r: Record<string, number | Result>): Record<string, number> {

@@ -58,6 +58,8 @@ import { withinAlertSize } from "./limits/alert-size.ts";
 import { countRefusalMessages, quoteName } from "./limits/messages.ts";
 import { ThrottledReport } from "./lib/throttled-report.ts";
 import type { Alert } from "./types/alert.ts";
+import { BatchTracer, NO_TRACING, annotateCurrentSpan, type Tracing } from "./lib/tracing.ts";
+import { collectorOrigin, exportingTracing } from "./lib/otel-export.ts";
 
 export interface AppOptions {
   readonly settings: Settings;
@@ -74,6 +76,9 @@ const OUTBOX_REPLAY_MS = 10_000;
 /** How long an escalation notification may be retried before it waits in the outbox for the next start. */
 const ESCALATION_SEND_MS = 60_000;
 
+/** How long stopping waits for the last spans to reach the collector. */
+const TRACE_FLUSH_MS = 6_000;
+
 /** At most one log line per this period about alerts the aggregation group limit kept from dispatch. */
 const GROUP_LIMIT_LOG_INTERVAL_MS = 60_000;
 
@@ -81,6 +86,8 @@ const GROUP_LIMIT_LOG_INTERVAL_MS = 60_000;
 export class App {
   readonly log: Logger;
   readonly metrics = new Metrics();
+  /** Spans of requests, commits, flushes and deliveries; exported over OTLP/HTTP when configured. */
+  private readonly tracing: Tracing;
   private readonly clock: Clock;
   private readonly db: Database;
   private readonly queue: CommitQueue;
@@ -122,6 +129,7 @@ export class App {
     this.startedAt = fromMillis(this.clock.now());
     this.dingtalk = createDingTalkChannel({ clock: this.clock });
     this.runtime = this.buildRuntime();
+    this.tracing = s.tracing ? exportingTracing(s.tracing, this.log.child({ component: "tracing" }), this.clock) : NO_TRACING;
     this.health = new HealthModel(this.clock.now());
     this.configLoaded();
 
@@ -144,7 +152,22 @@ export class App {
       },
       onCommit: (units) => this.metrics.commitBatchSize.observe(units),
     });
-    this.queue = new CommitQueue(this.db, this.storageHealth, this.walSync);
+    // Each group commit runs under the requests that submitted to it: their ids on its log lines, and a
+    // span linked to theirs when tracing.
+    const commits = new BatchTracer(this.tracing, "commit");
+    const health = this.storageHealth;
+    this.queue = new CommitQueue(this.db, {
+      committed: (units, wrote) => {
+        annotateCurrentSpan({ "alertprism.committed": units });
+        health.committed(units, wrote);
+      },
+      failed: (error, units) => {
+        annotateCurrentSpan({ "alertprism.failed": units });
+        health.failed(error, units);
+      },
+      submitted: () => commits.submitted(),
+      group: (units, run) => commits.batch(units, run),
+    }, this.walSync);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
       current: () => this.runtime.limits,
       refused: (limit) => this.metrics.limitRejections.inc({ limit }),
@@ -236,6 +259,8 @@ export class App {
       stages: () => [this.ack.stage, ...this.noise.stages()],
       decorate: (data, group) => this.ack.links.decorate(this.unusual.decorate(data), group),
       decisions: this.noise.decisions,
+      tracing: this.tracing,
+      origin: (fp) => this.provider.get(fp)?.origin,
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
         attempt: (integration, ok, durationMs, error, key) => {
@@ -501,6 +526,7 @@ export class App {
       auth: () => this.authenticator(),
       ops: { routes: opsRoutes(this.opsDeps()), authenticator: () => opsAuth },
       ackLinks: this.ack.links,
+      tracing: this.tracing,
       webhook: {
         bearerToken: s.webhookBearerToken,
         resolveTimeoutMs: s.webhookResolveTimeoutMs,
@@ -532,6 +558,9 @@ export class App {
     }, this.log);
     const addr = server.address() as AddressInfo;
     this.log.info({ address: `${addr.address}:${addr.port}`, routePrefix: s.routePrefix, version: VERSION }, "listening");
+    if (s.tracing) {
+      this.log.info({ collector: collectorOrigin(s.tracing.url), serviceName: s.tracing.serviceName, samplingRatio: s.tracing.samplingRatio }, "tracing: on, spans exported over OTLP/HTTP");
+    }
     const auth = this.authenticator();
     if (auth) this.log.info(auth.describe(), "auth: on for the ops API, /-/reload and (per alertmanager_api) /api/v2");
     else this.log.warn("no auth: section in alertprism.yml: the ops API (/api/ops/v1) answers only on loopback addresses");
@@ -613,6 +642,10 @@ export class App {
     this.walSync?.close();
     await this.checkpointer?.stop();
     this.db.close();
+    // The last spans (this shutdown's commits included) go out; a collector that is down cannot hold the stop.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.tracing.shutdown(), new Promise((resolve) => { timer = setTimeout(resolve, TRACE_FLUSH_MS); })]);
+    clearTimeout(timer);
     this.log.info("stopped");
   }
 }

@@ -6,6 +6,9 @@ import type { LogFormat, LogLevel } from "./lib/log.ts";
 import type { SyncMode } from "./store/db.ts";
 import { parseDuration } from "./config/duration.ts";
 import { loadAlertPrismFile, parseByteSize, type AlertPrismFile } from "./config/alertprism.ts";
+import { tracingSettings } from "./config/tracing.ts";
+import type { TracingSettings } from "./lib/otel-export.ts";
+import { VERSION } from "./version.ts";
 
 /** Everything the app needs to start, resolved from flags, environment, alertprism.yml and defaults. */
 export interface Settings {
@@ -25,6 +28,8 @@ export interface Settings {
   /** Protects POST /api/v1/webhook when set. */
   readonly webhookBearerToken: string | undefined;
   readonly webhookResolveTimeoutMs: number;
+  /** OpenTelemetry tracing; undefined: off (read at start, a reload does not change it). */
+  readonly tracing: TracingSettings | undefined;
 }
 
 interface FlagSpec {
@@ -175,6 +180,7 @@ export function resolveSettings(flags: ReadonlyMap<string, string>, env: NodeJS.
     // Only from the environment or the file: a token on the command line would show in `ps`.
     webhookBearerToken: env.ALERTPRISM_WEBHOOK_BEARER_TOKEN || file.webhook_receiver?.bearer_token,
     webhookResolveTimeoutMs: duration("webhook.resolve-timeout", file.webhook_receiver?.resolve_timeout),
+    tracing: tracingSettings(file.tracing, env, VERSION),
   };
 }
 

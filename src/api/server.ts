@@ -14,6 +14,8 @@ import { ackLinkRouter, type AckLinkHandler } from "./ack-link-page.ts";
 import { alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
 import { uiRouter } from "../ui/router.ts";
 import { healthHttpStatus, type HealthReport } from "../health/health.ts";
+import { requestCorrelation, withCorrelation } from "../lib/correlation.ts";
+import { NO_TRACING, SpanKind, SpanStatusCode, parseTraceparent, type Span, type Tracing } from "../lib/tracing.ts";
 
 export interface ServerOptions {
   readonly routePrefix: string;
@@ -32,6 +34,8 @@ export interface ServerOptions {
   readonly ops: { readonly routes: readonly OpsRoute[]; authenticator(): OpsAuthenticator };
   /** One-click ack links (`<prefix>/ack/<token>`), outside the ops API: the link's signature is its credential. */
   readonly ackLinks?: AckLinkHandler;
+  /** A span per request (off: none). */
+  readonly tracing?: Tracing;
 }
 
 /** Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics. */
@@ -41,17 +45,20 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   app.disable("etag");
   app.set("query parser", parseGoQuery);
 
+  const tracing = opts.tracing ?? NO_TRACING;
   app.use((req: Request, res: Response, next: NextFunction) => {
     // A client's id is kept only if it is short and plain: it goes into a header and every log line.
     const given = req.headers["x-request-id"];
     const id = typeof given === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
-    res.locals.log = ctx.log.child({ component: "http", requestId: id });
+    // The request id (and trace id) reach every log line this request causes through the correlation.
+    res.locals.log = ctx.log.child({ component: "http" });
     res.setHeader("X-Request-Id", id);
     res.setHeader("Access-Control-Allow-Origin", "*");
     res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     res.setHeader("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
     res.setHeader("Access-Control-Expose-Headers", "Date");
     res.setHeader("Vary", "Origin");
+    const span = tracing.enabled ? requestSpan(tracing, req, id) : undefined;
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       (res.locals.log as Logger).debug(
@@ -59,7 +66,24 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
         "request",
       );
     });
-    next();
+    if (span) {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        const route = matchedRoute(req);
+        if (route !== undefined) {
+          span.updateName(`${req.method} ${route}`);
+          span.setAttribute("http.route", route);
+        }
+        span.setAttribute("http.response.status_code", res.statusCode);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      };
+      res.on("finish", end);
+      res.on("close", end);
+    }
+    withCorrelation(requestCorrelation(id, span), next);
   });
 
   const prefix = normalisePrefix(opts.routePrefix);
@@ -106,6 +130,30 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   app.use((req: Request, _res: Response, next: NextFunction) => next(ApiError.framework(404, `path ${req.path} was not found`)));
   app.use(errorHandler(ctx.log));
   return app;
+}
+
+/** The server span of one request; its name gets the route when one matched (low-cardinality names). */
+function requestSpan(tracing: Tracing, req: Request, id: string): Span {
+  const parent = parseTraceparent(req.headers.traceparent);
+  return tracing.start(req.method, {
+    kind: SpanKind.SERVER,
+    ...(parent ? { parent } : {}),
+    attributes: { "http.request.method": req.method, "alertprism.request_id": id },
+  });
+}
+
+/**
+ * The route pattern that handled the request, prefix included (e.g. /api/v2/silence/:silenceID), when one
+ * did. Express restores `baseUrl` once routers return, so the prefix is what the pattern's segments leave
+ * of the path. Never the path itself: a path can carry a credential (one-click ack links).
+ */
+function matchedRoute(req: Request): string | undefined {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof pattern !== "string" || /[*{(]/.test(pattern)) return undefined;
+  const segments = req.originalUrl.split("?")[0]!.replace(/\/+$/, "").split("/");
+  const own = pattern.split("/").filter((p) => p !== "").length;
+  const base = segments.slice(0, Math.max(0, segments.length - own)).join("/").replace(/\/+$/, "");
+  return `${base}${pattern === "/" ? "" : pattern}` || "/";
 }
 
 function normalisePrefix(p: string): string {

@@ -13,6 +13,7 @@ import { authSchema } from "./auth-schema.ts";
 import { anomalyRuleSchema, predictionSchema, prometheusSchema } from "./anomaly.ts";
 import { DEFAULT_LIMITS, type Limits } from "../limits/limits.ts";
 import { heartbeatId, type Heartbeat } from "../heartbeat/index.ts";
+import { isHttpUrl } from "./url-check.ts";
 
 /** AlertPrism's own settings (alertprism.yml); everything is optional and has a default. */
 const durationString = z.string().refine((s) => {
@@ -115,6 +116,16 @@ export const alertprismSchema = z.strictObject({
   prometheus: prometheusSchema.optional(),
   anomaly_rules: z.array(anomalyRuleSchema).optional(),
   predictions: z.array(predictionSchema).optional(),
+  /** OpenTelemetry tracing over OTLP/HTTP (resolved with the OTEL_* environment by config/tracing.ts). */
+  tracing: z.strictObject({
+    enabled: z.boolean().optional(),
+    /** Base URL of the collector's OTLP/HTTP endpoint; /v1/traces is appended. */
+    endpoint: z.string().refine((s) => isHttpUrl(s), "must be an http:// or https:// URL (the collector's OTLP/HTTP endpoint, e.g. http://localhost:4318)").optional(),
+    /** Sent with every export (API keys: use ${VAR}); never logged. */
+    headers: z.record(z.string(), z.string()).optional(),
+    sampling_ratio: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
+    service_name: z.string().min(1).optional(),
+  }).optional(),
   /** Bounds on what clients can make AlertPrism hold (checked further by loadLimits). */
   limits: z.strictObject({
     max_alerts: positiveInt.optional(),

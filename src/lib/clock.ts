@@ -1,3 +1,5 @@
+import { detached } from "./correlation.ts";
+
 /** Injectable time source: every timer and `now()` in AlertPrism goes through a Clock so tests can drive time. */
 export interface Clock {
   now(): number;
@@ -21,9 +23,11 @@ export class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = nextTimerId++;
+    // A timer's work is caused by time, not by the request that happened to arm it: it logs without
+    // that request's id (a group flush sets the ids of its alerts' requests itself).
     const t = setTimeout(() => {
       this.timers.delete(id);
-      fn();
+      detached(fn);
     }, Math.max(0, ms));
     t.unref();
     this.timers.set(id, t);

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from "pino";
+import { correlationLogFields } from "./correlation.ts";
 
 export type { Logger };
 export type LogFormat = "logfmt" | "json";
@@ -10,9 +11,13 @@ const REDACT = [
   "routing_key", "*.routing_key", "service_key", "*.service_key", "secret", "*.secret", "api_url", "*.api_url",
 ];
 
-/** Alertmanager logs in logfmt by default; keep that for its users, JSON for log pipelines. */
+/**
+ * Alertmanager logs in logfmt by default; keep that for its users, JSON for log pipelines. `destination`
+ * (tests) gets the lines in the chosen format. Every line carries the correlation of the work that logs
+ * it (request id, trace id; correlation.ts), whichever component's logger writes it.
+ */
 export function createLogger(opts: { level: LogLevel; format: LogFormat; destination?: DestinationStream }): Logger {
-  const dest = opts.destination ?? (opts.format === "logfmt" ? logfmtStream(process.stderr) : pino.destination(2));
+  const dest = opts.format === "logfmt" ? logfmtStream(opts.destination ?? process.stderr) : opts.destination ?? pino.destination(2);
   return pino(
     {
       level: opts.level,
@@ -20,13 +25,14 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; destina
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: correlationLogFields,
     },
     dest,
   );
 }
 
 /** Converts pino's JSON lines into `ts=… level=… msg="…" key=value` lines. */
-function logfmtStream(out: NodeJS.WritableStream): DestinationStream {
+function logfmtStream(out: { write(line: string): unknown }): DestinationStream {
   return {
     write(line: string) {
       try {

@@ -11,6 +11,7 @@ import type { Where } from "./channel.ts";
 import { findFirewallRefusal, firewallNotifyError, type Firewall } from "./firewall.ts";
 import { NotifyError } from "./notifier.ts";
 import { isPermanentTransportCode } from "./transport-errors.ts";
+import { annotateCurrentSpan, correlationHeaders } from "../lib/tracing.ts";
 
 /**
  * The one HTTP path of the HTTP integrations: Alertmanager's `http_config` (prometheus/common v0.38, the
@@ -337,7 +338,8 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string, firewall?: 
       if (!target || (target.protocol !== "http:" && target.protocol !== "https:")) {
         throw new NotifyError(false, `invalid URL ${redactUrl(url)}`);
       }
-      const headers: Record<string, string> = { "Content-Type": "application/json", "User-Agent": userAgent };
+      // X-Request-Id and traceparent tell the receiver which request led here and which attempt this is.
+      const headers: Record<string, string> = { "Content-Type": "application/json", "User-Agent": userAgent, ...correlationHeaders() };
       const auth = await authorizationHeader(cfg, secrets);
       if (auth) headers.Authorization = auth;
       Object.assign(headers, opts.headers ?? {});
@@ -345,6 +347,7 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string, firewall?: 
       const scrub = scrubber(secrets);
       try {
         const res = await instance.post<string>(url, encodeGoJson(body), { headers, signal: opts.signal });
+        annotateCurrentSpan({ "http.response.status_code": res.status });
         return { status: res.status, headers: flatHeaders(res.headers), body: scrub(typeof res.data === "string" ? res.data : String(res.data ?? "")) };
       } catch (err) {
         const refusal = findFirewallRefusal(err);

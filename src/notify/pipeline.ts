@@ -16,6 +16,8 @@ import type { FlushContext, Stage } from "./stage.ts";
 import { NotifyError, type NotificationData, type Notifier } from "./notifier.ts";
 import { sendWithRetry } from "./retry.ts";
 import { templateErrors } from "./templater.ts";
+import { batchCorrelation, distinctRecentFirst, withCorrelation, type Origin } from "../lib/correlation.ts";
+import { NO_TRACING, SpanKind, linksTo, type Attributes, type Span, type Tracing } from "../lib/tracing.ts";
 
 export type { Muting } from "./muting-stages.ts";
 
@@ -53,6 +55,10 @@ export interface PipelineDeps {
    * alert's acknowledgement, the group's one-click ack link); the data Alertmanager defines is unchanged.
    */
   decorate?(data: NotificationData, group: { readonly groupKey: string; readonly receiver: string }): NotificationData;
+  /** Spans of flushes, stages and delivery attempts (off: none). */
+  readonly tracing?: Tracing;
+  /** The request that last changed an alert (for log correlation and span links); none after a restart. */
+  origin?(fingerprint: string): Origin | undefined;
 }
 
 /** A decided notification as the outbox keeps it, enough to deliver it after a restart. */
@@ -95,7 +101,7 @@ export class NotifyPipeline {
 
   /** The dispatcher's flush handler; tracked so shutdown can let sends finish. */
   readonly flush = (f: GroupFlush): Promise<FlushResult> => {
-    const p = this.run(f);
+    const p = this.traced(f);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
     return p;
@@ -110,6 +116,41 @@ export class NotifyPipeline {
       new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
     ]);
     clearTimeout(timer);
+  }
+
+  private get tracing(): Tracing {
+    return this.deps.tracing ?? NO_TRACING;
+  }
+
+  /**
+   * A flush runs under the requests that brought its alerts: the most recent one's id (and all of them,
+   * bounded) on its log lines and notifications, and a span of its own linked to their spans.
+   */
+  private traced(f: GroupFlush): Promise<FlushResult> {
+    const origins = this.deps.origin ? distinctRecentFirst(f.alerts.map((a) => this.deps.origin!(a.fingerprint))) : [];
+    const correlation = batchCorrelation(origins);
+    return withCorrelation(correlation, () => {
+      if (!this.tracing.enabled) return this.run(f);
+      const attributes: Attributes = {
+        "alertprism.group_key": f.groupKey,
+        "alertprism.receiver": f.route.opts.receiver,
+        "alertprism.alerts": f.alerts.length,
+      };
+      if (correlation.requestId !== undefined) attributes["alertprism.request_ids"] = [...(correlation.requestIds ?? [correlation.requestId])];
+      return this.tracing.run("group flush", { attributes, links: linksTo(origins) }, () => this.run(f));
+    });
+  }
+
+  /** Runs one stage, in a span of its own when tracing: alerts in and out, and the outcomes it decided. */
+  private runStage(stage: Stage, ctx: FlushContext, alerts: readonly Alert[], decisions: readonly FlushDecision[]): readonly Alert[] {
+    if (!this.tracing.enabled) return stage.run(ctx, alerts);
+    const before = decisions.length;
+    return this.tracing.run(`stage ${stage.name}`, { attributes: { "alertprism.stage": stage.name, "alertprism.alerts_in": alerts.length } }, (span) => {
+      const out = stage.run(ctx, alerts);
+      const outcomes = [...new Set(decisions.slice(before).map((d) => d.outcome))];
+      span.setAttributes({ "alertprism.alerts_out": out.length, "alertprism.held": alerts.length - out.length, "alertprism.outcomes": outcomes });
+      return out;
+    });
   }
 
   private async run(f: GroupFlush): Promise<FlushResult> {
@@ -132,7 +173,7 @@ export class NotifyPipeline {
     let alerts: readonly Alert[] = f.alerts;
     for (const stage of [...this.mutingStages, ...(this.deps.stages?.() ?? [])]) {
       if (alerts.length === 0) break;
-      alerts = stage.run(ctx, alerts);
+      alerts = this.runStage(stage, ctx, alerts, decisions);
     }
     const ok = alerts.length === 0 && covered.length === 0 ? true : await this.notifyIntegrations(f, alerts, covered, decisions, quiet);
     this.deps.decisions?.flush(f.groupKey, receiver, nowMs, decisions, new Set(f.alerts.map((a) => a.fingerprint)));
@@ -150,12 +191,18 @@ export class NotifyPipeline {
     const resolved = new Set<string>();
     for (const a of [...alerts, ...covered]) (isResolvedAt(a, nowMs) ? resolved : firing).add(a.fingerprint);
 
-    const results = await Promise.all(this.deps.notifiers(receiver).map((n) => this.oneAtATime({ groupKey: f.groupKey, receiver, integration: integrationId(n) }, async (key) => {
+    const results = await Promise.all(this.deps.notifiers(receiver).map((n) => this.oneAtATime({ groupKey: f.groupKey, receiver, integration: integrationId(n) }, (key) => this.tracing.run("notify", {
+      attributes: { "alertprism.receiver": receiver, "alertprism.integration": key.integration },
+    }, async (span) => {
       const integration = key.integration;
+      const decided = (d: FlushDecision) => {
+        decisions.push(d);
+        span.setAttribute("alertprism.outcome", d.outcome);
+      };
       if (!this.deps.nflog.needsUpdate(key, firing, resolved, n.sendResolved, route.opts.repeatIntervalMs, nowMs, quiet.size > 0 ? quiet : undefined)) {
         const sentAtMs = this.deps.nflog.get(key)?.sentAtMs;
         await this.dropSuperseded(key);
-        decisions.push({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
+        decided({ stage: "dedup", outcome: "not_due", integration, detail: sentAtMs === undefined ? {} : { last_sent_ms: sentAtMs, repeat_due_ms: sentAtMs + route.opts.repeatIntervalMs } });
         return true;
       }
       const batch = n.sendResolved ? alerts : alerts.filter((a) => firing.has(a.fingerprint));
@@ -165,16 +212,16 @@ export class NotifyPipeline {
         await this.deps.queue.submit(() => this.deps.nflog.record(key, firing, resolved, nowMs));
         await this.dropSuperseded(key);
         if (covered.length > 0 && alerts.length === 0) {
-          decisions.push({ stage: "notify", outcome: "covered", integration, detail: { firing: firing.size, resolved: resolved.size } });
+          decided({ stage: "notify", outcome: "covered", integration, detail: { firing: firing.size, resolved: resolved.size } });
           this.deps.observer?.covered?.(receiver, n.kind);
         }
         return true;
       }
       const data = this.dataFor(receiver, f.groupKey, f.groupLabels, batch, nowMs);
       const ok = await this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
-      decisions.push({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
+      decided({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
       return ok;
-    })));
+    }))));
     return results.every(Boolean);
   }
 
@@ -246,10 +293,17 @@ export class NotifyPipeline {
     // Template errors of each attempt are collected so the delivery record says the default was used.
     let fallbacks: string[] = [];
     const result = await sendWithRetry(
-      async () => {
+      async (attempt) => {
         await this.pacer.turn();
-        fallbacks = [];
-        return templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
+        // The attempt's span starts after its turn: it measures the send, not the wait for the event loop.
+        return this.tracing.run("deliver", {
+          kind: SpanKind.CLIENT,
+          attributes: { "alertprism.receiver": d.key.receiver, "alertprism.integration": d.key.integration, "alertprism.attempt": attempt },
+        }, (span) => {
+          fallbacks = [];
+          const sent = templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
+          return span.isRecording() ? recordOutcome(span, sent) : sent;
+        });
       },
       { clock, deadlineMs },
       (r) => {
@@ -306,6 +360,19 @@ export class NotifyPipeline {
       else out.failed++;
     }));
     return out;
+  }
+}
+
+/** A delivery attempt's outcome on its span: success, or failed with whether it is retried and the status. */
+async function recordOutcome(span: Span, sent: Promise<void>): Promise<void> {
+  try {
+    await sent;
+    span.setAttribute("alertprism.outcome", "success");
+  } catch (err) {
+    const e = err instanceof NotifyError ? err : undefined;
+    span.setAttributes({ "alertprism.outcome": "failed", "alertprism.retryable": e?.retryable ?? true });
+    if (e?.opts.status !== undefined) span.setAttribute("http.response.status_code", e.opts.status);
+    throw err;
   }
 }
 

@@ -5,6 +5,7 @@ import { compareLabelSets, labelSetsEqual, type LabelSet } from "../types/labels
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
+import { currentOrigin, type Origin } from "../lib/correlation.ts";
 import type { AlertsRepo } from "../store/alerts-repo.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import { applyIncoming } from "./merge.ts";
@@ -27,6 +28,11 @@ export interface LiveAlert {
    * sorted; absent when none were removed.
    */
   readonly sources?: readonly LabelSet[];
+  /**
+   * The request of the alert's last change (new, updated, resolved, another source), which its
+   * notifications are traced back to. In memory only: alerts loaded at start have none.
+   */
+  readonly origin?: Origin;
 }
 
 export type AlertListener = (alerts: readonly Alert[]) => void;
@@ -186,6 +192,8 @@ export class AlertProvider {
     const before = new Map<string, LiveAlert | undefined>();
     let othersAffected = false;
     const transitions: Transition[] = [];
+    // Taken here: the commit unit runs in the group commit's context, not the request's.
+    const origin = currentOrigin();
     const committed = await this.opts.queue.submit(
       () => {
         const now = this.opts.clock.now();
@@ -212,7 +220,9 @@ export class AlertProvider {
           const lifecycle = lifecycleEvents(old, alert, state, merged, sources?.[i]);
           events.push(...lifecycle.events);
           if ((old?.state ?? "resolved") !== state && this.status.affectsOthers(alert)) othersAffected = true;
-          const entry: LiveAlert = { alert, state, status: old?.status ?? EMPTY_STATUS };
+          // A re-send that changes nothing keeps the origin of the change it repeats.
+          const changedBy = lifecycle.events.length > 0 || old?.origin === undefined ? origin ?? old?.origin : old.origin;
+          const entry: LiveAlert = { alert, state, status: old?.status ?? EMPTY_STATUS, ...(changedBy ? { origin: changedBy } : {}) };
           batch.set(fp, { entry: lifecycle.sources.length > 0 ? { ...entry, sources: lifecycle.sources } : entry, events });
         }
         for (const p of batch.values()) this.status.observe(p.entry.alert);

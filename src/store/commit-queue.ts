@@ -17,6 +17,10 @@ export interface CommitObserver {
   committed(units: number, wrote: boolean): void;
   /** `units` units were not stored because of `error` (disk full, read-only, I/O error, …). */
   failed(error: StorageError, units: number): void;
+  /** Told of every submission, in the submitter's context (tracing and log correlation). */
+  submitted?(): void;
+  /** Runs each group's transaction (`units` submissions), so the observer can wrap it (a span). */
+  group?(units: number, run: () => void): void;
 }
 
 /** Makes committed groups durable before they are acknowledged (see wal-sync.ts); absent: COMMIT itself is. */
@@ -55,6 +59,7 @@ export class CommitQueue {
     if (this.closed) return Promise.reject(new StorageError("storage is closed"));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, onRollback });
+      this.observer?.submitted?.();
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -68,6 +73,11 @@ export class CommitQueue {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    if (this.observer?.group) this.observer.group(batch.length, () => this.commit(batch));
+    else this.commit(batch);
+  }
+
+  private commit(batch: Pending[]): void {
     const changesBefore = this.safeChanges();
     try {
       this.db.exec("BEGIN IMMEDIATE");

@@ -77,6 +77,10 @@ function walk(node: unknown, path: Array<string | number>, out: ConfiguredSecret
   for (const [k, v] of Object.entries(obj)) {
     const at = pathText([...path, k]);
     if (typeof v === "string" && SECRET_KEYS.has(k)) add(out, at, v);
+    // Headers sent with requests (tracing.headers of alertprism.yml) carry API keys under any name.
+    else if (k === "headers" && v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [name, value] of Object.entries(v as Record<string, unknown>)) if (typeof value === "string") add(out, pathText([...path, k, name]), value);
+    }
     else if (typeof v === "string" && URL_KEYS.has(k)) out.push(...urlSecrets(at, v));
     else walk(v, [...path, k], out);
   }

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import axios, { type AxiosResponse } from "axios";
 import { SystemClock, type Clock } from "../../lib/clock.ts";
+import { annotateCurrentSpan, correlationHeaders } from "../../lib/tracing.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { ChannelDeps } from "../channel.ts";
 import { findFirewallRefusal, firewallNotifyError } from "../firewall.ts";
@@ -253,7 +254,8 @@ class Robot {
     let res: AxiosResponse<string>;
     try {
       res = await axios.post<string>(target, Buffer.from(serializeBody(body), "utf8"), {
-        headers: { "Content-Type": "application/json; charset=utf-8", "User-Agent": deps.userAgent },
+        // X-Request-Id and traceparent: which request led to this message (none for a digest sent later).
+        headers: { "Content-Type": "application/json; charset=utf-8", "User-Agent": deps.userAgent, ...correlationHeaders() },
         signal,
         ...(deps.firewall ? { httpAgent: deps.firewall.httpAgent, httpsAgent: deps.firewall.httpsAgent } : {}),
         maxRedirects: 0,
@@ -265,6 +267,7 @@ class Robot {
     } catch (err) {
       throw transportError(err, signal, scrub);
     }
+    annotateCurrentSpan({ "http.response.status_code": res.status });
     const header = res.headers["retry-after"] as unknown;
     // A Retry-After date is measured against the response's own Date, so a skewed local clock cannot
     // stretch it past the flush deadline (or shrink it to nothing).

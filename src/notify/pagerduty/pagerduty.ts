@@ -11,6 +11,7 @@ import type { Logger } from "../../lib/log.ts";
 import { Secret } from "../secret.ts";
 import { isPermanentTransportCode } from "../transport-errors.ts";
 import type { TlsSettings } from "../tls-config.ts";
+import { annotateCurrentSpan, correlationHeaders } from "../../lib/tracing.ts";
 
 export { Secret };
 export type { TlsSettings };
@@ -328,7 +329,8 @@ function postOnce(url: URL, body: string, opts: { userAgent: string; tls?: TlsSe
     const request = url.protocol === "https:" ? https.request : http.request;
     const req = request(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "User-Agent": opts.userAgent },
+      // X-Request-Id and traceparent: which request led to this notification, which attempt sends it.
+      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "User-Agent": opts.userAgent, ...correlationHeaders() },
       signal: opts.signal,
       ...(opts.agents ? { agent: url.protocol === "https:" ? opts.agents.https : opts.agents.http } : {}),
       ...tls,
@@ -339,6 +341,7 @@ function postOnce(url: URL, body: string, opts: { userAgent: string; tls?: TlsSe
         if (size < MAX_ERROR_BODY) chunks.push(chunk);
         size += chunk.length;
       });
+      annotateCurrentSpan({ "http.response.status_code": res.statusCode ?? 0 });
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8").slice(0, MAX_ERROR_BODY) }));
       res.on("error", (err) => reject(transportError(url, err, opts.signal)));
     });
