@@ -1,10 +1,9 @@
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler,
-  type ReadableSpan, type SpanExporter,
-} from "@opentelemetry/sdk-trace-base";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import { createRequire } from "node:module";
+import type * as ExporterModule from "@opentelemetry/exporter-trace-otlp-http";
+import type * as ResourcesModule from "@opentelemetry/resources";
+import type * as SdkModule from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type * as SemconvModule from "@opentelemetry/semantic-conventions";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { ThrottledReport } from "./throttled-report.ts";
@@ -36,6 +35,12 @@ const FAILURE_LOG_INTERVAL_MS = 60_000;
  * are logged (throttled) and otherwise ignored: alert handling never waits on, or fails with, the collector.
  */
 export function exportingTracing(s: TracingSettings, log: Logger, clock: Clock): Tracing {
+  // Loaded only when tracing is on: the SDK and exporter cost several MiB of memory nobody else needs.
+  const load = createRequire(import.meta.url);
+  const { OTLPTraceExporter } = load("@opentelemetry/exporter-trace-otlp-http") as typeof ExporterModule;
+  const { resourceFromAttributes } = load("@opentelemetry/resources") as typeof ResourcesModule;
+  const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = load("@opentelemetry/sdk-trace-base") as typeof SdkModule;
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = load("@opentelemetry/semantic-conventions") as typeof SemconvModule;
   const failures = new ThrottledReport<string>(clock, FAILURE_LOG_INTERVAL_MS, (count, reason) => {
     log.warn({ failedExports: count, err: reason, collector: collectorOrigin(s.url) }, "exporting spans failed (count since the last report); spans are dropped");
   });
