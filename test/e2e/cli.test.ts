@@ -148,6 +148,8 @@ describe("settings from the environment, route prefix, SIGHUP reload", () => {
       names = ((await (await fetch(`${url}/api/v2/receivers`)).json()) as Array<{ name: string }>).map((r) => r.name);
     }
     assert.deepEqual(names, ["second"], logs);
+    // The new routing is in force before the reload's log line is written (the reload awaits its audit record).
+    for (let i = 0; i < 50 && !/configuration reloaded/.test(logs); i++) await sleep(100);
     assert.match(logs, /configuration reloaded/);
   });
 });
