@@ -140,7 +140,8 @@ test("the volume turns read-only under the running process: writes 503 naming it
     assert.equal(db.status, "down");
     assert.match(db.lastError, READ_ONLY);
     const m = (await call(s, "GET", "/metrics")).text;
-    const failures = m.split("\n").filter((l) => l.startsWith("alertprism_storage_write_failures_total{")).reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+    // Counted under SQLite's code: what it reported is an I/O error (the message says read-only).
+    const failures = metric(m, 'alertprism_storage_write_failures_total{code="SQLITE_IOERR"}');
     assert.ok(failures >= 3, `at least the three refused writes are counted:\n${m.split("\n").filter((l) => l.includes("storage_write")).join("\n")}`);
     assert.equal(metric(m, "alertprism_storage_write_failing"), 1);
     assert.equal((await call(s, "GET", "/-/ready")).status, 200);
@@ -148,6 +149,7 @@ test("the volume turns read-only under the running process: writes 503 naming it
 
   await t.test("stops on SIGTERM without hanging or crashing", async () => {
     await s.stop();
+    assert.match(s.logs(), /msg=stopped/, "a clean shutdown, not the harness's SIGKILL");
     assert.doesNotMatch(s.logs(), /Uncaught|unhandled|FATAL|Segmentation/i, s.logs());
   });
 
