@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Ensures the Prometheus/Alertmanager binaries the e2e tests drive, the Chromium the browser
-# tests (test/browser) drive headless, and the kubectl that renders deploy/kubernetes (its built-in
-# kustomize, offline) are on PATH.
+# tests (test/browser) drive headless, the kubectl that renders deploy/kubernetes (its built-in
+# kustomize, offline), and the tools the read-only-volume test (test/e2e/storage-readonly.test.ts) uses to
+# put the database on an ext4 loop volume in a mount namespace are on PATH.
 # The Debian packages provide them; the services they ship are never started here
 # (the tests run their own instances on 127.0.0.1).
 set -euo pipefail
 
-readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium kubectl)
-# kubernetes-client is Debian's package of kubectl (1.20 on Debian 12).
-readonly PACKAGES=(prometheus prometheus-alertmanager chromium kubernetes-client)
+readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium kubectl unshare nsenter losetup mkfs.ext4 e2fsck)
+# kubernetes-client is Debian's package of kubectl (1.20 on Debian 12); util-linux: unshare, nsenter;
+# mount: losetup (and mount); e2fsprogs: mkfs.ext4, e2fsck.
+readonly PACKAGES=(prometheus prometheus-alertmanager chromium kubernetes-client util-linux mount e2fsprogs)
 
 missing_binaries() {
   local b
@@ -24,6 +26,11 @@ print_versions() {
       # kubectl has no --version flag; 1.20 prints `Client Version: version.Info{… GitVersion:"v1.20.2" …}`.
       line="$(kubectl version --client 2>&1 | head -n 1 | sed -E 's/^Client Version: version\.Info\{.*GitVersion:"([^"]+)".*$/Client Version: \1/')"
       printf '%-24s %s\n' "$b" "$line"
+      continue
+    fi
+    if [[ "$b" == mkfs.ext4 || "$b" == e2fsck ]]; then
+      # e2fsprogs' tools know -V, not --version, and print on stderr.
+      printf '%-24s %s\n' "$b" "$("$b" -V 2>&1 | head -n 1)"
       continue
     fi
     # Each tool prints a multi-line banner; the first line carries the version. Read stdout first:

@@ -1,5 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import { StorageError, errorMessage } from "../lib/errors.ts";
+import { dirname, resolve } from "node:path";
 import { asStorageError } from "./storage-fault.ts";
 
 interface Pending {
@@ -44,12 +45,16 @@ export class CommitQueue {
   private scheduled = false;
   private closed = false;
   private totalChanges: Statement | undefined;
+  /** The database's directory, checked when a write fails at the file-system level (read-only volume). */
+  private readonly dir: string | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly observer?: CommitObserver,
     private readonly durability?: Durability,
-  ) {}
+  ) {
+    this.dir = db.memory ? undefined : dirname(resolve(db.name));
+  }
 
   /**
    * Runs `work` inside the next group transaction. `onRollback` undoes in-memory effects if the group's
@@ -93,7 +98,7 @@ export class CommitQueue {
         if (!single) this.db.exec("SAVEPOINT unit");
         outcome = { ok: true, value: p.work() };
       } catch (error) {
-        outcome = { ok: false, error: asStorageError(error) };
+        outcome = { ok: false, error: asStorageError(error, this.dir) };
       }
       if (!this.db.inTransaction) {
         // SQLite rolled back the whole group: the units before this one are gone as well.
@@ -144,7 +149,7 @@ export class CommitQueue {
     // Committed and visible, but acknowledged only once on disk. A failed flush cannot be rolled back (later
     // groups may build on this one): the writers learn that durability is unknown, and storage reports failing.
     this.durability.sync().then(acknowledge, (err: unknown) => {
-      const failure = asStorageError(err);
+      const failure = asStorageError(err, this.dir);
       const error = failure instanceof StorageError ? failure : new StorageError(`the write may not be on disk: ${errorMessage(err)}`);
       for (const s of stored) s.p.reject(error);
       this.observer?.failed(error, stored.length);
@@ -160,7 +165,7 @@ export class CommitQueue {
         // The connection already dropped the transaction; nothing more to undo in the database.
       }
     }
-    const error = asStorageError(cause);
+    const error = asStorageError(cause, this.dir);
     const failure = error instanceof StorageError ? error : new StorageError(`the write was not stored: ${errorMessage(cause)}`);
     batch.forEach((p, i) => {
       if (ran[i]?.ok) {

@@ -1,7 +1,8 @@
 import type { Database } from "better-sqlite3";
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { StorageError, errorMessage } from "../lib/errors.ts";
+import { readOnlyFailure } from "./storage-fault.ts";
 
 /**
  * Power-loss durability without blocking the event loop. With `synchronous = FULL` SQLite fsyncs the
@@ -71,7 +72,7 @@ export class WalSync {
 
   private settle(group: ReadonlyArray<{ resolve: () => void; reject: (e: unknown) => void }>, err: unknown): void {
     if (err) {
-      const failure = new StorageError(`flushing the write-ahead log to disk failed: ${errorMessage(err)}`);
+      const failure = this.failure(err);
       for (const w of group) w.reject(failure);
     } else {
       for (const w of group) w.resolve();
@@ -108,8 +109,14 @@ export class WalSync {
     const group = this.waiting;
     this.waiting = [];
     if (failure === undefined) for (const w of group) w.resolve();
-    else for (const w of group) w.reject(new StorageError(`flushing the write-ahead log to disk failed: ${errorMessage(failure)}`));
+    else for (const w of group) w.reject(this.failure(failure));
     if (!this.running) this.release();
+  }
+
+  /** The flush failed: said as read-only when the volume is (the kernel remounted it after an I/O error). */
+  private failure(err: unknown): StorageError {
+    const detail = `flushing the write-ahead log to disk failed: ${errorMessage(err)}`;
+    return readOnlyFailure(dirname(this.walPath), detail) ?? new StorageError(detail);
   }
 
   private release(): void {

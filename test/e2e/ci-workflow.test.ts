@@ -96,7 +96,7 @@ describe(WORKFLOW_PATH, () => {
     const major = /(\d+)/.exec(engines)?.[1];
     assert.equal(job.container?.image, `node:${major}-bookworm`, "Node of package.json's engines, on Debian 12 (bookworm)");
     assert.ok(existsSync(join(REPO_ROOT, ".ci", "run")));
-    // The read-only-database test mounts a tmpfs as root; Chromium needs a larger /dev/shm.
+    // The read-only-database tests mount a tmpfs and a loop device as root; Chromium needs a larger /dev/shm.
     assert.match(job.container?.options ?? "", /--privileged/);
     assert.match(job.container?.options ?? "", /--shm-size=\d+[mg]/);
   });

@@ -154,6 +154,8 @@ export interface RunningServer {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:40123 */
   url: string;
   port: number;
+  /** The process id (of the wrapper's command, once it exec'ed). */
+  pid: number;
   /** Everything the process wrote to stdout and stderr so far (tail, if very long). */
   logs(): string;
   /** SIGTERM, wait for exit; SIGKILL if still alive after 5 s. Idempotent. */
@@ -219,6 +221,7 @@ function toRunningServer(s: Spawned, port: number): RunningServer {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    pid: s.child.pid ?? -1,
     logs: s.logs,
     stop: () => signalAndWait(s, STOP_GRACE_MS, "SIGTERM"),
     kill9: () => signalAndWait(s, 0, "SIGKILL"),
@@ -295,6 +298,8 @@ export async function startAlertPrism(opts: {
   dbPath?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** A command that runs AlertPrism's command line (appended to it) by exec'ing it, e.g. a mount-namespace wrapper. */
+  wrap?: readonly string[];
 }): Promise<RunningServer & { dbPath: string }> {
   const dir = makeTempDir("alertprism");
   const configFile = join(dir, "alertmanager.yml");
@@ -306,9 +311,11 @@ export async function startAlertPrism(opts: {
   }
   const storageDir = opts.dbPath !== undefined ? dirname(resolve(opts.dbPath)) : join(dir, "data");
   mkdirSync(storageDir, { recursive: true });
+  const wrap = opts.wrap ?? [];
   const server = await startServer("alertprism", (port) => ({
-    cmd: process.execPath,
+    cmd: wrap[0] ?? process.execPath,
     args: [
+      ...(wrap.length > 0 ? [...wrap.slice(1), process.execPath] : []),
       "--import",
       "tsx",
       join(REPO_ROOT, "src", "main.ts"),
