@@ -1,3 +1,4 @@
+import { CoalescedWrites } from "./lib/coalesced-writes.ts";
 import type { Alert } from "./types/alert.ts";
 import { fingerprint, sortedLabelSet } from "./types/labels.ts";
 import { formatRfc3339Nano, fromMillis } from "./types/time.ts";
@@ -55,8 +56,16 @@ export class HeartbeatControl {
   private readonly tracker: HeartbeatTracker;
   private settings = new Map<string, HeartbeatSetting>();
   private readonly pinnedRoutes = new Map<string, Route>();
-  private readonly pendingWrites = new Map<string, HeartbeatState | null>();
-  private writeQueued = false;
+  /** Arrivals are written in batches after the commit that brought them (one write per heartbeat and batch). */
+  private readonly writes = new CoalescedWrites<HeartbeatState | null>((batch) => {
+    const { queue, repo, log } = this.deps;
+    queue.submit(() => {
+      for (const [key, s] of batch) {
+        if (s === null) repo.delete(key);
+        else repo.save(key, s);
+      }
+    }).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving heartbeat state failed"));
+  });
   private configured = false;
 
   constructor(private readonly deps: HeartbeatControlDeps) {
@@ -69,8 +78,8 @@ export class HeartbeatControl {
         deps.log.info({ component: "heartbeat", heartbeat: hb.id, receiver: hb.receiver }, "heartbeat back (or no longer configured): HeartbeatMissing resolved");
         this.raise(hb, state, sinceMs, atMs);
       },
-      save: (id, state) => this.queueWrite(id, state),
-      forget: (id) => this.queueWrite(id, null),
+      save: (id, state) => this.writes.set(id, state),
+      forget: (id) => this.writes.set(id, null),
     }, REFRESH_MS);
     deps.provider.subscribe((alerts) => this.tracker.observe(alerts));
     deps.metrics.registerHeartbeatGauges(() => this.tracker.list().map((v) => ({
@@ -147,24 +156,6 @@ export class HeartbeatControl {
     provider.put([alert], undefined, { unlimited: true }).catch((err: unknown) => log.error({ err: errorMessage(err), heartbeat: hb.id }, "raising or resolving HeartbeatMissing failed"));
   }
 
-  /** Arrivals are written in batches after the commit that brought them (one write per heartbeat and batch). */
-  private queueWrite(id: string, state: HeartbeatState | null): void {
-    this.pendingWrites.set(id, state);
-    if (this.writeQueued) return;
-    this.writeQueued = true;
-    setImmediate(() => {
-      this.writeQueued = false;
-      const batch = [...this.pendingWrites];
-      this.pendingWrites.clear();
-      const { queue, repo, log } = this.deps;
-      queue.submit(() => {
-        for (const [key, s] of batch) {
-          if (s === null) repo.delete(key);
-          else repo.save(key, s);
-        }
-      }).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving heartbeat state failed"));
-    });
-  }
 }
 
 function iso(ms: number | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import { CoalescedWrites } from "./lib/coalesced-writes.ts";
 import type { Alert } from "./types/alert.ts";
 import { fingerprint, sortedLabelSet, type LabelSet } from "./types/labels.ts";
 import { formatRfc3339Nano, fromMillis } from "./types/time.ts";
@@ -50,8 +51,16 @@ export class NoiseControl {
   readonly decisions: DecisionLog;
   private flap: { tracker: FlapTracker; stage: Stage } | undefined;
   private storm: { tracker: StormTracker; stage: Stage } | undefined;
-  private readonly pendingFlapWrites = new Map<string, { state: FlapState; atMs: number } | null>();
-  private flapWriteQueued = false;
+  /** Flap state is written in batches after the changes that caused it (history can replay a lost batch). */
+  private readonly flapWrites = new CoalescedWrites<{ state: FlapState; atMs: number } | null>((batch) => {
+    const { queue, repo, log } = this.deps;
+    queue.submit(() => {
+      for (const [key, w] of batch) {
+        if (w === null) repo.deleteFlapState(key);
+        else repo.saveFlapState(key, w.state, w.atMs);
+      }
+    }).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving flap state failed"));
+  });
   private readonly pinnedRoutes = new Map<string, Route>();
 
   constructor(private readonly deps: NoiseControlDeps) {
@@ -135,8 +144,8 @@ export class NoiseControl {
       return;
     }
     const tracker = new FlapTracker(cfg, {
-      save: (fp, state, atMs) => this.queueFlapWrite(fp, { state, atMs }),
-      forget: (fp) => this.queueFlapWrite(fp, null),
+      save: (fp, state, atMs) => this.flapWrites.set(fp, { state, atMs }),
+      forget: (fp) => this.flapWrites.set(fp, null),
     });
     const now = this.deps.clock.now();
     const from = tracker.replayFromMs(this.deps.repo.loadFlapStates(), now);
@@ -144,24 +153,6 @@ export class NoiseControl {
     this.flap = { tracker, stage: flapStage(tracker) };
   }
 
-  /** Flap state is written in batches after the changes that caused it (history can replay a lost batch). */
-  private queueFlapWrite(fp: string, write: { state: FlapState; atMs: number } | null): void {
-    this.pendingFlapWrites.set(fp, write);
-    if (this.flapWriteQueued) return;
-    this.flapWriteQueued = true;
-    setImmediate(() => {
-      this.flapWriteQueued = false;
-      const batch = [...this.pendingFlapWrites];
-      this.pendingFlapWrites.clear();
-      const { queue, repo, log } = this.deps;
-      queue.submit(() => {
-        for (const [key, w] of batch) {
-          if (w === null) repo.deleteFlapState(key);
-          else repo.saveFlapState(key, w.state, w.atMs);
-        }
-      }).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving flap state failed"));
-    });
-  }
 
   private configureStorm(cfg: StormConfig | undefined): void {
     if (cfg === undefined) {
