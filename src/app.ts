@@ -117,7 +117,7 @@ export class App {
   private runtime: Runtime;
   private server: Server | undefined;
   private readonly startedAt: Timestamp;
-  private readonly cronTasks: Array<{ stop(): void }> = [];
+  private readonly cronTasks: Array<{ destroy(): void }> = [];
   private ready = false;
   private stopping: Promise<void> | undefined;
   private readonly groupLimitReport: ThrottledReport<{ alert: Alert; receiver: string }>;
@@ -519,7 +519,7 @@ export class App {
       routePrefix: s.routePrefix,
       maxRequestBytes: s.maxRequestBytes,
       version: VERSION,
-      registry: this.metrics.registry,
+      metrics: this.metrics,
       isReady: () => this.ready,
       health: () => this.health.report(),
       reload: (actor) => this.reloadBy(actor ?? "local"),
@@ -614,7 +614,9 @@ export class App {
   private async doStop(): Promise<void> {
     this.ready = false;
     this.watcher?.close();
-    for (const t of this.cronTasks) t.stop();
+    // destroy, not stop: node-cron keeps every task in a process-wide registry until it is destroyed, and
+    // a stopped task's closure holds this whole App (its alerts, database handles, server) forever.
+    for (const t of this.cronTasks) t.destroy();
     // First: its last evaluation may still ingest alerts, and its state is saved through the queue.
     await this.anomaly.stop();
     this.dispatcher?.stop();

@@ -1,6 +1,5 @@
 import express, { type Request, type Response, type NextFunction, type Express } from "express";
 import { randomUUID } from "node:crypto";
-import type { Registry } from "prom-client";
 import type { Logger } from "../lib/log.ts";
 import { ValidationError, NotFoundError, StorageError, ConfigError, errorMessage } from "../lib/errors.ts";
 import { ApiError } from "./http-error.ts";
@@ -21,7 +20,8 @@ export interface ServerOptions {
   readonly routePrefix: string;
   readonly maxRequestBytes: number;
   readonly version: string;
-  readonly registry: Registry;
+  /** What GET /metrics serves (the Prometheus text format). */
+  readonly metrics: { readonly contentType: string; exposition(): Promise<string> };
   isReady(): boolean;
   /** GET /health: each component's state, from memory (it answers while the database is slow or locked). */
   health(): HealthReport;
@@ -114,7 +114,7 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   });
   router.get("/ready", (_req, res) => res.status(opts.isReady() ? 200 : 503).json({ ready: opts.isReady() }));
   router.get("/metrics", (_req, res, next) => {
-    opts.registry.metrics().then((text) => res.type(opts.registry.contentType).send(text), next);
+    opts.metrics.exposition().then((text) => res.type(opts.metrics.contentType).send(text), next);
   });
   const webhook = webhookReceiver(opts.webhook);
   router.post("/api/v1/webhook", rawBody, (req, res, next) => {

@@ -9,7 +9,23 @@ export interface AnomalyRuleMetrics {
 }
 
 /**
- * Process-wide metrics. Names follow Alertmanager's where the meaning is the same, so existing
+ * prom-client's default metrics (CPU, memory, handles, event-loop lag, GC durations) describe the process,
+ * and collecting them starts a GC observer and an event-loop histogram that nothing can stop: collected once
+ * per process into their own registry, never once per App (each stopped App would stay reachable from its
+ * observer, with everything it held).
+ */
+let processRegistry: Registry | undefined;
+
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
+ * The metrics of one App. Names follow Alertmanager's where the meaning is the same, so existing
  * dashboards and alert rules keep working; AlertPrism's own use the alertprism_ prefix.
  */
 export class Metrics {
@@ -37,8 +53,9 @@ export class Metrics {
   readonly historyPruned = new Counter({ name: "alertprism_history_pruned_events_total", help: "History events removed by retention.", registers: [this.registry] });
   readonly limitRejections = new Counter({ name: "alertprism_limit_rejections_total", help: "Alerts, silences and group creations refused by a limit of alertprism.yml (limit: its key under limits:).", labelNames: ["limit"], registers: [this.registry] });
 
+  readonly contentType = this.registry.contentType;
+
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
     // Series start at 0 so rate()/increase() in alert rules see the first failure, not just later ones.
     for (const operation of ["put_alerts", "silence_gc", "history_retention"]) this.storageErrors.inc({ operation }, 0);
     for (const code of ["SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CORRUPT"]) this.storageWriteFailures.inc({ code }, 0);
@@ -46,6 +63,11 @@ export class Metrics {
       this.notifications.inc({ integration }, 0);
       for (const reason of ["clientError", "serverError"]) this.notificationsFailed.inc({ integration, reason }, 0);
     }
+  }
+
+  /** The text GET /metrics serves: the process's default metrics and this App's. */
+  exposition(): Promise<string> {
+    return Registry.merge([processMetrics(), this.registry]).metrics();
   }
 
   /**

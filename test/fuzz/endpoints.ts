@@ -148,3 +148,13 @@ export function documented5xx(ep: Endpoint, method: string, status: number): boo
   if (ep.path === "/api/v2/silence/:silenceID" && method === "DELETE" && status === 500) return true;
   return false;
 }
+
+/**
+ * Refusals after which a commit is expected, as Alertmanager makes them: POST /api/v2/alerts stores the
+ * valid alerts of a batch and answers 400 listing the invalid ones. Its handler's errors are a bare JSON
+ * string; refusals before the body was read (parse, encoding, content type) are {"code", "message"} and
+ * store nothing, so they are still checked.
+ */
+export function mayCommitWhenRefused(ep: Endpoint, method: string, status: number, body: string): boolean {
+  return ep.path === "/api/v2/alerts" && method === "POST" && status === 400 && body.startsWith('"');
+}

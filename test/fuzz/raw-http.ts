@@ -17,6 +17,8 @@ export interface RawResult {
   readonly status: number | undefined;
   /** No answer and no close within the time limit. */
   readonly timedOut: boolean;
+  /** The beginning of the final response's body (latin1), "" without one. */
+  readonly body: string;
 }
 
 export function sendRaw(port: number, req: RawRequest, timeoutMs = 30_000): Promise<RawResult> {
@@ -36,8 +38,10 @@ export function sendRaw(port: number, req: RawRequest, timeoutMs = 30_000): Prom
       clearTimeout(timer);
       socket.destroy();
       // Skip interim answers (100 Continue): the status is the first final one.
-      const statuses = [...received.toString("latin1").matchAll(/(?:^|\r\n\r\n)HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
-      resolve({ status: statuses.find((s) => s >= 200), timedOut });
+      const text = received.toString("latin1");
+      const final = [...text.matchAll(/(?:^|\r\n\r\n)HTTP\/1\.[01] (\d{3})/g)].find((m) => Number(m[1]) >= 200);
+      const bodyAt = final === undefined ? -1 : text.indexOf("\r\n\r\n", final.index + 4);
+      resolve({ status: final === undefined ? undefined : Number(final[1]), timedOut, body: bodyAt < 0 ? "" : text.slice(bodyAt + 4) });
     };
     const timer = setTimeout(() => finish(true), timeoutMs);
     socket.on("data", (chunk: Buffer) => {

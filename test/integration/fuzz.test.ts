@@ -25,6 +25,8 @@ test(`fuzzing every endpoint, ${CASES} cases each: no 5xx, no crash, no state ch
   assert.deepEqual(report.failures, [], `${report.failureCount} failures`);
   assert.deepEqual(report.unhandled, []);
   assert.deepEqual(report.errorLogs, []);
+  assert.equal(report.appsNotCollected, 0, "every app the run started was garbage once stopped");
+  assert.ok(report.heapSamples.length >= 10, "the heap was sampled at every tenth of the run");
   const grew = report.heap.afterMB - report.heap.beforeMB;
   assert.ok(grew <= HEAP_TOLERANCE_MB, `heap after GC grew by ${grew.toFixed(1)} MB (${report.heap.beforeMB.toFixed(1)} → ${report.heap.afterMB.toFixed(1)})`);
 });
