@@ -283,7 +283,7 @@ export class App {
     // After the alerts: a missing heartbeat's alert (raised before the restart) is refreshed, not duplicated.
     this.heartbeats.configure(this.runtime.heartbeats);
     const restoredAcks = this.ack.load();
-    this.silences.onChange(() => this.provider.silencesChanged());
+    this.silences.onChange((change) => this.provider.silencesChanged(change));
     this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
     this.registerGauges();
   }

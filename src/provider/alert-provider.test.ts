@@ -36,7 +36,7 @@ inhibit_rules:
     transitionedBetween: (f, t) => silences.transitionedBetween(f, t),
   };
   const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
-  silences.onChange(() => provider.silencesChanged());
+  silences.onChange((change) => provider.silencesChanged(change));
   const alert = (labels: Record<string, string>, p: { endsIn?: number; timeout?: boolean } = {}): Alert => {
     const now = fromMillis(clock.now());
     return { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt: now, endsAt: addMillis(now, p.endsIn ?? 5 * M), updatedAt: now, generatorURL: "", timeout: p.timeout ?? true };
@@ -214,4 +214,37 @@ test("Prometheus re-sends that only move endsAt are written once half the stored
   const reloaded = store.alerts.loadAll().find((s) => s.alert.fingerprint === fp)!;
   assert.equal(reloaded.state, "firing");
   assert.ok(reloaded.alert.endsAt.ms >= clock.now() + 2 * M);
+});
+
+test("a silence change re-evaluates only the alerts it matches or muted, and still records mute and unmute", async () => {
+  const { provider, alert, kinds, silences, clock } = setup();
+  const many = Array.from({ length: 50 }, (_, i) => alert({ alertname: "Other", n: String(i) }, { endsIn: 60 * M }));
+  const target = { alertname: "Target" };
+  await provider.put([...many, alert(target, { endsIn: 60 * M })]);
+  await new Promise((r) => setImmediate(r));
+  // Count the status evaluations the silence's own refresh does.
+  const evaluated: string[] = [];
+  const inner = provider.statusOf.bind(provider);
+  const source = (provider as unknown as { status: StatusSource }).status;
+  const counting: StatusSource = { ...source, statusOf: (a, now) => { evaluated.push(a.labels.alertname!); return source.statusOf(a, now); } };
+  provider.setStatusSource(counting);
+  await new Promise((r) => setImmediate(r)); // the full refresh setStatusSource queues
+  await new Promise((r) => setImmediate(r));
+  evaluated.length = 0;
+  const id = await silences.set({
+    matchers: [{ name: "alertname", value: "Target", isRegex: false, isEqual: true }],
+    startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + 10 * M), createdBy: "t", comment: "",
+  });
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(evaluated, ["Target"], "only the matching alert is looked at");
+  assert.deepEqual(kinds(target), ["new", "silenced"]);
+  assert.deepEqual(inner(provider.get(fingerprint(target))!.alert).silencedBy, [id]);
+  // Expired: it no longer matches as active, but the alert it muted is looked at and unmuted.
+  evaluated.length = 0;
+  await silences.expire(id);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(evaluated, ["Target"]);
+  assert.deepEqual(kinds(target), ["new", "silenced", "unsilenced"]);
 });

@@ -10,6 +10,7 @@ import type { AlertsRepo } from "../store/alerts-repo.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import { applyIncoming } from "./merge.ts";
 import { statusEvents, type StatusSource, type StatusEvent } from "./status.ts";
+import type { SilenceChange } from "../silence/silences.ts";
 import { LiveAlertMap } from "./live-alert-map.ts";
 import { AlertAdmission, type AlertCountLimit } from "../limits/alert-admission.ts";
 import type { Limits } from "../limits/limits.ts";
@@ -103,6 +104,8 @@ export class AlertProvider {
   private lastSweepMs = 0;
   private lastSweepStartMs = -Infinity;
   private refreshQueued = false;
+  /** What the queued refresh must look at: every firing alert, or only those the changed silences concern. */
+  private refreshScope: "all" | SilenceChange[] = [];
   private stopped = true;
 
   constructor(private readonly opts: ProviderOptions) {
@@ -304,34 +307,45 @@ export class AlertProvider {
     }
   }
 
-  /** A silence was created or changed: wake the sweep for its start/end and record status changes now. */
-  silencesChanged(): void {
+  /**
+   * A silence was created or changed: wake the sweep for its start/end and record status changes now,
+   * looking only at the alerts the change concerns (so one new silence costs one pass over the alerts,
+   * not alerts × silences). Without a change, every firing alert is looked at.
+   */
+  silencesChanged(change?: SilenceChange): void {
     const next = this.status.nextTransitionMs(this.opts.clock.now());
     if (next !== undefined && next < this.nextSweepAt) this.scheduleSweep(next - this.opts.clock.now());
-    this.queueStatusRefresh();
+    this.queueStatusRefresh(change);
   }
 
-  /** Re-evaluates silencing/inhibition of every firing alert soon, coalescing bursts of triggers. */
-  queueStatusRefresh(): void {
+  /** Re-evaluates silencing/inhibition of firing alerts soon, coalescing bursts of triggers. */
+  queueStatusRefresh(change?: SilenceChange): void {
+    if (change === undefined) this.refreshScope = "all";
+    else if (this.refreshScope !== "all") this.refreshScope.push(change);
     if (this.refreshQueued) return;
     this.refreshQueued = true;
     setImmediate(() => {
       this.refreshQueued = false;
-      this.refreshStatuses().catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, "status refresh failed"));
+      const scope = this.refreshScope;
+      this.refreshScope = [];
+      this.refreshStatuses(scope === "all" ? undefined : scope).catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, "status refresh failed"));
     });
   }
 
   /**
-   * Records status changes (silenced, inhibited, …) of firing alerts as history. The diff is taken inside
-   * the commit unit, so concurrent refreshes serialise and never record the same change twice.
+   * Records status changes (silenced, inhibited, …) of firing alerts as history; with `changes`, only of
+   * the alerts those silence changes concern. The diff is taken inside the commit unit, so concurrent
+   * refreshes serialise and never record the same change twice.
    */
-  async refreshStatuses(): Promise<void> {
+  async refreshStatuses(silenceChanges?: readonly SilenceChange[]): Promise<void> {
     const previous: LiveAlert[] = [];
+    const concerned = (e: LiveAlert): boolean =>
+      silenceChanges === undefined || silenceChanges.some((c) => c.matches(e.alert.labels) || e.status.silencedBy.some((id) => c.ids.has(id)));
     await this.opts.queue.submit(() => {
       const now = this.opts.clock.now();
       const changes: LiveAlert[] = [];
       for (const e of this.live.values()) {
-        if (e.state !== "firing") continue;
+        if (e.state !== "firing" || !concerned(e)) continue;
         const status = this.status.statusOf(e.alert, now);
         const events = statusEvents(e.status, status);
         if (events.length === 0) continue;

@@ -22,7 +22,13 @@ export interface SilenceInput {
   readonly comment: string;
 }
 
-type Listener = () => void;
+/** What a write changed: the silences written, and whether a label set is one they (may) mute. */
+export interface SilenceChange {
+  readonly ids: ReadonlySet<string>;
+  matches(labels: LabelSet): boolean;
+}
+
+type Listener = (change: SilenceChange) => void;
 
 /** The silence limits in force (read at every write, so a reload applies at once) and who hears of refusals. */
 export interface SilenceLimits {
@@ -163,7 +169,17 @@ export class Silences {
         onRollback?.();
       },
     );
-    for (const l of this.listeners) l();
+    const change = this.changeOf(silences.map((s) => s.id));
+    for (const l of this.listeners) l(change);
+  }
+
+  /**
+   * The silences just written, by their current matchers whatever their state: an alert they do not
+   * match, and that none of them muted before, keeps its status, so a refresh need not look at it.
+   */
+  private changeOf(ids: readonly string[]): SilenceChange {
+    const matchers = ids.map((id) => this.compiled.get(id) ?? []);
+    return { ids: new Set(ids), matches: (labels) => matchers.some((m) => matchesAll(m, labels)) };
   }
 
   /** Active and pending silences: what max_silences bounds. */
