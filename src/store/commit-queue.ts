@@ -45,6 +45,8 @@ export class CommitQueue {
   private scheduled = false;
   private closed = false;
   private totalChanges: Statement | undefined;
+  /** The durability flush of the last committed group while it runs (settles, never rejects). */
+  private flushing: Promise<void> | undefined;
   /** The database's directory, checked when a write fails at the file-system level (read-only volume). */
   private readonly dir: string | undefined;
 
@@ -67,7 +69,10 @@ export class CommitQueue {
       this.observer?.submitted?.();
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        // While the previous group is being flushed to disk, what arrives waits and commits together after it:
+        // one COMMIT and one flush per cycle, however many requests arrive meanwhile.
+        if (this.flushing) void this.flushing.then(() => setImmediate(() => this.flush()));
+        else setImmediate(() => this.flush());
       }
     });
   }
@@ -148,11 +153,15 @@ export class CommitQueue {
     }
     // Committed and visible, but acknowledged only once on disk. A failed flush cannot be rolled back (later
     // groups may build on this one): the writers learn that durability is unknown, and storage reports failing.
-    this.durability.sync().then(acknowledge, (err: unknown) => {
+    const flushed = this.durability.sync().then(acknowledge, (err: unknown) => {
       const failure = asStorageError(err, this.dir);
       const error = failure instanceof StorageError ? failure : new StorageError(`the write may not be on disk: ${errorMessage(err)}`);
       for (const s of stored) s.p.reject(error);
       this.observer?.failed(error, stored.length);
+    });
+    this.flushing = flushed;
+    void flushed.then(() => {
+      if (this.flushing === flushed) this.flushing = undefined;
     });
   }
 
