@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Agent, request } from "undici";
 import { startServer, stopServer, type Target } from "./servers.ts";
+import { RAISED_LIMITS, closedLoop, percentile, type LoadResult } from "./load.ts";
 import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
 import { anomalyScenario, printAnomaly } from "./anomaly.ts";
@@ -28,22 +29,11 @@ receivers:
     webhook_configs:
       - url: http://127.0.0.1:${SINK_PORT}/
 `;
-/**
- * Alertmanager has no live-set limits; AlertPrism's defaults (100,000 alerts, 25,000 per alertname) would
- * refuse the ingest scenarios' hundreds of thousands of distinct alerts. Raised so both do the same work
- * (the limit checks still run).
- */
-const PRISM_CONFIG = `
-limits:
-  max_alerts: 10000000
-  max_alerts_per_alertname: 10000000
-  max_aggregation_groups: 10000000
-`;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 async function start(name: string, port: number): Promise<Target> {
-  return startServer(name, port, CONFIG, name === "alertprism" ? PRISM_CONFIG : undefined);
+  return startServer(name, port, CONFIG, name === "alertprism" ? RAISED_LIMITS : undefined);
 }
 
 function batch(prefix: string, seq: number, size: number): string {
@@ -54,33 +44,12 @@ function batch(prefix: string, seq: number, size: number): string {
   return JSON.stringify(alerts);
 }
 
-interface Result { alertsPerSec: number; requests: number; p50ms: number; p99ms: number; }
+type Result = LoadResult;
 
 /** CLIENTS concurrent keep-alive clients posting for SECONDS (or until maxRequests). */
-async function ingest(t: Target, perRequest: number, bodies: (seq: number) => string, maxRequests: number): Promise<Result> {
-  const agent = new Agent({ connections: CLIENTS, pipelining: 1 });
-  const latencies: number[] = [];
-  let seq = 0;
-  const deadline = Date.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (Date.now() < deadline && seq < maxRequests) {
-      const body = bodies(seq++);
-      const t0 = performance.now();
-      const r = await request(`${t.url}/api/v2/alerts`, { method: "POST", body, headers: { "content-type": "application/json" }, dispatcher: agent });
-      await r.body.dump();
-      if (r.statusCode !== 200) throw new Error(`${t.name}: status ${r.statusCode}`);
-      latencies.push(performance.now() - t0);
-    }
-  }));
-  const elapsed = (performance.now() - started) / 1000;
-  await agent.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { alertsPerSec: Math.round((latencies.length * perRequest) / elapsed), requests: latencies.length, p50ms: round(pct(0.5)), p99ms: round(pct(0.99)) };
+function ingest(t: Target, perRequest: number, bodies: (seq: number) => string, maxRequests: number): Promise<Result> {
+  return closedLoop(t.url, perRequest, bodies, { clients: CLIENTS, seconds: SECONDS, maxRequests });
 }
-
-const round = (x: number) => Math.round(x * 100) / 100;
 
 /** A webhook sink that resolves a waiter when the notification for an alertname arrives. */
 function startSink(): { waiters: Map<string, () => void>; close(): void } {
@@ -114,8 +83,7 @@ async function deliveryLatency(t: Target, sink: ReturnType<typeof startSink>, sa
     sink.waiters.delete(name);
   }
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { alertsPerSec: 0, requests: samples, p50ms: round(pct(0.5)), p99ms: round(pct(0.99)) };
+  return { alertsPerSec: 0, requests: samples, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99) };
 }
 
 /** Resident memory of a process, from /proc (Linux). */
@@ -157,8 +125,7 @@ async function listing(t: Target, path: string, samples: number): Promise<Result
     latencies.push(performance.now() - t0);
   }
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { alertsPerSec: 0, requests: samples, p50ms: round(pct(0.5)), p99ms: round(pct(0.99)), bytes };
+  return { alertsPerSec: 0, requests: samples, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99), bytes };
 }
 
 /** Fresh servers: memory idle, then listing and memory with 10,000 and memory with 100,000 active alerts. */

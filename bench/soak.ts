@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
 import { startServer, stopServer, type Target } from "./servers.ts";
+import { RAISED_LIMITS, closedLoop, percentile } from "./load.ts";
 
 const FLEET = 20_000;
 const PER_REQUEST = 64;
@@ -76,10 +77,7 @@ function rssMiB(pid: number | undefined): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-const p99 = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round((s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0) * 100) / 100;
-};
+const p99 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.99);
 
 async function post(t: Target, agent: Agent, seq: number): Promise<{ ms: number; ok: boolean }> {
   const t0 = performance.now();
@@ -92,24 +90,13 @@ async function post(t: Target, agent: Agent, seq: number): Promise<{ ms: number;
   }
 }
 
-/** Closed loop, as fast as it goes: the maximum this instance ingests. */
-async function maxIngest(t: Target, agent: Agent, seconds: number): Promise<number> {
-  let seq = 0;
-  let alerts = 0;
-  const deadline = Date.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (Date.now() < deadline) if ((await post(t, agent, seq++)).ok) alerts += PER_REQUEST;
-  }));
-  return alerts / ((performance.now() - t0) / 1000);
-}
-
 export async function soakScenario(minutes = Number(process.env.BENCH_SOAK_MINUTES ?? 10)): Promise<SoakResult> {
   const sink = await startSink();
-  const t = await startServer("alertprism", 19305, routing(sink.url), "limits:\n  max_alerts: 10000000\n  max_alerts_per_alertname: 10000000\n");
+  const t = await startServer("alertprism", 19305, routing(sink.url), RAISED_LIMITS);
   const agent = new Agent({ connections: CLIENTS, pipelining: 1 });
   try {
-    const max = await maxIngest(t, agent, 10);
+    // Closed loop, as fast as it goes: the maximum this instance ingests.
+    const max = (await closedLoop(t.url, PER_REQUEST, body, { clients: CLIENTS, seconds: 10, maxRequests: Infinity })).alertsPerSec;
     const rate = max / 2;
     const intervalMs = (1000 * PER_REQUEST) / rate;
     const result: SoakMinute[] = [];

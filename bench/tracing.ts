@@ -6,8 +6,8 @@
  * the correlation. Load goes to 127.0.0.1 only, bounded in requests and seconds.
  */
 import { createServer, type Server } from "node:http";
-import { Agent, request } from "undici";
 import { startServer, stopServer } from "./servers.ts";
+import { RAISED_LIMITS, closedLoop } from "./load.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -27,11 +27,6 @@ receivers:
   - name: hook
     webhook_configs:
       - url: http://127.0.0.1:${HOOK_PORT}/
-`;
-const LIMITS = `
-limits:
-  max_alerts: 10000000
-  max_alerts_per_alertname: 10000000
 `;
 const TRACING = `
 tracing:
@@ -65,27 +60,8 @@ function body(run: string, seq: number): string {
   return JSON.stringify(alerts);
 }
 
-async function load(url: string, run: string): Promise<Omit<TracingRun, "spansExported">> {
-  const agent = new Agent({ connections: CLIENTS, pipelining: 1 });
-  const latencies: number[] = [];
-  let seq = 0;
-  const deadline = Date.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (Date.now() < deadline && seq < MAX_REQUESTS) {
-      const b = body(run, seq++);
-      const t0 = performance.now();
-      const r = await request(`${url}/api/v2/alerts`, { method: "POST", body: b, headers: { "content-type": "application/json" }, dispatcher: agent });
-      await r.body.dump();
-      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
-      latencies.push(performance.now() - t0);
-    }
-  }));
-  const elapsed = (performance.now() - started) / 1000;
-  await agent.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0) * 100) / 100;
-  return { alertsPerSec: Math.round((latencies.length * PER_REQUEST) / elapsed), requests: latencies.length, p50ms: pct(0.5), p99ms: pct(0.99) };
+function load(url: string, run: string): Promise<Omit<TracingRun, "spansExported">> {
+  return closedLoop(url, PER_REQUEST, (seq) => body(run, seq), { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS });
 }
 
 /** Needs the compiled build (bench/run.ts builds it first). */
@@ -95,7 +71,7 @@ export async function tracingScenario(): Promise<TracingResult> {
   try {
     const measure = async (on: boolean, port: number): Promise<TracingRun> => {
       const before = otlp.spans();
-      const t = await startServer("alertprism", port, CONFIG, LIMITS + (on ? TRACING : ""));
+      const t = await startServer("alertprism", port, CONFIG, RAISED_LIMITS + (on ? TRACING : ""));
       let r: Omit<TracingRun, "spansExported">;
       try {
         r = await load(t.url, on ? "on" : "off");
