@@ -19,24 +19,34 @@ missing_binaries() {
   done
 }
 
+# Like `head -n 1`, but reads its input to the end: `head` closes the pipe early, and a tool still
+# writing (kubectl, chromium's launcher) then dies of SIGPIPE, which `set -o pipefail` turns into
+# exit 141 for this script.
+first_line() {
+  local line=''
+  IFS= read -r line || true
+  cat >/dev/null
+  printf '%s\n' "$line"
+}
+
 print_versions() {
   local b line
   for b in "${BINARIES[@]}"; do
     if [[ "$b" == kubectl ]]; then
       # kubectl has no --version flag; 1.20 prints `Client Version: version.Info{… GitVersion:"v1.20.2" …}`.
-      line="$(kubectl version --client 2>&1 | head -n 1 | sed -E 's/^Client Version: version\.Info\{.*GitVersion:"([^"]+)".*$/Client Version: \1/')"
+      line="$(kubectl version --client 2>&1 | first_line | sed -E 's/^Client Version: version\.Info\{.*GitVersion:"([^"]+)".*$/Client Version: \1/')"
       printf '%-24s %s\n' "$b" "$line"
       continue
     fi
     if [[ "$b" == mkfs.ext4 || "$b" == e2fsck ]]; then
       # e2fsprogs' tools know -V, not --version, and print on stderr.
-      printf '%-24s %s\n' "$b" "$("$b" -V 2>&1 | head -n 1)"
+      printf '%-24s %s\n' "$b" "$("$b" -V 2>&1 | first_line)"
       continue
     fi
     # Each tool prints a multi-line banner; the first line carries the version. Read stdout first:
     # Debian's chromium launcher (a shell script) can print its own warnings on stderr before it.
-    line="$("$b" --version 2>/dev/null | head -n 1)"
-    [[ -n "$line" ]] || line="$("$b" --version 2>&1 | head -n 1)"
+    line="$("$b" --version 2>/dev/null | first_line)"
+    [[ -n "$line" ]] || line="$("$b" --version 2>&1 | first_line)"
     printf '%-24s %s\n' "$b" "$line"
   done
 }
