@@ -20,7 +20,7 @@ export class TurnPacer {
   private steps = 0;
   private turnStart: number | undefined;
 
-  constructor(private readonly budgetMs = 10, private readonly maxPerTurn = 64) {}
+  constructor(private readonly budgetMs = 5, private readonly maxPerTurn = 64) {}
 
   /** Resolves in a later turn, after every earlier waiter. */
   turn(): Promise<void> {

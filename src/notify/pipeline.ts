@@ -287,7 +287,10 @@ export class NotifyPipeline {
     queue.submit(() => repo.saveOutbox(row)).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving to the outbox failed"));
 
     const controller = new AbortController();
-    const abortTimer = clock.setTimeout(() => controller.abort(), Math.max(0, deadlineMs - clock.now()));
+    // Deadlines fall due together like flushes do (one per group, aligned by group_interval), and an abort
+    // is not cheap: it destroys the socket and builds the errors, stack traces included, in the same turn.
+    // Taking the pacer's turn spreads hundreds of them over several turns.
+    const abortTimer = clock.setTimeout(() => void this.pacer.turn().then(() => controller.abort()), Math.max(0, deadlineMs - clock.now()));
     const firingCount = d.data.alerts.filter((a) => a.status === "firing").length;
     const resolvedCount = d.data.alerts.length - firingCount;
     // Template errors of each attempt are collected so the delivery record says the default was used.
