@@ -42,6 +42,8 @@ export interface DurationSummary {
 
 export interface StallReport {
   readonly thresholdMs: number;
+  /** How late the 5 ms tick fired, over the measured time: the event loop's delay, paused stretches left out. */
+  readonly delay: { readonly maxMs: number; readonly p99Ms: number; readonly perSecondMaxMs: readonly number[] };
   /** Stalls of at least `thresholdMs`, the longest first. */
   readonly stalls: readonly Stall[];
   /** Summed over those stalls. */
@@ -66,6 +68,10 @@ export class StallRecorder {
   private readonly gcSpans: Span[] = [];
   private timer: NodeJS.Timeout | undefined;
   private last = 0;
+  private startedAt = 0;
+  /** Every tick's lateness, and the worst of each second since start(). */
+  private readonly lateness: number[] = [];
+  private readonly perSecondMax: number[] = [];
   /** Stretches between pause() and resume(): GC entries arrive late, and those of such a stretch are dropped. */
   private readonly paused: Span[] = [];
   private pausedAt: number | undefined;
@@ -74,6 +80,7 @@ export class StallRecorder {
   });
 
   start(): void {
+    this.startedAt = performance.now();
     this.gcObserver.observe({ entryTypes: ["gc"] });
     this.resume();
   }
@@ -93,8 +100,11 @@ export class StallRecorder {
     this.timer = setInterval(() => {
       const now = performance.now();
       const nowSched = schedstat();
-      const late = now - this.last - TICK_MS;
+      const late = Math.max(0, now - this.last - TICK_MS);
       this.last = now;
+      this.lateness.push(late);
+      const second = Math.floor((now - this.startedAt) / 1000);
+      this.perSecondMax[second] = Math.max(this.perSecondMax[second] ?? 0, late);
       if (late >= 10) {
         // The deltas cover the whole interval since the last tick; the TICK_MS of it that was not late
         // is idle time, neither on a CPU nor waiting for one, so they belong to the stall.
@@ -134,8 +144,14 @@ export class StallRecorder {
     const total = sum((s) => s.ms);
     const commitQueue = sum((s) => s.commitQueueMs);
     const gc = sum((s) => s.gcMs);
+    const sortedLateness = [...this.lateness].sort((a, b) => a - b);
+    const delay = {
+      maxMs: round(sortedLateness.at(-1) ?? 0),
+      p99Ms: round(sortedLateness[Math.floor(sortedLateness.length * 0.99)] ?? 0),
+      perSecondMaxMs: Array.from(this.perSecondMax, (ms) => Math.round(ms ?? 0)),
+    };
     return {
-      thresholdMs, stalls,
+      thresholdMs, delay, stalls,
       // A GC inside a commit is in both figures, so "other" is a lower bound.
       causesMs: {
         total, commitQueue, commit: sum((s) => s.commitMs), gc, other: round(Math.max(0, total - commitQueue - gc)),
