@@ -167,7 +167,7 @@ ${Object.entries(smtp).map(([r, port]) => `  - name: ${r}\n    email_configs: [{
       ...(process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ? [["storage.synchronous", process.env.ALERTPRISM_STORAGE_SYNCHRONOUS] as [string, string]] : []),
     ]), {}),
     // Logged as in production (info, synchronous writes), to a file.
-    logger: pino({ level: "info" }, pino.destination({ dest: join(dir, "alertprism.log"), sync: true })),
+    logger: pino({ level: "info" }, pino.destination({ dest: join(dir, "alertprism.log"), sync: process.env.BENCH_LOG_SYNC !== "0" })),
   });
   const addr = await app.start();
   const outbox = () => unmeasured(() => {

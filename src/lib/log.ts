@@ -17,7 +17,8 @@ const REDACT = [
  * it (request id, trace id; correlation.ts), whichever component's logger writes it.
  */
 export function createLogger(opts: { level: LogLevel; format: LogFormat; destination?: DestinationStream }): Logger {
-  const dest = opts.format === "logfmt" ? logfmtStream(opts.destination ?? process.stderr) : opts.destination ?? pino.destination(2);
+  const out = opts.destination ?? stderrStream();
+  const dest = opts.format === "logfmt" ? logfmtStream(out) : out;
   return pino(
     {
       level: opts.level,
@@ -30,6 +31,20 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; destina
     dest,
   );
 }
+
+/**
+ * Standard error, written from libuv's thread pool. A synchronous write blocks the event loop whenever the
+ * other end is slow: a full pipe to a stalled log collector, or a file on the database's ext4 volume,
+ * where an append waits for the journal commit that the WAL's fdatasync started (the fault bench saw
+ * 30-58 ms of such blocking in 10 minutes). Lines still buffered are written out synchronously when the
+ * process exits (pino registers that), so only a kill -9 can lose the last few milliseconds of them. A
+ * reader that stops for good makes lines beyond MAX_BUFFERED_LOG_BYTES drop instead of growing memory.
+ */
+function stderrStream(): DestinationStream {
+  return pino.destination({ dest: 2, sync: false, minLength: 0, maxLength: MAX_BUFFERED_LOG_BYTES });
+}
+
+const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
 
 /** Converts pino's JSON lines into `ts=… level=… msg="…" key=value` lines. */
 function logfmtStream(out: { write(line: string): unknown }): DestinationStream {
