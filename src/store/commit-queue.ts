@@ -28,6 +28,8 @@ export interface CommitObserver {
 export interface Durability {
   /** Resolves once everything committed before the call is on disk. */
   sync(): Promise<void>;
+  /** Resolves once every sync requested before the call has completed (rejects if one of them failed). */
+  settled(): Promise<void>;
 }
 
 /**
@@ -47,6 +49,11 @@ export class CommitQueue {
   private totalChanges: Statement | undefined;
   /** The durability flush of the last committed group while it runs (settles, never rejects). */
   private flushing: Promise<void> | undefined;
+  /**
+   * The connection's total_changes() when the last flush was requested: a group that finds the same count
+   * wrote nothing since, and only waits for the flushes already under way. -1: unknown, flush.
+   */
+  private changesCovered = -1;
   /** The database's directory, checked when a write fails at the file-system level (read-only volume). */
   private readonly dir: string | undefined;
 
@@ -141,19 +148,25 @@ export class CommitQueue {
       }
     });
     if (stored.length === 0) return;
-    const wrote = this.safeChanges() !== changesBefore;
+    const changesNow = this.safeChanges();
+    const wrote = changesNow !== changesBefore;
     const acknowledge = () => {
       for (const s of stored) s.p.resolve(s.value);
       this.observer?.committed(stored.length, wrote);
     };
-    // Even a group that wrote nothing waits: what it answered may rest on an earlier group not yet on disk.
     if (!this.durability) {
       acknowledge();
       return;
     }
     // Committed and visible, but acknowledged only once on disk. A failed flush cannot be rolled back (later
     // groups may build on this one): the writers learn that durability is unknown, and storage reports failing.
-    const flushed = this.durability.sync().then(acknowledge, (err: unknown) => {
+    // A group that changed nothing since the last requested flush (a Prometheus re-send only moving endsAt)
+    // still waits for that flush — what it answered may rest on it — but needs no flush of its own.
+    const dirty = changesNow < 0 || changesNow !== this.changesCovered;
+    if (dirty) this.changesCovered = changesNow;
+    const flushed = (dirty ? this.durability.sync() : this.durability.settled()).then(acknowledge, (err: unknown) => {
+      // Whatever the next group holds, it flushes again: after a failure nothing is known to be on disk.
+      this.changesCovered = -1;
       const failure = asStorageError(err, this.dir);
       const error = failure instanceof StorageError ? failure : new StorageError(`the write may not be on disk: ${errorMessage(err)}`);
       for (const s of stored) s.p.reject(error);

@@ -21,11 +21,16 @@ function fileDb(t: { after(fn: () => void): void }): { db: Database; file: strin
   return { db, file };
 }
 
-/** A Durability whose flushes the test finishes (or fails) by hand. */
-function manualDurability(): Durability & { finish(err?: Error): void; pending(): number } {
+/** A Durability whose flushes the test finishes (or fails) by hand; `syncs` counts the flushes requested. */
+function manualDurability(): Durability & { finish(err?: Error): void; pending(): number; syncs: number } {
   const waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   return {
-    sync: () => new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
+    syncs: 0,
+    sync() {
+      this.syncs++;
+      return new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+    },
+    settled: () => waiting.length === 0 ? Promise.resolve() : new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
     finish: (err) => {
       for (const w of waiting.splice(0)) {
         if (err) w.reject(err);
@@ -58,6 +63,72 @@ test("concurrent syncs coalesce: a burst shares one flush, a later one gets its 
   assert.equal(sync.count, 3);
   sync.close();
   await assert.rejects(sync.sync(), StorageError);
+});
+
+test("settled starts no flush: at once when none is requested, else with the queued or the running one", async (t) => {
+  const { db } = fileDb(t);
+  const sync = WalSync.enable(db);
+  await sync.settled();
+  assert.equal(sync.count, 0, "idle: nothing to wait for");
+  db.prepare("INSERT INTO scratch (v) VALUES ('a')").run();
+  const order: string[] = [];
+  const running = sync.sync().then(() => order.push("first flush"));
+  const joinsRunning = sync.settled().then(() => order.push("joined the running flush"));
+  const queued = sync.sync().then(() => order.push("second flush"));
+  const joinsQueued = sync.settled().then(() => order.push("joined the queued flush"));
+  await Promise.all([running, joinsRunning, queued, joinsQueued]);
+  assert.equal(sync.count, 2, "settled() added no flush");
+  assert.deepEqual(order, ["first flush", "joined the running flush", "second flush", "joined the queued flush"]);
+  sync.close();
+  await assert.rejects(sync.settled(), StorageError);
+});
+
+test("a group that changed nothing since the last requested flush waits for it but requests none", async (t) => {
+  const { db } = fileDb(t);
+  const durability = manualDurability();
+  const queue = new CommitQueue(db, undefined, durability);
+  const write = queue.submit(() => db.prepare("INSERT INTO scratch (v) VALUES ('a')").run());
+  queue.flush();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(durability.syncs, 1);
+  // A re-send that changes no row, committed while the write's flush is still under way.
+  let readAcknowledged = false;
+  const read = queue.submit(() => db.prepare("SELECT count(*) FROM scratch").pluck().get()).then((n) => {
+    readAcknowledged = true;
+    return n;
+  });
+  await new Promise((r) => setTimeout(r, 5));
+  queue.flush();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(readAcknowledged, false, "not before the flush it rests on");
+  assert.equal(durability.syncs, 1, "no flush of its own");
+  durability.finish();
+  await write;
+  assert.equal(await read, 1);
+  // Nothing pending: acknowledged without a flush. A write afterwards flushes again.
+  assert.equal(await queue.submit(() => db.prepare("SELECT count(*) FROM scratch").pluck().get()), 1);
+  assert.equal(durability.syncs, 1);
+  const second = queue.submit(() => db.prepare("INSERT INTO scratch (v) VALUES ('b')").run());
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(durability.syncs, 2);
+  durability.finish();
+  await second;
+});
+
+test("after a failed flush the next group flushes even if it changed nothing", async (t) => {
+  const { db } = fileDb(t);
+  const durability = manualDurability();
+  const queue = new CommitQueue(db, undefined, durability);
+  const write = queue.submit(() => db.prepare("INSERT INTO scratch (v) VALUES ('a')").run());
+  queue.flush();
+  await new Promise((r) => setImmediate(r));
+  durability.finish(new Error("EIO: i/o error, fdatasync"));
+  await assert.rejects(write, StorageError);
+  const read = queue.submit(() => db.prepare("SELECT count(*) FROM scratch").pluck().get());
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(durability.syncs, 2, "nothing is known to be on disk: flush again");
+  durability.finish();
+  assert.equal(await read, 1);
 });
 
 test("close flushes synchronously and settles a waiter whose flush had not started", async (t) => {

@@ -20,6 +20,8 @@ export class WalSync {
   private fd: number | undefined;
   private ino = -1;
   private running = false;
+  /** Waiters of the sync running now (joined by settled()), and of the next one. */
+  private current: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private closed = false;
   private syncs = 0;
@@ -49,6 +51,18 @@ export class WalSync {
     });
   }
 
+  /**
+   * Resolves once every sync requested so far has completed, without starting one: joins the queued sync
+   * if there is one, else the running one; resolves at once when neither exists.
+   */
+  settled(): Promise<void> {
+    if (this.closed) return Promise.reject(new StorageError("storage is closed"));
+    if (this.waiting.length === 0 && !this.running) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      (this.waiting.length > 0 ? this.waiting : this.current).push({ resolve, reject });
+    });
+  }
+
   private runNext(): void {
     const group = this.waiting;
     this.waiting = [];
@@ -59,6 +73,7 @@ export class WalSync {
       return;
     }
     this.running = true;
+    this.current = group;
     let fd: number;
     try {
       fd = this.descriptor();
