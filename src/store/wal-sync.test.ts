@@ -83,13 +83,19 @@ test("settled starts no flush: at once when none is requested, else with the que
   await assert.rejects(sync.settled(), StorageError);
 });
 
-test("a group that changed nothing since the last requested flush waits for it but requests none", async (t) => {
+/** A commit queue over a hand-finished Durability, with one write committed and its flush requested. */
+async function queueWithOneWrite(t: { after(fn: () => void): void }) {
   const { db } = fileDb(t);
   const durability = manualDurability();
   const queue = new CommitQueue(db, undefined, durability);
   const write = queue.submit(() => db.prepare("INSERT INTO scratch (v) VALUES ('a')").run());
   queue.flush();
   await new Promise((r) => setImmediate(r));
+  return { db, durability, queue, write };
+}
+
+test("a group that changed nothing since the last requested flush waits for it but requests none", async (t) => {
+  const { db, durability, queue, write } = await queueWithOneWrite(t);
   assert.equal(durability.syncs, 1);
   // A re-send that changes no row, committed while the write's flush is still under way.
   let readAcknowledged = false;
@@ -116,12 +122,7 @@ test("a group that changed nothing since the last requested flush waits for it b
 });
 
 test("after a failed flush the next group flushes even if it changed nothing", async (t) => {
-  const { db } = fileDb(t);
-  const durability = manualDurability();
-  const queue = new CommitQueue(db, undefined, durability);
-  const write = queue.submit(() => db.prepare("INSERT INTO scratch (v) VALUES ('a')").run());
-  queue.flush();
-  await new Promise((r) => setImmediate(r));
+  const { db, durability, queue, write } = await queueWithOneWrite(t);
   durability.finish(new Error("EIO: i/o error, fdatasync"));
   await assert.rejects(write, StorageError);
   const read = queue.submit(() => db.prepare("SELECT count(*) FROM scratch").pluck().get());
