@@ -20,7 +20,7 @@ test("the worker checkpoints the WAL once it passes the threshold; the writer's 
   t.after(() => clearInterval(keepAlive));
   const copied = new Promise<void>((resolve, reject) => {
     const ckpt = Checkpointer.start(db, {
-      thresholdBytes: 64 * 1024,
+      thresholdBytes: 256 * 1024,
       intervalMs: 20,
       onError: (message) => reject(new Error(message)),
       onCheckpoint: (c, w) => {
@@ -30,14 +30,58 @@ test("the worker checkpoints the WAL once it passes the threshold; the writer's 
     });
     t.after(() => ckpt.stop());
   });
-  assert.equal(db.pragma("wal_autocheckpoint", { simple: true }), Math.ceil((4 * 64 * 1024) / (db.pragma("page_size", { simple: true }) as number)));
+  assert.equal(db.pragma("wal_autocheckpoint", { simple: true }), Math.ceil((4 * 256 * 1024) / (db.pragma("page_size", { simple: true }) as number)));
   const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
   db.transaction(() => {
-    for (let i = 0; i < 200; i++) insert.run("x".repeat(1000));
+    for (let i = 0; i < 300; i++) insert.run("x".repeat(1000));
   })();
   await copied;
   const [frames, walFrames] = checkpoints.find(([c]) => c > 0)!;
   assert.ok(frames > 0 && walFrames >= frames, JSON.stringify(checkpoints));
   // Nothing of it lost: the writer still reads every row.
-  assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 200);
+  assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 300);
+});
+
+test("once a checkpoint has emptied the WAL, small writes do not start a checkpoint (and a WAL restart) every tick", async (t) => {
+  // Each checkpoint that copies everything lets the writer restart the WAL, and the writer fsyncs the new
+  // WAL header on the event loop. The WAL file keeps its size when restarted, so the worker must not take
+  // the file's size for what the WAL holds.
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-ckpt-"));
+  const db = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
+  t.after(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
+  let copiedFrames = 0;
+  let checkpoints = 0;
+  let firstCopy: () => void = () => {};
+  const first = new Promise<void>((resolve) => (firstCopy = resolve));
+  const ckpt = Checkpointer.start(db, {
+    thresholdBytes: 256 * 1024,
+    intervalMs: 10,
+    onError: (message) => assert.fail(message),
+    onCheckpoint: (c) => {
+      checkpoints++;
+      copiedFrames += c;
+      if (c > 0) firstCopy();
+    },
+  });
+  t.after(() => ckpt.stop());
+  const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
+  db.transaction(() => {
+    for (let i = 0; i < 300; i++) insert.run("x".repeat(1000));
+  })();
+  await first;
+  const afterFirst = checkpoints;
+  // 20 small commits over ~300 ms, less than the threshold in all (a few frames of 4 KiB each).
+  for (let i = 0; i < 20; i++) {
+    insert.run("y");
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  assert.ok(checkpoints - afterFirst <= 1, `checkpoints after the first: ${checkpoints - afterFirst}`);
+  assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 320);
+  assert.ok(copiedFrames > 0);
 });

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 
 export interface CheckpointerOptions {
-  /** Checkpoint once the WAL file holds this many bytes. */
+  /** Checkpoint once the WAL holds this many bytes not yet copied into the database. */
   readonly thresholdBytes?: number;
   /** How often the worker looks at the WAL's size. */
   readonly intervalMs?: number;
@@ -72,14 +72,35 @@ export class Checkpointer {
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { statSync } = require("node:fs");
+const { closeSync, openSync, readSync, statSync } = require("node:fs");
+const { endianness } = require("node:os");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma("busy_timeout = 0");
 const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-const walBytes = () => { try { return statSync(workerData.file + "-wal").size; } catch { return 0; } };
+const header = Buffer.alloc(100);
+const le = endianness() === "LE";
+// Bytes of WAL frames not yet copied into the database, from the wal-index header in the -shm file (SQLite's
+// documented format, native byte order: page size u16 at 14, mxFrame u32 at 16, nBackfill u32 at 96). Not the
+// WAL file's size: a restarted WAL keeps its size, and a checkpoint at every tick would make the writer
+// restart the WAL, and fsync its new header on the event loop, at every tick.
+const pendingWalBytes = () => {
+  let fd;
+  try {
+    fd = openSync(workerData.file + "-shm", "r");
+    if (readSync(fd, header, 0, 100, 0) < 100 || header[12] === 0) throw new Error("wal-index not initialised");
+    const szPage = le ? header.readUInt16LE(14) : header.readUInt16BE(14);
+    const mxFrame = le ? header.readUInt32LE(16) : header.readUInt32BE(16);
+    const nBackfill = le ? header.readUInt32LE(96) : header.readUInt32BE(96);
+    return Math.max(0, mxFrame - nBackfill) * ((szPage === 1 ? 65536 : szPage) + 24);
+  } catch {
+    try { return statSync(workerData.file + "-wal").size; } catch { return 0; }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+};
 const timer = setInterval(() => {
-  if (walBytes() < workerData.thresholdBytes) return;
+  if (pendingWalBytes() < workerData.thresholdBytes) return;
   try {
     const row = checkpoint.get();
     parentPort.postMessage({ kind: "checkpointed", frames: row.checkpointed, log: row.log });
