@@ -47,11 +47,17 @@ export function alertmanagerApiRole(method: string): Role {
 /** /api/v2: open with alertmanager_api: none (as Alertmanager's); otherwise basic or bearer and a role. */
 export function alertmanagerApiGuard(current: CurrentAuth, log: Logger): RequestHandler {
   return guard(log, "alertmanager", (req) => {
-    const auth = current();
-    if (!auth || req.method === "OPTIONS") return undefined;
-    const schemes = auth.alertmanagerApiSchemes();
-    return schemes.length === 0 ? undefined : { auth, schemes, role: alertmanagerApiRole(req.method) };
+    const needed = alertmanagerApiCredentials(current);
+    return !needed || req.method === "OPTIONS" ? undefined : { ...needed, role: alertmanagerApiRole(req.method) };
   });
+}
+
+/** What /api/v2 accepts as credentials now; undefined while it is open (no `auth:`, or alertmanager_api: none). */
+export function alertmanagerApiCredentials(current: CurrentAuth): { auth: Authenticator; schemes: readonly Scheme[] } | undefined {
+  const auth = current();
+  if (!auth) return undefined;
+  const schemes = auth.alertmanagerApiSchemes();
+  return schemes.length === 0 ? undefined : { auth, schemes };
 }
 
 /** POST /-/reload needs admin when `auth:` is configured. */

@@ -1,7 +1,7 @@
-import express, { type Request, type Response, type NextFunction, type Express } from "express";
-import { randomUUID } from "node:crypto";
+import express, { type Request, type Response, type NextFunction } from "express";
+import type { RequestListener } from "node:http";
 import type { Logger } from "../lib/log.ts";
-import { ValidationError, NotFoundError, StorageError, ConfigError, errorMessage } from "../lib/errors.ts";
+import { StorageError, errorMessage } from "../lib/errors.ts";
 import { ApiError } from "./http-error.ts";
 import { apiV2Router } from "./v2/router.ts";
 import { parseGoQuery } from "./v2/query.ts";
@@ -10,10 +10,13 @@ import { webhookReceiver, type WebhookReceiverOptions } from "./webhook/receiver
 import { opsRouter, type OpsAuthenticator } from "./ops/router.ts";
 import type { OpsRoute } from "./ops/route-table.ts";
 import { ackLinkRouter, type AckLinkHandler } from "./ack-link-page.ts";
-import { alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
+import { alertmanagerApiCredentials, alertmanagerApiGuard, principalOf, reloadGuard, type CurrentAuth } from "./auth-guard.ts";
+import { fastPostAlerts } from "./v2/fast-post-alerts.ts";
 import { uiRouter } from "../ui/router.ts";
 import { healthHttpStatus, type HealthReport } from "../health/health.ts";
 import { requestCorrelation, withCorrelation } from "../lib/correlation.ts";
+import { errorReply } from "./error-reply.ts";
+import { requestIdOf, setCommonHeaders } from "./common-headers.ts";
 import { NO_TRACING, SpanKind, SpanStatusCode, parseTraceparent, type Span, type Tracing } from "../lib/tracing.ts";
 
 export interface ServerOptions {
@@ -38,8 +41,11 @@ export interface ServerOptions {
   readonly tracing?: Tracing;
 }
 
-/** Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics. */
-export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
+/**
+ * Builds the HTTP surface: Alertmanager's API v2 and lifecycle endpoints under the route prefix, and /metrics.
+ * Plain POSTs of alerts take a route of their own (fast-post-alerts.ts); everything else goes through express.
+ */
+export function createHttpApp(ctx: ApiContext, opts: ServerOptions): RequestListener {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
@@ -47,17 +53,10 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
 
   const tracing = opts.tracing ?? NO_TRACING;
   app.use((req: Request, res: Response, next: NextFunction) => {
-    // A client's id is kept only if it is short and plain: it goes into a header and every log line.
-    const given = req.headers["x-request-id"];
-    const id = typeof given === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    const id = requestIdOf(req);
     // The request id (and trace id) reach every log line this request causes through the correlation.
     res.locals.log = ctx.log.child({ component: "http" });
-    res.setHeader("X-Request-Id", id);
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-    res.setHeader("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
-    res.setHeader("Access-Control-Expose-Headers", "Date");
-    res.setHeader("Vary", "Origin");
+    setCommonHeaders(res, id);
     const span = tracing.enabled ? requestSpan(tracing, req, id) : undefined;
     const started = process.hrtime.bigint();
     res.on("finish", () => {
@@ -129,7 +128,14 @@ export function createHttpApp(ctx: ApiContext, opts: ServerOptions): Express {
   app.use(prefix, router);
   app.use((req: Request, _res: Response, next: NextFunction) => next(ApiError.framework(404, `path ${req.path} was not found`)));
   app.use(errorHandler(ctx.log));
-  return app;
+  const fast = fastPostAlerts(ctx, {
+    prefix: prefix === "/" ? "" : prefix,
+    maxRequestBytes: opts.maxRequestBytes,
+    needsFullRoute: () => tracing.enabled || alertmanagerApiCredentials(opts.auth ?? noAuth) !== undefined,
+  });
+  return (req, res) => {
+    if (!fast(req, res)) app(req, res);
+  };
 }
 
 /** The server span of one request; its name gets the route when one matched (low-cardinality names). */
@@ -161,34 +167,12 @@ function normalisePrefix(p: string): string {
   return trimmed === "" ? "/" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
 }
 
-/** The one place where errors become status codes and bodies. */
+/** Express's end of errorReply: the status and body it chose, unless the response has begun. */
 function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
-    const reqLog = (res.locals.log as Logger | undefined) ?? log;
-    const send = (status: number, body: unknown) => {
-      if (res.headersSent) return;
-      if (body === undefined) res.status(status).end();
-      else res.status(status).type("application/json").send(JSON.stringify(body) + "\n");
-    };
-    if (err instanceof ApiError) return send(err.status, err.body);
-    if (err instanceof ValidationError) return send(400, err.message);
-    if (err instanceof NotFoundError) return send(404, err.message);
-    if (err instanceof ConfigError) return send(400, err.message);
-    const e = err as { type?: string; status?: number; limit?: number };
-    if (e?.type === "entity.too.large") {
-      return send(413, { code: 413, message: `request body too large: the limit is ${e.limit ?? "?"} bytes` });
-    }
-    if (e?.type === "request.aborted" || e?.type === "request.size.invalid") return send(400, { code: 400, message: errorMessage(err) });
-    // Other client errors of express's own layers carry their 4xx status: a path parameter with a bad
-    // %-escape (router: 400), an unknown Content-Encoding (body-parser: 415), a body that does not
-    // decompress (body-parser: 400). They are the client's mistake, not a server failure.
-    if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) return send(e.status, { code: e.status, message: errorMessage(err) });
-    if (err instanceof StorageError) {
-      // Prometheus retries on 5xx. The store logs these itself, rate-limited: a full disk must not flood the log.
-      reqLog.debug({ err: err.message }, "storage failure");
-      return send(503, err.message);
-    }
-    reqLog.error({ err: errorMessage(err), stack: (err as Error)?.stack }, "unhandled error");
-    send(500, "internal server error");
+    const { status, body } = errorReply(err, (res.locals.log as Logger | undefined) ?? log);
+    if (res.headersSent) return;
+    if (body === undefined) res.status(status).end();
+    else res.status(status).type("application/json").send(JSON.stringify(body) + "\n");
   };
 }

@@ -92,12 +92,20 @@ export function getAlerts(ctx: ApiContext) {
 export function postAlerts(ctx: ApiContext) {
   return async (req: Request, res: Response): Promise<void> => {
     requireJsonContentType(req);
-    const alerts = decodePostableAlerts(readJsonBody(req, "alerts"));
-    const { errors, limited } = await ctx.ingest(alerts);
-    // As for invalid alerts, the accepted part of the batch is committed before the 400 is sent.
-    if (errors.length + limited.length > 0) throw ApiError.handler(400, [...errors, ...limited].join("; "));
+    await acceptAlerts(ctx, readJsonBody(req, "alerts"));
     res.status(200).end();
   };
+}
+
+/**
+ * POST /api/v2/alerts once the media type is checked and the body parsed: decodes, ingests, and resolves
+ * after the commit; throws the error to answer otherwise. Shared by the express route and the fast route.
+ */
+export async function acceptAlerts(ctx: ApiContext, body: unknown): Promise<void> {
+  const alerts = decodePostableAlerts(body);
+  const { errors, limited } = await ctx.ingest(alerts);
+  // As for invalid alerts, the accepted part of the batch is committed before the 400 is sent.
+  if (errors.length + limited.length > 0) throw ApiError.handler(400, [...errors, ...limited].join("; "));
 }
 
 interface Group {

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import type { IncomingHttpHeaders } from "node:http";
 import type { Request } from "express";
 import { ApiError } from "../http-error.ts";
 
@@ -9,7 +10,11 @@ import { ApiError } from "../http-error.ts";
  */
 export function readJsonBody(req: Request, what: "alerts" | "silence"): unknown {
   const raw = req.body as unknown;
-  const buf = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
+  return parseJsonBody(Buffer.isBuffer(raw) ? raw : Buffer.alloc(0), what);
+}
+
+/** readJsonBody for a body already read (the route for posted alerts that bypasses express). */
+export function parseJsonBody(buf: Buffer, what: "alerts" | "silence"): unknown {
   if (buf.length === 0) return undefined;
   const text = isUtf8(buf) ? buf.toString("utf8") : goDecodeUtf8(buf);
   let parsed: unknown;
@@ -87,7 +92,7 @@ export function parseFailure(what: string, because: string): ApiError {
 }
 
 /** Media type check before anything else (415 like Alertmanager, curl's form default included). */
-export function requireJsonContentType(req: Request): void {
+export function requireJsonContentType(req: { readonly headers: IncomingHttpHeaders }): void {
   const header = req.headers["content-type"];
   const mediaType = (header ?? "application/octet-stream").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "application/json") {
