@@ -32,7 +32,7 @@ export class AlertsRepo {
   private readonly seriesIds = new Map<string, number>();
   private seriesIdsStale = false;
   private readonly insertSeries: Statement;
-  private readonly insertSeriesLabel: Statement;
+  private readonly insertSeriesLabels: Statement;
   private readonly upsert: Statement;
   private readonly remove: Statement;
   private readonly setStatus: Statement;
@@ -41,7 +41,8 @@ export class AlertsRepo {
 
   constructor(private readonly db: Database) {
     this.insertSeries = db.prepare("INSERT INTO series (fingerprint, labels) VALUES (?, ?)");
-    this.insertSeriesLabel = db.prepare("INSERT INTO series_labels (name, value, series_id) VALUES (?, ?, ?)");
+    // All of a label set's rows in one statement, from the JSON the series row stores.
+    this.insertSeriesLabels = db.prepare("INSERT INTO series_labels (name, value, series_id) SELECT key, value, ? FROM json_each(?)");
     this.upsert = db.prepare(`
       INSERT INTO alerts (series_id, annotations, starts_at, ends_at, updated_at, ends_at_ms, generator_url, timeout, state, silenced_by, inhibited_by, sources)
       VALUES (@series_id, @annotations, @starts_at, @ends_at, @updated_at, @ends_at_ms, @generator_url, @timeout, @state, @silenced_by, @inhibited_by, @sources)
@@ -69,8 +70,9 @@ export class AlertsRepo {
     if (this.seriesIdsStale) this.loadSeriesIds();
     const known = this.seriesIds.get(alert.fingerprint);
     if (known !== undefined) return known;
-    const id = Number(this.insertSeries.run(alert.fingerprint, JSON.stringify(alert.labels)).lastInsertRowid);
-    for (const [name, value] of Object.entries(alert.labels)) this.insertSeriesLabel.run(name, value, id);
+    const labels = JSON.stringify(alert.labels);
+    const id = Number(this.insertSeries.run(alert.fingerprint, labels).lastInsertRowid);
+    this.insertSeriesLabels.run(id, labels);
     this.seriesIds.set(alert.fingerprint, id);
     return id;
   }
