@@ -17,10 +17,10 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * The session advisory lock held while migrating, so replicas starting together migrate one at a time
- * (the others wait, then find nothing to do). Advisory locks are per database; this key is ours alone:
- * the ASCII bytes of "AlrtPrsm".
+ * (the others wait, then find nothing to do). Advisory locks are per database; the key, a bigint passed
+ * as text, is the ASCII bytes of "AlrtPrsm".
  */
-export const MIGRATION_LOCK_KEY = "4714223018498929517";
+export const MIGRATION_LOCK_KEY = BigInt(`0x${Buffer.from("AlrtPrsm").toString("hex")}`).toString();
 
 /** PostgreSQL has no user_version: the schema version lives in this one-row table, outside the migrations. */
 const VERSION_TABLE = `
