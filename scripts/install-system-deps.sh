@@ -2,7 +2,8 @@
 # Ensures the Prometheus/Alertmanager binaries the e2e tests drive, the Chromium the browser
 # tests (test/browser) drive headless, the kubectl that renders deploy/kubernetes (its built-in
 # kustomize, offline), and the tools the read-only-volume test (test/e2e/storage-readonly.test.ts) uses to
-# put the database on an ext4 loop volume in a mount namespace are on PATH.
+# put the database on an ext4 loop volume in a mount namespace are on PATH, and that the PostgreSQL server
+# programs the PostgreSQL tests start their own throwaway clusters with (test/helpers/postgres.ts) exist.
 # The Debian packages provide them; the services they ship are never started here
 # (the tests run their own instances on 127.0.0.1).
 set -euo pipefail
@@ -10,13 +11,40 @@ set -euo pipefail
 readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium kubectl unshare nsenter losetup mkfs.ext4 e2fsck)
 # kubernetes-client is Debian's package of kubectl (1.20 on Debian 12); util-linux: unshare, nsenter;
 # mount: losetup (and mount); e2fsprogs: mkfs.ext4, e2fsck.
-readonly PACKAGES=(prometheus prometheus-alertmanager chromium kubernetes-client util-linux mount e2fsprogs)
+# postgresql: the server (initdb, pg_ctl, postgres), which Debian keeps off PATH (see postgres_bindir).
+readonly PACKAGES=(prometheus prometheus-alertmanager chromium kubernetes-client util-linux mount e2fsprogs postgresql)
+
+# Debian installs each PostgreSQL major's server programs in /usr/lib/postgresql/<major>/bin, not on PATH.
+readonly PG_LIB=/usr/lib/postgresql
+readonly PG_SERVER_BINARIES=(initdb pg_ctl postgres)
+
+# The bin directory of the highest installed major that has every server program; empty when none has.
+postgres_bindir() {
+  local dir major best='' best_major=-1 b complete
+  for dir in "$PG_LIB"/*/bin; do
+    major="${dir#"$PG_LIB"/}"
+    major="${major%/bin}"
+    [[ "$major" =~ ^[0-9]+$ ]] || continue
+    complete=1
+    for b in "${PG_SERVER_BINARIES[@]}"; do
+      [[ -x "$dir/$b" ]] || complete=0
+    done
+    if [[ "$complete" -eq 1 && "$major" -gt "$best_major" ]]; then
+      best="$dir"
+      best_major="$major"
+    fi
+  done
+  printf '%s\n' "$best"
+}
 
 missing_binaries() {
   local b
   for b in "${BINARIES[@]}"; do
     command -v "$b" >/dev/null 2>&1 || printf '%s\n' "$b"
   done
+  if [[ -z "$(postgres_bindir)" ]]; then
+    for b in "${PG_SERVER_BINARIES[@]}"; do printf '%s\n' "$PG_LIB/<major>/bin/$b"; done
+  fi
 }
 
 # Like `head -n 1`, but reads its input to the end: `head` closes the pipe early, and a tool still
@@ -49,6 +77,12 @@ print_versions() {
     [[ -n "$line" ]] || line="$("$b" --version 2>&1 | first_line)"
     printf '%-24s %s\n' "$b" "$line"
   done
+  local pg_bin
+  pg_bin="$(postgres_bindir)"
+  for b in "${PG_SERVER_BINARIES[@]}"; do
+    # `postgres --version` is answered before the server's refusal to run as root.
+    printf '%-24s %s\n' "$b" "$("$pg_bin/$b" --version 2>&1 | first_line) ($pg_bin)"
+  done
 }
 
 missing="$(missing_binaries)"
@@ -71,7 +105,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 apt-get update
-# policy-rc.d makes the packages' postinst scripts skip starting the services.
+# policy-rc.d makes the packages' postinst scripts skip starting the services (postgresql's postinst
+# still creates its default cluster, which stays stopped: the tests never use it).
 policy_rc=/usr/sbin/policy-rc.d
 created_policy=0
 if [[ ! -e "$policy_rc" ]]; then
