@@ -10,6 +10,15 @@ interface Pending {
   onRollback: (() => void) | undefined;
 }
 
+interface TransactionStatements {
+  readonly begin: Statement;
+  readonly savepoint: Statement;
+  readonly release: Statement;
+  readonly rollbackTo: Statement;
+  readonly commit: Statement;
+  readonly rollback: Statement;
+}
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Told about every group: so the app can count failures, log them and notice recovery. */
@@ -47,6 +56,7 @@ export class CommitQueue {
   private scheduled = false;
   private closed = false;
   private totalChanges: Statement | undefined;
+  private statements: TransactionStatements | undefined;
   /** The durability flush of the last committed group while it runs (settles, never rejects). */
   private flushing: Promise<void> | undefined;
   /**
@@ -97,7 +107,7 @@ export class CommitQueue {
   private commit(batch: Pending[]): void {
     const changesBefore = this.safeChanges();
     try {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.sql().begin.run();
     } catch (err) {
       this.abort(batch, [], err);
       return;
@@ -107,7 +117,7 @@ export class CommitQueue {
     for (const p of batch) {
       let outcome: Outcome;
       try {
-        if (!single) this.db.exec("SAVEPOINT unit");
+        if (!single) this.sql().savepoint.run();
         outcome = { ok: true, value: p.work() };
       } catch (error) {
         outcome = { ok: false, error: asStorageError(error, this.dir) };
@@ -120,7 +130,8 @@ export class CommitQueue {
       }
       if (!single) {
         try {
-          this.db.exec(outcome.ok ? "RELEASE unit" : "ROLLBACK TO unit; RELEASE unit");
+          if (!outcome.ok) this.sql().rollbackTo.run();
+          this.sql().release.run();
         } catch (err) {
           results.push(outcome);
           this.abort(batch, results, err);
@@ -130,8 +141,8 @@ export class CommitQueue {
       results.push(outcome);
     }
     try {
-      if (single && !results[0]!.ok) this.db.exec("ROLLBACK");
-      else this.db.exec("COMMIT");
+      if (single && !results[0]!.ok) this.sql().rollback.run();
+      else this.sql().commit.run();
     } catch (err) {
       this.abort(batch, results, err);
       return;
@@ -202,6 +213,18 @@ export class CommitQueue {
       p.reject(own && !own.ok && !(own.error instanceof StorageError) ? own.error : failure);
     });
     this.observer?.failed(failure, batch.length);
+  }
+
+  /** The transaction statements, prepared once: db.exec would compile each again, several times per group. */
+  private sql(): TransactionStatements {
+    return (this.statements ??= {
+      begin: this.db.prepare("BEGIN IMMEDIATE"),
+      savepoint: this.db.prepare("SAVEPOINT unit"),
+      release: this.db.prepare("RELEASE unit"),
+      rollbackTo: this.db.prepare("ROLLBACK TO unit"),
+      commit: this.db.prepare("COMMIT"),
+      rollback: this.db.prepare("ROLLBACK"),
+    });
   }
 
   private changes(): number {
