@@ -132,3 +132,12 @@ test("through a proxy: http:// as an absolute URL with Proxy-Authorization, http
   // The origin's certificate is still verified inside the tunnel.
   await assert.rejects(httpRequest(`https://127.0.0.1:${tlsPort}/hook`, { ...POST, proxy: proxyUrl }), /self-signed|certificate/i);
 });
+
+test("a connection cut in the middle of the body rejects instead of returning a partial body", async () => {
+  const cut = await serve((_req, res) => {
+    res.writeHead(200, { "Content-Length": "100" });
+    res.write("partial");
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  await assert.rejects(httpRequest(cut.url, POST), (err: unknown) => (err as { code?: string }).code === "ECONNRESET");
+});

@@ -239,8 +239,10 @@ function readBody(res: http.IncomingMessage, max: number): Promise<string> {
       resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     });
     stream.on("error", reject);
-    // A connection cut mid-body: Node ends neither with 'end' nor always with 'error'.
-    res.on("aborted", () => reject(Object.assign(new Error("response aborted"), { code: "ECONNRESET" })));
+    // A connection cut mid-body does not always end in 'error'; then the response closes incomplete.
+    res.on("close", () => {
+      if (!res.complete) reject(Object.assign(new Error("connection closed before the response was complete"), { code: "ECONNRESET" }));
+    });
   });
 }
 
