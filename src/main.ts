@@ -6,14 +6,21 @@ import { VERSION } from "./version.ts";
 // Everything else is imported inside main(), after this: static imports would all be loaded first.
 holdStartupGrowth();
 
+/** A one-shot command's module, with V8's default young generation again: only a server idles. */
+async function command<M>(load: Promise<M>): Promise<M> {
+  const m = await load;
+  endStartup();
+  return m;
+}
+
 /** Entry point: parse the command line, build the app, wire signals. Nothing else lives here. */
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  if (argv[0] === "template" && argv[1] === "render") return (await import("./template-render.ts")).templateRender(argv.slice(2), process.stdout, process.stderr);
-  if (argv[0] === "anomaly" && argv[1] === "score") return (await import("./anomaly-score.ts")).anomalyScore(argv.slice(2), process.stdout, process.stderr);
-  if (argv[0] === "token" && argv[1] === "create") return (await import("./token-cli.ts")).tokenCreate(argv.slice(2), process.env, process.stdout);
-  if (argv[0] === "backup") return (await import("./backup-cli.ts")).backupCommand(argv.slice(1), process.env, process.stdout, process.stderr);
-  if (argv[0] === "restore") return (await import("./backup-cli.ts")).restoreCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  if (argv[0] === "template" && argv[1] === "render") return (await command(import("./template-render.ts"))).templateRender(argv.slice(2), process.stdout, process.stderr);
+  if (argv[0] === "anomaly" && argv[1] === "score") return (await command(import("./anomaly-score.ts"))).anomalyScore(argv.slice(2), process.stdout, process.stderr);
+  if (argv[0] === "token" && argv[1] === "create") return (await command(import("./token-cli.ts"))).tokenCreate(argv.slice(2), process.env, process.stdout);
+  if (argv[0] === "backup") return (await command(import("./backup-cli.ts"))).backupCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  if (argv[0] === "restore") return (await command(import("./backup-cli.ts"))).restoreCommand(argv.slice(1), process.env, process.stdout, process.stderr);
   const { parseArgs, resolveSettings, helpText } = await import("./settings.ts");
   const cmd = parseArgs(argv);
   if (cmd.kind === "help") {
@@ -25,7 +32,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = resolveSettings(cmd.values);
-  if (cmd.kind === "check-config") return (await import("./check-config.ts")).checkConfig(settings, cmd.files, process.stdout);
+  if (cmd.kind === "check-config") return (await command(import("./check-config.ts"))).checkConfig(settings, cmd.files, process.stdout);
 
   const { App } = await import("./app.ts");
   const app = new App({ settings });
