@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import cron from "node-cron";
 import type { Clock } from "./lib/clock.ts";
 import { SystemClock } from "./lib/clock.ts";
+import { scheduleLocal, type ScheduledTask } from "./lib/local-schedule.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { fromMillis, type Timestamp } from "./types/time.ts";
@@ -117,7 +117,7 @@ export class App {
   private runtime: Runtime;
   private server: Server | undefined;
   private readonly startedAt: Timestamp;
-  private readonly cronTasks: Array<{ destroy(): void }> = [];
+  private readonly maintenanceTasks: ScheduledTask[] = [];
   private ready = false;
   private stopping: Promise<void> | undefined;
   private readonly groupLimitReport: ThrottledReport<{ alert: Alert; receiver: string }>;
@@ -575,8 +575,8 @@ export class App {
         this.log.error({ err: errorMessage(err), task: what }, "maintenance failed");
       });
     };
-    this.cronTasks.push(cron.schedule("17 * * * *", run("silence_gc", () => this.silences.gc())));
-    this.cronTasks.push(cron.schedule("43 3 * * *", run("history_retention", () => this.pruneHistory())));
+    this.maintenanceTasks.push(scheduleLocal(this.clock, { minute: 17 }, run("silence_gc", () => this.silences.gc())));
+    this.maintenanceTasks.push(scheduleLocal(this.clock, { hour: 3, minute: 43 }, run("history_retention", () => this.pruneHistory())));
   }
 
   /** Delivers notifications a previous run decided but did not deliver, beside the dispatcher (see start()). */
@@ -614,9 +614,7 @@ export class App {
   private async doStop(): Promise<void> {
     this.ready = false;
     this.watcher?.close();
-    // destroy, not stop: node-cron keeps every task in a process-wide registry until it is destroyed, and
-    // a stopped task's closure holds this whole App (its alerts, database handles, server) forever.
-    for (const t of this.cronTasks) t.destroy();
+    for (const t of this.maintenanceTasks) t.stop();
     // First: its last evaluation may still ingest alerts, and its state is saved through the queue.
     await this.anomaly.stop();
     this.dispatcher?.stop();

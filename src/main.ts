@@ -1,22 +1,27 @@
 #!/usr/bin/env node
-import { App } from "./app.ts";
-import { parseArgs, resolveSettings, helpText } from "./settings.ts";
-import { checkConfig } from "./check-config.ts";
-import { templateRender } from "./template-render.ts";
-import { tokenCreate } from "./token-cli.ts";
-import { anomalyScore } from "./anomaly-score.ts";
-import { backupCommand, restoreCommand } from "./backup-cli.ts";
+import { endStartup, holdStartupGrowth } from "./lib/startup-heap.ts";
 import { ConfigError, StorageError, errorMessage } from "./lib/errors.ts";
 import { VERSION } from "./version.ts";
+
+// Everything else is imported inside main(), after this: static imports would all be loaded first.
+holdStartupGrowth();
+
+/** A one-shot command's module, with V8's default young generation again: only a server idles. */
+async function command<M>(load: Promise<M>): Promise<M> {
+  const m = await load;
+  endStartup();
+  return m;
+}
 
 /** Entry point: parse the command line, build the app, wire signals. Nothing else lives here. */
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  if (argv[0] === "template" && argv[1] === "render") return templateRender(argv.slice(2), process.stdout, process.stderr);
-  if (argv[0] === "anomaly" && argv[1] === "score") return anomalyScore(argv.slice(2), process.stdout, process.stderr);
-  if (argv[0] === "token" && argv[1] === "create") return tokenCreate(argv.slice(2), process.env, process.stdout);
-  if (argv[0] === "backup") return backupCommand(argv.slice(1), process.env, process.stdout, process.stderr);
-  if (argv[0] === "restore") return restoreCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  if (argv[0] === "template" && argv[1] === "render") return (await command(import("./template-render.ts"))).templateRender(argv.slice(2), process.stdout, process.stderr);
+  if (argv[0] === "anomaly" && argv[1] === "score") return (await command(import("./anomaly-score.ts"))).anomalyScore(argv.slice(2), process.stdout, process.stderr);
+  if (argv[0] === "token" && argv[1] === "create") return (await command(import("./token-cli.ts"))).tokenCreate(argv.slice(2), process.env, process.stdout);
+  if (argv[0] === "backup") return (await command(import("./backup-cli.ts"))).backupCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  if (argv[0] === "restore") return (await command(import("./backup-cli.ts"))).restoreCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  const { parseArgs, resolveSettings, helpText } = await import("./settings.ts");
   const cmd = parseArgs(argv);
   if (cmd.kind === "help") {
     process.stdout.write(helpText() + "\n");
@@ -27,10 +32,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = resolveSettings(cmd.values);
-  if (cmd.kind === "check-config") return checkConfig(settings, cmd.files, process.stdout);
+  if (cmd.kind === "check-config") return (await command(import("./check-config.ts"))).checkConfig(settings, cmd.files, process.stdout);
 
+  const { App } = await import("./app.ts");
   const app = new App({ settings });
   await app.start();
+  endStartup();
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

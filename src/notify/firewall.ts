@@ -27,7 +27,7 @@ export class FirewallRefusal extends Error {
   }
 }
 
-/** The refusal anywhere in an error's cause chain (axios and Node wrap socket errors). */
+/** The refusal anywhere in an error's cause chain (Node may wrap socket errors). */
 export function findFirewallRefusal(err: unknown): FirewallRefusal | undefined {
   for (let e = err, depth = 0; e !== null && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof FirewallRefusal) return e;

@@ -4,9 +4,9 @@ import http from "node:http";
 import https from "node:https";
 import { resolve } from "node:path";
 import { createSecureContext } from "node:tls";
-import axios, { type AxiosInstance, type AxiosProxyConfig } from "axios";
 import { z } from "zod";
 import { ConfigError, errorMessage } from "../lib/errors.ts";
+import { httpRequest } from "../lib/http-request.ts";
 import type { Where } from "./channel.ts";
 import { findFirewallRefusal, firewallNotifyError, type Firewall } from "./firewall.ts";
 import { NotifyError } from "./notifier.ts";
@@ -300,14 +300,6 @@ function tlsOptions(t: TlsConfig): https.AgentOptions {
   return opts;
 }
 
-function proxyConfig(proxyUrl: string): AxiosProxyConfig {
-  const u = new URL(proxyUrl);
-  const port = u.port !== "" ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
-  const cfg: AxiosProxyConfig = { protocol: u.protocol.replace(/:$/, ""), host: u.hostname, port };
-  if (u.username !== "") cfg.auth = { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
-  return cfg;
-}
-
 /**
  * Builds the client for one integration. TLS files are read now; credential files at every request, so
  * rotation works. With a firewall, every connection (redirect hops included) is checked by its agent.
@@ -317,19 +309,10 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string, firewall?: 
   const httpsAgent = new https.Agent({ keepAlive: true, ...tlsOptions(cfg.tls) });
   firewall?.guard(httpAgent);
   firewall?.guard(httpsAgent);
-  const instance: AxiosInstance = axios.create({
-    httpAgent,
-    httpsAgent,
-    // Without proxy_url Alertmanager ignores HTTP(S)_PROXY; axios would otherwise honour them.
-    proxy: cfg.proxyUrl ? proxyConfig(cfg.proxyUrl) : false,
-    maxRedirects: cfg.followRedirects ? MAX_REDIRECTS : 0,
-    validateStatus: () => true,
-    responseType: "text",
-    // The body goes out exactly as encoded (axios would re-parse and trim a string), and comes back raw.
-    transformRequest: [(data: unknown) => data],
-    transformResponse: [(data: unknown) => data],
-    maxContentLength: MAX_RESPONSE_BYTES,
-  });
+  // Without proxy_url Alertmanager ignores HTTP(S)_PROXY, and so does Node's client.
+  const proxy = cfg.proxyUrl ? new URL(cfg.proxyUrl) : undefined;
+  // Through a proxy tunnel the origin's TLS is set up per request, so it needs the options the agent holds.
+  const tls = proxy ? tlsOptions(cfg.tls) : undefined;
 
   return {
     async postJson(url, body, opts) {
@@ -346,13 +329,20 @@ export function createHttpClient(cfg: HttpConfig, userAgent: string, firewall?: 
       if (opts.headers?.Authorization) secrets.push(...headerSecrets(opts.headers.Authorization));
       const scrub = scrubber(secrets);
       try {
-        const res = await instance.post<string>(url, encodeGoJson(body), { headers, signal: opts.signal });
+        const res = await httpRequest(target, {
+          method: "POST", headers, body: encodeGoJson(body), signal: opts.signal,
+          agents: { http: httpAgent, https: httpsAgent },
+          maxRedirects: cfg.followRedirects ? MAX_REDIRECTS : 0,
+          maxResponseBytes: MAX_RESPONSE_BYTES,
+          ...(proxy ? { proxy } : {}),
+          ...(tls ? { tls } : {}),
+        });
         annotateCurrentSpan({ "http.response.status_code": res.status });
-        return { status: res.status, headers: flatHeaders(res.headers), body: scrub(typeof res.data === "string" ? res.data : String(res.data ?? "")) };
+        return { status: res.status, headers: res.headers, body: scrub(res.body) };
       } catch (err) {
         const refusal = findFirewallRefusal(err);
         if (refusal) throw firewallNotifyError(refusal);
-        const permanent = !opts.signal.aborted && axios.isAxiosError(err) && isPermanentTransportCode(err.code);
+        const permanent = !opts.signal.aborted && isPermanentTransportCode((err as NodeJS.ErrnoException).code);
         throw new NotifyError(!permanent, `POST ${redactUrl(url)}: ${scrub(networkReason(err, opts.signal))}`);
       }
     },
@@ -393,28 +383,15 @@ function headerSecrets(value: string): string[] {
   return space > 0 ? [value, value.slice(space + 1)] : [value];
 }
 
-function flatHeaders(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (h === null || typeof h !== "object") return out;
-  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
-    if (v === undefined || v === null) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.map(String).join(", ") : String(v);
-  }
-  return out;
-}
-
 /** Short, secret-free description of a failed request. */
 function networkReason(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return "request aborted: the flush deadline passed";
-  if (axios.isAxiosError(err)) {
-    const cause = err.cause instanceof Error ? err.cause : undefined;
-    const code = err.code ?? (cause as NodeJS.ErrnoException | undefined)?.code;
-    // Node's connection errors can carry an empty message (AggregateError from dual-stack connects).
-    const message = cause?.message || err.message || code || "request failed";
-    return code && !message.includes(code) ? `${message} (${code})` : message;
-  }
   if (err instanceof NotifyError) return err.reason;
-  return err instanceof Error ? `${err.name}: ${err.message}` : "request failed";
+  if (!(err instanceof Error)) return "request failed";
+  const code = (err as NodeJS.ErrnoException).code;
+  // Node's connection errors can carry an empty message (AggregateError from dual-stack connects).
+  const message = err.message || code || "request failed";
+  return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  */
 const PERMANENT_CODES: ReadonlySet<string> = new Set([
   "EPROTO", // handshake failed: not TLS on the other end, or no common protocol version
-  "ERR_FR_TOO_MANY_REDIRECTS", // follow-redirects (axios) gave up on a redirect loop
+  "ERR_TOO_MANY_REDIRECTS", // lib/http-request.ts gave up on a redirect loop
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -22,7 +22,7 @@ const PERMANENT_CODES: ReadonlySet<string> = new Set([
   "HOSTNAME_MISMATCH",
 ]);
 
-/** True for an error code (Node's `err.code`, as axios copies it) that retrying within a flush cannot fix. */
+/** True for an error code (Node's `err.code`, or lib/http-request.ts's own) that retrying within a flush cannot fix. */
 export function isPermanentTransportCode(code: string | undefined): boolean {
   return code !== undefined && (PERMANENT_CODES.has(code) || code.startsWith("ERR_SSL_"));
 }

@@ -75,10 +75,11 @@ describe("fuzzer regressions", () => {
     assert.match(r.text, /unsupported version \(an array\)/);
   });
 
-  test("a stopped app is garbage: no process-wide registry (node-cron's tasks, prom-client's GC observer) keeps it and what it held", async () => {
+  test("a stopped app is garbage: no process-wide registry (maintenance timers, prom-client's GC observer) keeps it and what it held", async () => {
     // The fuzzer's heap after GC grew with every app it started and stopped: each one stayed reachable,
-    // with its alerts, silences and database handles, from node-cron's task registry (stopped tasks stay
-    // registered until destroyed) and from the GC observer of prom-client's default metrics.
+    // with its alerts, silences and database handles, from the task registry of the cron library used then
+    // (stopped tasks stayed registered until destroyed) and from the GC observer of prom-client's default
+    // metrics. Its maintenance timers must be cleared on stop for the same reason.
     const stoppedApp = async (): Promise<WeakRef<object>> => {
       const other = await startTestApp();
       assert.equal((await other.post("/api/v2/alerts", [{ labels: { alertname: "Held" } }])).status, 200);

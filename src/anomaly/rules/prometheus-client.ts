@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import axios, { type AxiosInstance } from "axios";
+import { httpRequest } from "../../lib/http-request.ts";
 import type { LabelSet } from "../../types/labels.ts";
 import type { PrometheusSettings } from "./types.ts";
 
@@ -24,6 +24,9 @@ export class PrometheusQueryError extends Error {
 
 /** Prometheus refuses range queries of more than 11,000 points per series; stay below. */
 export const MAX_RANGE_POINTS = 10_000;
+
+/** As many redirects as the client followed before (follow-redirects' default). */
+const MAX_REDIRECTS = 21;
 
 /** Bounds memory if something answers with far too much. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -53,20 +56,18 @@ export function createPrometheusClient(settings: PrometheusSettings, userAgent: 
   const where = base.toString().replace(/\/+$/, "");
   // Aborts requests under way when the client is closed (shutdown must not wait out a hanging query).
   const closing = new AbortController();
-  const instance: AxiosInstance = axios.create({
-    httpAgent, httpsAgent, proxy: false, timeout: settings.timeoutMs, headers,
-    validateStatus: () => true, responseType: "text", transformResponse: [(d: unknown) => d],
-    maxContentLength: MAX_RESPONSE_BYTES,
-  });
 
   const call = async (path: string, form: Record<string, string>): Promise<unknown> => {
     const url = `${where}/api/v1/${path}`;
     let status: number;
     let body: string;
     try {
-      const res = await instance.post<string>(url, new URLSearchParams(form).toString(), { signal: closing.signal });
+      const res = await httpRequest(url, {
+        method: "POST", headers, body: new URLSearchParams(form).toString(), signal: closing.signal, timeoutMs: settings.timeoutMs,
+        agents: { http: httpAgent, https: httpsAgent }, maxRedirects: MAX_REDIRECTS, maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
       status = res.status;
-      body = typeof res.data === "string" ? res.data : String(res.data ?? "");
+      body = res.body;
     } catch (err) {
       throw new PrometheusQueryError(`${where}: ${networkReason(err)}`);
     }
@@ -152,12 +153,10 @@ function decodeResult(data: unknown): QuerySeries[] {
 }
 
 function networkReason(err: unknown): string {
-  if (axios.isAxiosError(err)) {
-    if (err.code === "ECONNABORTED" || err.code === "ETIMEDOUT") return "timed out";
-    const cause = err.cause instanceof Error ? err.cause : undefined;
-    const code = err.code ?? (cause as NodeJS.ErrnoException | undefined)?.code;
-    const message = cause?.message || err.message || code || "request failed";
-    return code && !message.includes(code) ? `${message} (${code})` : message;
-  }
-  return err instanceof Error ? err.message : "request failed";
+  if (!(err instanceof Error)) return "request failed";
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ETIMEDOUT") return "timed out";
+  // Node's connection errors can carry an empty message (AggregateError from dual-stack connects).
+  const message = err.message || code || "request failed";
+  return code && !message.includes(code) ? `${message} (${code})` : message;
 }

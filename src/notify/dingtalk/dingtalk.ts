@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
-import axios, { type AxiosResponse } from "axios";
 import { SystemClock, type Clock } from "../../lib/clock.ts";
+import { httpRequest, type HttpResult } from "../../lib/http-request.ts";
 import { annotateCurrentSpan, correlationHeaders } from "../../lib/tracing.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { ChannelDeps } from "../channel.ts";
@@ -47,6 +47,8 @@ export const ERRCODE_SYSTEM_BUSY = -1;
 
 /** After "send too fast" DingTalk wants a quiet minute. */
 const SEND_TOO_FAST_RETRY_MS = 60_000;
+/** DingTalk answers with a few hundred bytes; anything far larger is not DingTalk and is not kept. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Longest piece of a response body quoted in a reason: enough to diagnose, not enough to flood a log. */
 const SNIPPET_CHARS = 200;
 
@@ -251,29 +253,27 @@ class Robot {
     const target = signedUrl(this.url, secret, ts);
     const sign = secret === undefined ? [] : [dingtalkSignature(secret, ts), encodeURIComponent(dingtalkSignature(secret, ts))];
     const scrub = secretScrubber(this.url, secret, [target, ...sign]);
-    let res: AxiosResponse<string>;
+    let res: HttpResult;
     try {
-      res = await axios.post<string>(target, Buffer.from(serializeBody(body), "utf8"), {
+      res = await httpRequest(target, {
+        method: "POST",
         // X-Request-Id and traceparent: which request led to this message (none for a digest sent later).
         headers: { "Content-Type": "application/json; charset=utf-8", "User-Agent": deps.userAgent, ...correlationHeaders() },
+        body: Buffer.from(serializeBody(body), "utf8"),
         signal,
-        ...(deps.firewall ? { httpAgent: deps.firewall.httpAgent, httpsAgent: deps.firewall.httpsAgent } : {}),
+        ...(deps.firewall ? { agents: { http: deps.firewall.httpAgent, https: deps.firewall.httpsAgent } } : {}),
         maxRedirects: 0,
-        responseType: "text",
-        // Keep the raw body: the verdict is parsed here, and axios's own JSON parsing would hide bad bodies.
-        transformResponse: (d: unknown) => d,
-        validateStatus: () => true,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
       });
     } catch (err) {
       throw transportError(err, signal, scrub);
     }
     annotateCurrentSpan({ "http.response.status_code": res.status });
-    const header = res.headers["retry-after"] as unknown;
     // A Retry-After date is measured against the response's own Date, so a skewed local clock cannot
     // stretch it past the flush deadline (or shrink it to nothing).
-    const date = res.headers.date as unknown;
-    const serverNow = typeof date === "string" ? Date.parse(date) : NaN;
-    const e = classifyResponse(res.status, typeof res.data === "string" ? res.data : String(res.data), typeof header === "string" ? header : undefined, Number.isNaN(serverNow) ? this.clock.now() : serverNow, scrub);
+    const date = res.headers.date;
+    const serverNow = date !== undefined ? Date.parse(date) : NaN;
+    const e = classifyResponse(res.status, res.body, res.headers["retry-after"], Number.isNaN(serverNow) ? this.clock.now() : serverNow, scrub);
     if (e === undefined) return;
     if (e.errcode === ERRCODE_SEND_TOO_FAST) {
       // Our count disagrees with DingTalk's: hold everything for a window, and say when it frees.
@@ -326,12 +326,12 @@ class Robot {
 }
 
 function transportError(err: unknown, signal: AbortSignal, scrub: (s: string) => string): NotifyError {
-  if (signal.aborted || axios.isCancel(err)) return new NotifyError(true, "DingTalk request aborted (deadline passed or shutting down)");
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (signal.aborted || code === "ABORT_ERR") return new NotifyError(true, "DingTalk request aborted (deadline passed or shutting down)");
   const refusal = findFirewallRefusal(err);
   if (refusal) return firewallNotifyError(refusal);
-  const code = axios.isAxiosError(err) ? err.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
-  // Never the error object itself: axios errors carry the request config, URL and token included.
+  // Only code and message, scrubbed: a message may still name the URL, token included.
   return new NotifyError(!isPermanentTransportCode(code), `DingTalk request failed: ${scrub(code ? `${code}: ${message}` : message)}`);
 }
 

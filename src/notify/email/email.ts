@@ -2,8 +2,8 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import addressparser from "nodemailer/lib/addressparser";
-import MailComposer from "nodemailer/lib/mail-composer";
-import SMTPConnection from "nodemailer/lib/smtp-connection";
+import type MailComposer from "nodemailer/lib/mail-composer";
+import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import type {
   SMTPConnectionAuth, SMTPConnectionCustomAuthContext, SMTPConnectionCustomAuthHandlers, SMTPConnectionOptions, SMTPConnectionSendInfo,
 } from "nodemailer/lib/smtp-connection";
@@ -89,8 +89,31 @@ export function renderEmail(cfg: EmailConfig, data: NotificationData, templater:
   };
 }
 
+interface SmtpModules {
+  readonly MailComposer: typeof MailComposer;
+  readonly SMTPConnection: typeof SMTPConnection;
+}
+
+let smtpModules: Promise<SmtpModules> | undefined;
+
+/**
+ * nodemailer's composer and SMTP client, loaded at the first email: a process without email receivers
+ * does not carry them (several MiB of resident memory). A failed load is retried at the next email.
+ */
+function loadSmtpModules(): Promise<SmtpModules> {
+  smtpModules ??= Promise.all([import("nodemailer/lib/mail-composer"), import("nodemailer/lib/smtp-connection")]).then(
+    ([composer, connection]) => ({ MailComposer: composer.default, SMTPConnection: connection.default }),
+    (err: unknown) => {
+      smtpModules = undefined;
+      throw err;
+    },
+  );
+  return smtpModules;
+}
+
 /** The MIME message: HTML alone as text/html, or text + HTML as multipart/alternative. */
-export function composeEmail(email: RenderedEmail): Promise<Buffer> {
+export async function composeEmail(email: RenderedEmail): Promise<Buffer> {
+  const { MailComposer } = await loadSmtpModules();
   return new MailComposer({
     // MailComposer formats address headers, encodes non-ASCII values as encoded words and folds CR/LF in
     // templated values into spaces, so a label value cannot inject a header.
@@ -246,6 +269,7 @@ const aborted = () => new NotifyError(true, "SMTP session aborted: the flush dea
  * settles the step. Abort closes the socket at once.
  */
 async function deliver(options: SMTPConnectionOptions, credentials: Credentials | undefined, email: RenderedEmail, message: Buffer, signal: AbortSignal, log: Logger): Promise<SMTPConnectionSendInfo> {
+  const { SMTPConnection } = await loadSmtpModules();
   if (signal.aborted) throw aborted();
   const conn = new SMTPConnection({ ...options, ...(credentials ? { customAuth: credentials.customAuth } : {}) });
   let fail: (err: unknown) => void = () => undefined;
