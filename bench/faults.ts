@@ -156,18 +156,25 @@ ${Object.entries(smtp).map(([r, port]) => `  - name: ${r}\n    email_configs: [{
   CommitQueue.prototype.flush = function (this: InstanceType<typeof CommitQueue>) {
     stalls.timed(stalls.commitQueueSpans, () => flush.call(this));
   };
-  const exec = Database.prototype.exec;
-  Database.prototype.exec = function (this: Database.Database, sql: string) {
-    return sql === "COMMIT" ? stalls.timed(stalls.commitSpans, () => exec.call(this, sql)) : exec.call(this, sql);
-  };
+  // The commit queue prepares its COMMIT once: its run() is what is timed.
+  const prepare = Database.prototype.prepare;
+  Database.prototype.prepare = function (this: Database.Database, source: string) {
+    const statement = prepare.call(this, source);
+    if (source === "COMMIT") {
+      const run = statement.run.bind(statement) as () => Database.RunResult;
+      statement.run = () => stalls.timed(stalls.commitSpans, run);
+    }
+    return statement;
+  } as typeof prepare;
 
   const app = new App({
     settings: resolveSettings(new Map([
       ["config.file", join(dir, "alertmanager.yml")], ["storage.path", dir], ["web.listen-address", "127.0.0.1:0"],
       ...(process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ? [["storage.synchronous", process.env.ALERTPRISM_STORAGE_SYNCHRONOUS] as [string, string]] : []),
     ]), {}),
-    // Logged as in production (info, synchronous writes), to a file.
-    logger: pino({ level: "info" }, pino.destination({ dest: join(dir, "alertprism.log"), sync: process.env.BENCH_LOG_SYNC !== "0" })),
+    // Logged as in production (info, written from the thread pool as src/lib/log.ts does), to a file;
+    // BENCH_LOG_SYNC=1 writes each line synchronously on the event loop instead.
+    logger: pino({ level: "info" }, pino.destination({ dest: join(dir, "alertprism.log"), sync: process.env.BENCH_LOG_SYNC === "1" })),
   });
   const addr = await app.start();
   const outbox = () => unmeasured(() => {
@@ -225,7 +232,7 @@ ${Object.entries(smtp).map(([r, port]) => `  - name: ${r}\n    email_configs: [{
   await app.stop();
   await sinks.close();
   CommitQueue.prototype.flush = flush;
-  Database.prototype.exec = exec;
+  Database.prototype.prepare = prepare;
   rmSync(dir, { recursive: true, force: true });
   return result;
 }
