@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "./db.ts";
@@ -84,4 +84,26 @@ test("once a checkpoint has emptied the WAL, small writes do not start a checkpo
   assert.ok(checkpoints - afterFirst <= 1, `checkpoints after the first: ${checkpoints - afterFirst}`);
   assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 320);
   assert.ok(copiedFrames > 0);
+});
+
+test("the worker thread starts only once the WAL first reaches the threshold", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "alertprism-ckpt-"));
+  const db = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
+  // The migrations' own frames are in the WAL: a threshold above them, so only the rows below pass it.
+  const walBytes = () => statSync(join(dir, "alertprism.db-wal")).size;
+  const ckpt = Checkpointer.start(db, { thresholdBytes: walBytes() + 256 * 1024, intervalMs: 10 });
+  t.after(async () => {
+    await ckpt.stop();
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(ckpt.running, false, "a WAL below the threshold needs no worker");
+  const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
+  db.transaction(() => {
+    for (let i = 0; i < 400; i++) insert.run("x".repeat(1000));
+  })();
+  for (let i = 0; i < 100 && !ckpt.running; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(ckpt.running, true);
 });

@@ -2,11 +2,12 @@ import type { Database } from "better-sqlite3";
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { statSync } from "node:fs";
 
 export interface CheckpointerOptions {
   /** Checkpoint once the WAL holds this many bytes not yet copied into the database. */
   readonly thresholdBytes?: number;
-  /** How often the worker looks at the WAL's size. */
+  /** How often the WAL's size is looked at (before the worker starts, and by the worker). */
   readonly intervalMs?: number;
   /** Told about checkpoint errors (logged by the caller); the worker keeps trying. */
   readonly onError?: (message: string) => void;
@@ -20,13 +21,21 @@ export interface CheckpointerOptions {
  * file while every request waits. Here a worker thread with its own connection does that work early
  * (PASSIVE: concurrent with the writer), and the writer's own autocheckpoint is raised to a safety net
  * that, if ever reached, only has the little the worker has not yet copied left to do.
+ *
+ * The worker (a second V8 instance, ~9 MiB resident) starts the first time the WAL file reaches the
+ * threshold: a process that writes little never needs it. Until then the WAL is never restarted (only
+ * a checkpoint lets the writer restart it), so the file's size is what it holds.
  */
 export class Checkpointer {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  private readonly watch: NodeJS.Timeout;
   private stopped = false;
 
-  private constructor(worker: Worker) {
-    this.worker = worker;
+  private constructor(private readonly file: string, private readonly thresholdBytes: number, private readonly opts: CheckpointerOptions) {
+    this.watch = setInterval(() => {
+      if (walFileBytes(this.file) >= this.thresholdBytes) this.startWorker();
+    }, opts.intervalMs ?? 250);
+    this.watch.unref();
   }
 
   static start(db: Database, opts: CheckpointerOptions = {}): Checkpointer {
@@ -35,33 +44,55 @@ export class Checkpointer {
     const pageSize = db.pragma("page_size", { simple: true }) as number;
     // The safety net: 4× the worker's threshold, in pages.
     db.pragma(`wal_autocheckpoint = ${Math.ceil((4 * thresholdBytes) / pageSize)}`);
+    return new Checkpointer(resolve(db.name), thresholdBytes, opts);
+  }
+
+  /** Whether the worker has started (the WAL has reached the threshold once). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  private startWorker(): void {
+    clearInterval(this.watch);
+    if (this.stopped || this.worker) return;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         driver: createRequire(import.meta.url).resolve("better-sqlite3"),
-        file: resolve(db.name),
-        thresholdBytes,
-        intervalMs: opts.intervalMs ?? 250,
+        file: this.file,
+        thresholdBytes: this.thresholdBytes,
+        intervalMs: this.opts.intervalMs ?? 250,
       },
     });
     worker.unref();
     worker.on("message", (m: { kind: string; message?: string; frames?: number; log?: number }) => {
-      if (m.kind === "error" && m.message) opts.onError?.(m.message);
-      if (m.kind === "checkpointed") opts.onCheckpoint?.(m.frames ?? 0, m.log ?? 0);
+      if (m.kind === "error" && m.message) this.opts.onError?.(m.message);
+      if (m.kind === "checkpointed") this.opts.onCheckpoint?.(m.frames ?? 0, m.log ?? 0);
     });
-    worker.on("error", (err) => opts.onError?.(err.message));
-    return new Checkpointer(worker);
+    worker.on("error", (err) => this.opts.onError?.(err.message));
+    this.worker = worker;
   }
 
   /** Stops the worker and waits for its connection to close (before the writer closes its own). Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    this.worker.postMessage("stop");
-    const timer = setTimeout(() => void this.worker.terminate(), 5_000);
+    clearInterval(this.watch);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    worker.postMessage("stop");
+    const timer = setTimeout(() => void worker.terminate(), 5_000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+function walFileBytes(file: string): number {
+  try {
+    return statSync(`${file}-wal`).size;
+  } catch {
+    return 0;
   }
 }
 
