@@ -5,19 +5,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "./db.ts";
 import { Checkpointer } from "./checkpointer.ts";
+import type { TestContext } from "node:test";
+import type { Database } from "better-sqlite3";
 
-test("the worker checkpoints the WAL once it passes the threshold; the writer's autocheckpoint becomes a safety net", async (t) => {
+/**
+ * A database with a scratch table in a temp dir, removed after the test. The worker does not keep the
+ * process alive (unref), so the test does while it waits for it.
+ */
+function scratchDatabase(t: TestContext): { db: Database; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "alertprism-ckpt-"));
   const db = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
+  const keepAlive = setInterval(() => {}, 1000);
   t.after(() => {
+    clearInterval(keepAlive);
     if (db.open) db.close();
     rmSync(dir, { recursive: true, force: true });
   });
   db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
+  return { db, dir };
+}
+
+test("the worker checkpoints the WAL once it passes the threshold; the writer's autocheckpoint becomes a safety net", async (t) => {
+  const { db } = scratchDatabase(t);
   const checkpoints: Array<[number, number]> = [];
-  // The worker does not keep the process alive (unref), so the test does while it waits.
-  const keepAlive = setInterval(() => {}, 1000);
-  t.after(() => clearInterval(keepAlive));
   const copied = new Promise<void>((resolve, reject) => {
     const ckpt = Checkpointer.start(db, {
       thresholdBytes: 256 * 1024,
@@ -46,15 +56,7 @@ test("once a checkpoint has emptied the WAL, small writes do not start a checkpo
   // Each checkpoint that copies everything lets the writer restart the WAL, and the writer fsyncs the new
   // WAL header on the event loop. The WAL file keeps its size when restarted, so the worker must not take
   // the file's size for what the WAL holds.
-  const dir = mkdtempSync(join(tmpdir(), "alertprism-ckpt-"));
-  const db = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
-  t.after(() => {
-    if (db.open) db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
-  const keepAlive = setInterval(() => {}, 1000);
-  t.after(() => clearInterval(keepAlive));
+  const { db } = scratchDatabase(t);
   let copiedFrames = 0;
   let checkpoints = 0;
   let firstCopy: () => void = () => {};
@@ -87,17 +89,11 @@ test("once a checkpoint has emptied the WAL, small writes do not start a checkpo
 });
 
 test("the worker thread starts only once the WAL first reaches the threshold", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "alertprism-ckpt-"));
-  const db = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
+  const { db, dir } = scratchDatabase(t);
   // The migrations' own frames are in the WAL: a threshold above them, so only the rows below pass it.
-  const walBytes = () => statSync(join(dir, "alertprism.db-wal")).size;
-  const ckpt = Checkpointer.start(db, { thresholdBytes: walBytes() + 256 * 1024, intervalMs: 10 });
-  t.after(async () => {
-    await ckpt.stop();
-    if (db.open) db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
+  const walBytes = statSync(join(dir, "alertprism.db-wal")).size;
+  const ckpt = Checkpointer.start(db, { thresholdBytes: walBytes + 256 * 1024, intervalMs: 10 });
+  t.after(() => ckpt.stop());
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(ckpt.running, false, "a WAL below the threshold needs no worker");
   const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
