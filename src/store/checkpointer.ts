@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { statSync } from "node:fs";
 
 export interface CheckpointerOptions {
-  /** Checkpoint once the WAL holds this many bytes not yet copied into the database. */
+  /** Checkpoint once the WAL holds this many bytes since it was last restarted. */
   readonly thresholdBytes?: number;
   /** How often the WAL's size is looked at (before the worker starts, and by the worker). */
   readonly intervalMs?: number;
@@ -44,6 +44,11 @@ export class Checkpointer {
     const pageSize = db.pragma("page_size", { simple: true }) as number;
     // The safety net: 4× the worker's threshold, in pages.
     db.pragma(`wal_autocheckpoint = ${Math.ceil((4 * thresholdBytes) / pageSize)}`);
+    // A restarted WAL keeps its file size unless limited: then the file would stay over the threshold, the
+    // worker would checkpoint at every tick, and the writer would restart the WAL (and fsync its new header on
+    // the event loop) as often. Cut back to half the threshold at each restart, the file's size is again what
+    // the WAL holds once it passes the threshold, and most commits still overwrite allocated blocks.
+    db.pragma(`journal_size_limit = ${Math.floor(thresholdBytes / 2)}`);
     return new Checkpointer(resolve(db.name), thresholdBytes, opts);
   }
 
@@ -103,35 +108,19 @@ function walFileBytes(file: string): number {
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { closeSync, openSync, readSync, statSync } = require("node:fs");
-const { endianness } = require("node:os");
+const { statSync } = require("node:fs");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma("busy_timeout = 0");
 const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-const header = Buffer.alloc(100);
-const le = endianness() === "LE";
-// Bytes of WAL frames not yet copied into the database, from the wal-index header in the -shm file (SQLite's
-// documented format, native byte order: page size u16 at 14, mxFrame u32 at 16, nBackfill u32 at 96). Not the
-// WAL file's size: a restarted WAL keeps its size, and a checkpoint at every tick would make the writer
-// restart the WAL, and fsync its new header on the event loop, at every tick.
-const pendingWalBytes = () => {
-  let fd;
-  try {
-    fd = openSync(workerData.file + "-shm", "r");
-    if (readSync(fd, header, 0, 100, 0) < 100 || header[12] === 0) throw new Error("wal-index not initialised");
-    const szPage = le ? header.readUInt16LE(14) : header.readUInt16BE(14);
-    const mxFrame = le ? header.readUInt32LE(16) : header.readUInt32BE(16);
-    const nBackfill = le ? header.readUInt32LE(96) : header.readUInt32BE(96);
-    return Math.max(0, mxFrame - nBackfill) * ((szPage === 1 ? 65536 : szPage) + 24);
-  } catch {
-    try { return statSync(workerData.file + "-wal").size; } catch { return 0; }
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-};
+// The WAL file's size: what the WAL has held since its last restart (journal_size_limit, set by
+// Checkpointer.start, cuts the file back at each restart). Never open the -shm file to read the wal-index
+// instead: closing any descriptor of a file drops every POSIX lock this process holds on it, the writer's
+// included, and another process opening the database would then re-initialise the -shm under the writer
+// (SIGBUS in the server, seen in the backup test).
+const walBytes = () => { try { return statSync(workerData.file + "-wal").size; } catch { return 0; } };
 const timer = setInterval(() => {
-  if (pendingWalBytes() < workerData.thresholdBytes) return;
+  if (walBytes() < workerData.thresholdBytes) return;
   try {
     const row = checkpoint.get();
     parentPort.postMessage({ kind: "checkpointed", frames: row.checkpointed, log: row.log });
