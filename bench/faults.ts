@@ -249,8 +249,8 @@ export function printFaults(r: FaultBench): void {
   console.log(`    main thread during them: on a CPU ${c.cpu} ms, waiting for a CPU (machine load) ${c.runQueue} ms, blocked (sync I/O) ${c.blocked} ms`);
   console.log(`    without the run-queue wait: max ${st.maxOwnMs} ms, ${st.ownStalls} stalls ≥ ${st.thresholdMs} ms`);
   console.log(`    the longest without the run-queue wait:`);
-  for (const s of [...st.stalls].sort((a, b) => b.ms - b.runQueueMs - (a.ms - a.runQueueMs)).slice(0, 6)) {
-    console.log(`      ${Math.round((s.ms - s.runQueueMs) * 10) / 10} of ${s.ms} ms: group commits ${s.commitQueueMs} (COMMIT ${s.commitMs}), GC ${s.gcMs}, other ${Math.round((s.ms - s.commitQueueMs - s.gcMs) * 10) / 10}; on CPU ${s.cpuMs}, run queue ${s.runQueueMs}, blocked ${s.blockedMs}`);
+  for (const s of [...st.stalls].sort((a, b) => b.ms - b.runQueueMs - (a.ms - a.runQueueMs)).slice(0, 12)) {
+    console.log(`      ${new Date(performance.timeOrigin + s.start).toISOString().slice(11, 23)} ${Math.round((s.ms - s.runQueueMs) * 10) / 10} of ${s.ms} ms: group commits ${s.commitQueueMs} (COMMIT ${s.commitMs}), GC ${s.gcMs}, other ${Math.round((s.ms - s.commitQueueMs - s.gcMs) * 10) / 10}; on CPU ${s.cpuMs}, run queue ${s.runQueueMs}, blocked ${s.blockedMs}`);
   }
   console.log(`  group commits (whole run): ${ms(st.commitQueueFlushes)}`);
   console.log(`  COMMIT statements (whole run): ${ms(st.commits)}`);

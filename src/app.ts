@@ -167,7 +167,7 @@ export class App {
       },
       submitted: () => commits.submitted(),
       group: (units, run) => commits.batch(units, run),
-    }, this.walSync);
+    }, this.walSync, this.checkpointer?.gate);
     this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
       current: () => this.runtime.limits,
       refused: (limit) => this.metrics.limitRejections.inc({ limit }),

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "./db.ts";
@@ -102,4 +102,38 @@ test("the worker thread starts only once the WAL first reaches the threshold", a
   })();
   for (let i = 0; i < 100 && !ckpt.running; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(ckpt.running, true);
+});
+
+/** The WAL header's salts: a restart writes new ones. Read with a descriptor of the -wal file, which SQLite does not lock. */
+function walSalts(dir: string): string {
+  return readFileSync(join(dir, "alertprism.db-wal")).subarray(16, 24).toString("hex");
+}
+
+test("the worker restarts the WAL itself, in its thread, once everything is copied; the writer's next commit appends", async (t) => {
+  const { db, dir } = scratchDatabase(t);
+  let restarted: () => void = () => {};
+  const restart = new Promise<void>((resolve) => (restarted = resolve));
+  const ckpt = Checkpointer.start(db, {
+    thresholdBytes: 256 * 1024,
+    intervalMs: 10,
+    onError: (message) => assert.fail(message),
+    onCheckpoint: (_c, _w, didRestart) => {
+      if (didRestart) restarted();
+    },
+  });
+  t.after(() => ckpt.stop());
+  const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
+  db.transaction(() => {
+    for (let i = 0; i < 300; i++) insert.run("x".repeat(1000));
+  })();
+  const before = walSalts(dir);
+  await restart;
+  // The writer has not written since: the new header is the worker's.
+  const afterRestart = walSalts(dir);
+  assert.notEqual(afterRestart, before, "the worker's write restarted the WAL");
+  insert.run("y");
+  assert.equal(walSalts(dir), afterRestart, "the writer's commit appended to the restarted WAL");
+  assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 301);
+  assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+  assert.equal(ckpt.gate.heldByWorker, false);
 });

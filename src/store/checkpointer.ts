@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { statSync } from "node:fs";
+import { GATE_FREE, GATE_WORKER, WriteGate } from "./write-gate.ts";
 
 export interface CheckpointerOptions {
   /** Checkpoint once the WAL holds this many bytes since it was last restarted. */
@@ -11,8 +12,11 @@ export interface CheckpointerOptions {
   readonly intervalMs?: number;
   /** Told about checkpoint errors (logged by the caller); the worker keeps trying. */
   readonly onError?: (message: string) => void;
-  /** Told after each checkpoint: WAL frames copied into the database so far, and frames in the WAL. */
-  readonly onCheckpoint?: (copied: number, walFrames: number) => void;
+  /**
+   * Told after each checkpoint: WAL frames copied into the database so far, frames in the WAL, and whether
+   * the worker then restarted the WAL (everything copied).
+   */
+  readonly onCheckpoint?: (copied: number, walFrames: number, restarted: boolean) => void;
 }
 
 /**
@@ -22,11 +26,18 @@ export interface CheckpointerOptions {
  * (PASSIVE: concurrent with the writer), and the writer's own autocheckpoint is raised to a safety net
  * that, if ever reached, only has the little the worker has not yet copied left to do.
  *
+ * After a checkpoint that copied everything, the first connection to write restarts the WAL and fsyncs its
+ * new header, and under disk contention that fsync has blocked for 300 ms: so the worker restarts it itself.
+ * It takes the write gate (write-gate.ts; the commit queue holds its groups meanwhile, the event loop runs
+ * on), copies what was appended since its checkpoint, and writes one page, in its own thread.
+ *
  * The worker (a second V8 instance, ~9 MiB resident) starts the first time the WAL file reaches the
  * threshold: a process that writes little never needs it. Until then the WAL is never restarted (only
  * a checkpoint lets the writer restart it), so the file's size is what it holds.
  */
 export class Checkpointer {
+  /** Pass to the writer's CommitQueue: it must not write while the worker restarts the WAL. */
+  readonly gate = new WriteGate();
   private worker: Worker | undefined;
   private readonly watch: NodeJS.Timeout;
   private stopped = false;
@@ -67,14 +78,19 @@ export class Checkpointer {
         file: this.file,
         thresholdBytes: this.thresholdBytes,
         intervalMs: this.opts.intervalMs ?? 250,
+        gate: this.gate.buffer,
+        gateFree: GATE_FREE,
+        gateWorker: GATE_WORKER,
       },
     });
     worker.unref();
-    worker.on("message", (m: { kind: string; message?: string; frames?: number; log?: number }) => {
+    worker.on("message", (m: { kind: string; message?: string; frames?: number; log?: number; restarted?: boolean }) => {
       if (m.kind === "error" && m.message) this.opts.onError?.(m.message);
-      if (m.kind === "checkpointed") this.opts.onCheckpoint?.(m.frames ?? 0, m.log ?? 0);
+      if (m.kind === "checkpointed") this.opts.onCheckpoint?.(m.frames ?? 0, m.log ?? 0, m.restarted === true);
     });
     worker.on("error", (err) => this.opts.onError?.(err.message));
+    // A worker that died holding the gate would keep every later group waiting.
+    worker.on("exit", () => this.gate.releaseWorker());
     this.worker = worker;
   }
 
@@ -112,7 +128,28 @@ const { statSync } = require("node:fs");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma("busy_timeout = 0");
+// This connection restarts the WAL, so the cut-back at the restart (see Checkpointer.start) is its setting too.
+db.pragma("journal_size_limit = " + Math.floor(workerData.thresholdBytes / 2));
+db.pragma("wal_autocheckpoint = 0");
 const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+const gate = new Int32Array(workerData.gate);
+// Writing page 1 unchanged (the schema version it already holds) is the smallest write, and the first write
+// after a complete checkpoint is what restarts the WAL.
+const schemaVersion = db.prepare("PRAGMA user_version").pluck();
+const restartWal = db.transaction(() => { db.pragma("user_version = " + Number(schemaVersion.get())); });
+const restartWhenCopied = () => {
+  if (Atomics.compareExchange(gate, 0, workerData.gateFree, workerData.gateWorker) !== workerData.gateFree) return undefined;
+  try {
+    // The writer is held off now: copy what it appended since the first pass, then restart if all is copied.
+    const row = checkpoint.get();
+    const copiedAll = row.busy === 0 && row.log > 0 && row.checkpointed === row.log;
+    if (copiedAll) restartWal.immediate();
+    return { row, restarted: copiedAll };
+  } finally {
+    Atomics.store(gate, 0, workerData.gateFree);
+    Atomics.notify(gate, 0);
+  }
+};
 // The WAL file's size: what the WAL has held since its last restart (journal_size_limit, set by
 // Checkpointer.start, cuts the file back at each restart). Never open the -shm file to read the wal-index
 // instead: closing any descriptor of a file drops every POSIX lock this process holds on it, the writer's
@@ -122,8 +159,11 @@ const walBytes = () => { try { return statSync(workerData.file + "-wal").size; }
 const timer = setInterval(() => {
   if (walBytes() < workerData.thresholdBytes) return;
   try {
-    const row = checkpoint.get();
-    parentPort.postMessage({ kind: "checkpointed", frames: row.checkpointed, log: row.log });
+    // The bulk of the copy runs beside the writer; only the restart holds it off.
+    const first = checkpoint.get();
+    const second = restartWhenCopied();
+    const row = second ? second.row : first;
+    parentPort.postMessage({ kind: "checkpointed", frames: row.checkpointed, log: row.log, restarted: second ? second.restarted : false });
   } catch (err) {
     parentPort.postMessage({ kind: "error", message: err && err.message ? err.message : String(err) });
   }

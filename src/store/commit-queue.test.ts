@@ -6,9 +6,11 @@ import { join } from "node:path";
 import { openDatabase, capDatabasePages, type Database } from "./db.ts";
 import { CommitQueue, type CommitObserver } from "./commit-queue.ts";
 import { StorageError, ValidationError } from "../lib/errors.ts";
+import { GATE_FREE, GATE_WORKER, WriteGate } from "./write-gate.ts";
+import { Worker } from "node:worker_threads";
 
 /** A real database file with a scratch table, and a queue whose observer records what it is told. */
-function setup(t: { after(fn: () => void): void }) {
+function setup(t: { after(fn: () => void): void }, gate?: WriteGate) {
   const dir = mkdtempSync(join(tmpdir(), "alertprism-cq-"));
   const db: Database = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
   db.exec("CREATE TABLE scratch (v TEXT NOT NULL)");
@@ -17,7 +19,7 @@ function setup(t: { after(fn: () => void): void }) {
     committed: (units, wrote) => seen.push(`committed ${units} ${wrote ? "wrote" : "empty"}`),
     failed: (err, units) => seen.push(`failed ${units} ${err.code}`),
   };
-  const queue = new CommitQueue(db, observer);
+  const queue = new CommitQueue(db, observer, undefined, gate);
   t.after(() => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -95,4 +97,41 @@ test("a commit that changes nothing is reported as such (it proves nothing about
   const { queue, seen } = setup(t);
   await queue.submit(() => 1);
   assert.deepEqual(seen, ["committed 1 empty"]);
+});
+
+test("while the checkpoint worker holds the write gate, a group waits without blocking the event loop, then commits", async (t) => {
+  const gate = new WriteGate();
+  const { queue, rows } = setup(t, gate);
+  const word = new Int32Array(gate.buffer);
+  Atomics.store(word, 0, GATE_WORKER);
+  let stored = false;
+  const done = queue.submit(() => rows()).then(() => (stored = true));
+  // The event loop keeps turning (timers fire) and the group stays queued.
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(stored, false);
+  Atomics.store(word, 0, GATE_FREE);
+  await done;
+  assert.equal(stored, true);
+  assert.equal(gate.tryEnter(), true, "the queue released the gate after its group");
+  gate.leave();
+});
+
+test("at shutdown the last group waits for the worker to let go of the gate, and is committed", async (t) => {
+  const gate = new WriteGate();
+  const { queue, insert, rows } = setup(t, gate);
+  // Another thread holds the gate for 50 ms, as the worker does while it restarts the WAL.
+  const holder = new Worker(
+    `const { workerData, parentPort } = require("node:worker_threads");
+     const w = new Int32Array(workerData.gate);
+     Atomics.store(w, 0, workerData.held);
+     parentPort.postMessage("held");
+     setTimeout(() => { Atomics.store(w, 0, workerData.free); Atomics.notify(w, 0); }, 50);`,
+    { eval: true, workerData: { gate: gate.buffer, held: GATE_WORKER, free: GATE_FREE } },
+  );
+  t.after(() => holder.terminate());
+  await new Promise((r) => holder.once("message", r));
+  const done = queue.submit(() => insert("last"));
+  queue.close();
+  await done;
+  assert.equal(rows(), 1);
 });

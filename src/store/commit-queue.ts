@@ -2,6 +2,12 @@ import type { Database, Statement } from "better-sqlite3";
 import { StorageError, errorMessage } from "../lib/errors.ts";
 import { dirname, resolve } from "node:path";
 import { asStorageError } from "./storage-fault.ts";
+import type { WriteGate } from "./write-gate.ts";
+
+/** How soon a group the checkpoint worker kept waiting tries again. */
+const GATE_RETRY_MS = 1;
+/** At shutdown the last group waits this long for the worker (whose hold lasts milliseconds) before giving up. */
+const SHUTDOWN_GATE_WAIT_MS = 5_000;
 
 interface Pending {
   work: () => unknown;
@@ -71,6 +77,8 @@ export class CommitQueue {
     private readonly db: Database,
     private readonly observer?: CommitObserver,
     private readonly durability?: Durability,
+    /** Shared with the checkpoint worker: while it holds the gate, groups wait (see write-gate.ts). */
+    private readonly gate?: WriteGate,
   ) {
     this.dir = db.memory ? undefined : dirname(resolve(db.name));
   }
@@ -88,8 +96,8 @@ export class CommitQueue {
         this.scheduled = true;
         // While the previous group is being flushed to disk, what arrives waits and commits together after it:
         // one COMMIT and one flush per cycle, however many requests arrive meanwhile.
-        if (this.flushing) void this.flushing.then(() => setImmediate(() => this.flush()));
-        else setImmediate(() => this.flush());
+        if (this.flushing) void this.flushing.then(() => setImmediate(this.flushScheduled));
+        else setImmediate(this.flushScheduled);
       }
     });
   }
@@ -97,11 +105,42 @@ export class CommitQueue {
   /** Runs what is queued now; used at shutdown so nothing accepted is lost. Never throws. */
   flush(): void {
     this.scheduled = false;
+    if (this.queue.length === 0) return;
+    // Here the group must not be left behind: wait for the checkpoint worker (milliseconds) if it holds the gate.
+    if (this.gate && !this.gate.enterWaiting(SHUTDOWN_GATE_WAIT_MS)) {
+      this.abort(this.takeQueue(), [], new StorageError("the checkpoint worker kept the database busy"));
+      return;
+    }
+    this.commitQueued();
+  }
+
+  private readonly flushScheduled = (): void => {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    if (this.gate && !this.gate.tryEnter()) {
+      // The worker is restarting the WAL: the event loop goes on, and the group (with whatever joins it) tries again.
+      this.scheduled = true;
+      setTimeout(this.flushScheduled, GATE_RETRY_MS);
+      return;
+    }
+    this.commitQueued();
+  };
+
+  /** Commits the queued units as one group; the caller holds the gate (if there is one), released here. */
+  private commitQueued(): void {
+    const batch = this.takeQueue();
+    try {
+      if (this.observer?.group) this.observer.group(batch.length, () => this.commit(batch));
+      else this.commit(batch);
+    } finally {
+      this.gate?.leave();
+    }
+  }
+
+  private takeQueue(): Pending[] {
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0) return;
-    if (this.observer?.group) this.observer.group(batch.length, () => this.commit(batch));
-    else this.commit(batch);
+    return batch;
   }
 
   private commit(batch: Pending[]): void {
