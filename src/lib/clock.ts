@@ -15,7 +15,8 @@ let nextTimerId = 1;
 
 /** Wall-clock time with real timers; timers are unref'd so they never keep a stopping process alive. */
 export class SystemClock implements Clock {
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** Pending timers by id: how to cancel each. */
+  private readonly timers = new Map<number, () => void>();
 
   now(): number {
     return Date.now();
@@ -25,18 +26,23 @@ export class SystemClock implements Clock {
     const id = nextTimerId++;
     // A timer's work is caused by time, not by the request that happened to arm it: it logs without
     // that request's id (a group flush sets the ids of its alerts' requests itself).
-    const t = setTimeout(() => {
+    const fire = () => {
       this.timers.delete(id);
       detached(fn);
-    }, Math.max(0, ms));
-    t.unref();
-    this.timers.set(id, t);
+    };
+    // Node runs a 0 ms timeout after at least 1 ms; due now (group_wait: 0s) means this turn's check phase.
+    if (ms <= 0) {
+      const immediate = setImmediate(fire).unref();
+      this.timers.set(id, () => clearImmediate(immediate));
+    } else {
+      const timeout = setTimeout(fire, ms).unref();
+      this.timers.set(id, () => clearTimeout(timeout));
+    }
     return { id };
   }
 
   clearTimeout(handle: TimerHandle): void {
-    const t = this.timers.get(handle.id);
-    if (t) clearTimeout(t);
+    this.timers.get(handle.id)?.();
     this.timers.delete(handle.id);
   }
 }

@@ -14,7 +14,8 @@ export interface CheckpointerOptions {
   readonly onError?: (message: string) => void;
   /**
    * Told after each checkpoint: WAL frames copied into the database so far, frames in the WAL, and whether
-   * the worker then restarted the WAL (everything copied).
+   * everything was copied and the worker wrote to restart the WAL (a reader still on the old WAL, in any
+   * connection, makes SQLite put the restart off to a later write).
    */
   readonly onCheckpoint?: (copied: number, walFrames: number, restarted: boolean) => void;
 }
