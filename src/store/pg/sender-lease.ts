@@ -29,7 +29,11 @@ export interface SenderLeaseOptions {
   name?: string;
   /** Monotonic milliseconds (tests may step it); never the wall clock. */
   monotonicNow?: () => number;
-  /** Called when this replica starts or stops being the holder (lost, fenced locally, or released). */
+  /**
+   * Called when this replica starts or stops being the holder (lost, fenced locally, or released). Local
+   * fencing reaches it by a timer, which a busy event loop may run late: check holding() (or take fence())
+   * right before each send, not this.
+   */
   onChange?: (holding: boolean, token: number | undefined) => void;
   /** A failed acquire or renewal (the message carries no password); the loop keeps trying. */
   onError?: (message: string) => void;
