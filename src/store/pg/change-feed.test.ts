@@ -1,6 +1,7 @@
 // The change feed against a real PostgreSQL server: a writer's pool and a listener's dedicated connection.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, connect, type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { startPostgres, type PostgresCluster } from "../../../test/helpers/postgres.ts";
@@ -8,6 +9,16 @@ import { ChangeFeed, MAX_PAYLOAD_BYTES, publish, type ChangeFeedOptions } from "
 import { safeErrorMessage } from "./safe-error.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `promise`, or a failure naming `what` after `ms`: a test that waits never hangs. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe("PostgreSQL change feed", () => {
   let cluster: PostgresCluster;
@@ -139,7 +150,7 @@ describe("PostgreSQL change feed", () => {
     const { rows } = await writer.query<{ terminated: boolean }>(
       "SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE application_name = $1", [name]);
     assert.deepEqual(rows, [{ terminated: true }]);
-    await resync;
+    await within(resync, 5_000, "resync after the termination");
     await publish(writer, "alerts", "after");
     await next("after");
     const elapsed = performance.now() - start;
@@ -175,6 +186,45 @@ describe("PostgreSQL change feed", () => {
     await publish(writer, "alerts", "back");
     await next("back");
     assert.match(errors.slice(1).join("\n"), /cannot listen: database "alertprism" is not currently accepting connections/);
+  });
+
+  it("notices a connection gone silent (a network blackhole) by its ping, reconnects and resyncs", async () => {
+    // A TCP relay to the server that can silence the connections it carries: their bytes are dropped, unclosed.
+    const relayed = new Set<Socket>();
+    const silenced = new Set<Socket>();
+    const relay = createServer((inbound) => {
+      const outbound = connect(cluster.port, "127.0.0.1");
+      const pair: Array<[Socket, Socket]> = [[inbound, outbound], [outbound, inbound]];
+      for (const [from, to] of pair) {
+        relayed.add(from);
+        from.on("data", (d) => silenced.has(from) || to.write(d));
+        from.on("error", () => undefined);
+        from.on("close", () => to.destroy());
+      }
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    try {
+      const relayUrl = new URL(url);
+      relayUrl.port = String((relay.address() as AddressInfo).port);
+      let resynced: () => void = () => undefined;
+      const errors: string[] = [];
+      const f = new ChangeFeed({ connection: { connectionString: relayUrl.toString() }, pingMs: 200, onResync: () => resynced(), onError: (m) => errors.push(m) });
+      feeds.push(f);
+      await f.start();
+      const { next } = await collect(f, "alerts");
+      await publish(writer, "alerts", "before");
+      await next("before");
+
+      const resync = new Promise<void>((r) => (resynced = r));
+      for (const s of relayed) silenced.add(s); // the feed's connection goes silent; a new one is carried
+      await within(resync, 5_000, "resync after the blackhole");
+      assert.match(errors[0] ?? "", /connection lost, reconnecting: no answer to a ping within 200 ms/);
+      await publish(writer, "alerts", "after");
+      await next("after");
+    } finally {
+      for (const s of relayed) s.destroy();
+      await new Promise((r) => relay.close(r));
+    }
   });
 
   it("stop() ends the connection and does not reconnect", async () => {

@@ -39,6 +39,12 @@ export interface ChangeFeedOptions {
   onError?: (message: string) => void;
   /** Reconnect delays: the first, doubled after each failure up to the most. Default 50 ms to 5 s. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * A connection that goes silent without closing (a network blackhole) delivers nothing and reports
+   * nothing: every pingMs the feed asks the server a trivial query and counts the connection lost if no
+   * answer comes within pingMs. Default 5 s.
+   */
+  pingMs?: number;
 }
 
 export type ChangeHandler = (payload: string) => void;
@@ -49,11 +55,14 @@ export class ChangeFeed {
   #client: pg.Client | undefined;
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
+  #ping: NodeJS.Timeout | undefined;
 
   constructor(opts: ChangeFeedOptions) {
     const { initialMs, maxMs } = opts.backoff ?? { initialMs: 50, maxMs: 5_000 };
     if (!(initialMs > 0 && maxMs >= initialMs)) throw new RangeError(`change feed backoff: need 0 < initialMs ≤ maxMs, got ${initialMs}, ${maxMs}`);
-    this.#opts = { ...opts, backoff: { initialMs, maxMs } };
+    const pingMs = opts.pingMs ?? 5_000;
+    if (!(pingMs > 0)) throw new RangeError(`change feed pingMs must be > 0, got ${pingMs}`);
+    this.#opts = { ...opts, backoff: { initialMs, maxMs }, pingMs };
   }
 
   /** Connects and listens; rejects, without retrying, if the first connection fails. */
@@ -86,9 +95,14 @@ export class ChangeFeed {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    clearInterval(this.#ping);
     const client = this.#client;
     this.#client = undefined;
-    await client?.end().catch(() => undefined);
+    if (!client) return;
+    // A polite end, but not forever: on a silent network the server never answers it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([client.end().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 1_000)))]);
+    clearTimeout(timer);
   }
 
   /** Runs `use` on the live connection; a failure there is the connection's loss, which reconnects and re-listens. */
@@ -113,7 +127,7 @@ export class ChangeFeed {
       await client.connect();
       for (const topic of this.#handlers.keys()) await client.query(`LISTEN ${topic}`);
     } catch (err) {
-      await client.end().catch(() => undefined);
+      void client.end().catch(() => undefined); // not awaited: on a silent network it would never end
       throw new Error(`change feed: cannot listen: ${safeErrorMessage(err)}`, { cause: err });
     }
     if (this.#stopped) {
@@ -121,11 +135,23 @@ export class ChangeFeed {
       return;
     }
     this.#client = client;
+    clearInterval(this.#ping);
+    this.#ping = setInterval(() => this.#checkAlive(), this.#opts.pingMs);
+    this.#ping.unref();
+  }
+
+  #checkAlive(): void {
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to a ping within ${this.#opts.pingMs} ms`)), this.#opts.pingMs);
+    });
+    void this.#onClient((c) => Promise.race([c.query("SELECT 1"), silent])).finally(() => clearTimeout(timer));
   }
 
   #lost(client: pg.Client, err: unknown): void {
     if (client !== this.#client || this.#stopped) return;
     this.#client = undefined;
+    clearInterval(this.#ping);
     client.end().catch(() => undefined);
     this.#opts.onError?.(`change feed: connection lost, reconnecting: ${safeErrorMessage(err)}`);
     this.#reconnect(this.#opts.backoff!.initialMs);
