@@ -181,9 +181,19 @@ export class SenderLease {
   #granted(token: number, sentAt: number): void {
     if (!Number.isSafeInteger(token)) throw new RangeError(`fencing token ${token} out of range`);
     this.#grant = { token, sentAt };
-    // Tell onChange when the local clock fences this grant, should no renewal come in time.
+    this.#armFenceTimer();
+  }
+
+  /** Tells onChange when the local clock fences the grant, should no renewal come in time. */
+  #armFenceTimer(): void {
     clearTimeout(this.#fenceTimer);
-    this.#fenceTimer = setTimeout(() => this.#report(), Math.max(0, sentAt + this.leaseMs - this.safetyMarginMs - this.#now()) + 1);
+    const grant = this.#grant;
+    if (!grant) return;
+    const left = grant.sentAt + this.leaseMs - this.safetyMarginMs - this.#now();
+    this.#fenceTimer = setTimeout(() => {
+      // Timers count from the event loop's cached time, so this may fire a little early: then wait again.
+      if (this.#report()) this.#armFenceTimer();
+    }, Math.max(0, left) + 1);
     this.#fenceTimer.unref();
   }
 
