@@ -108,7 +108,10 @@ export class SenderLease {
     return this.holding() ? { lease: this.name, token: this.#grant!.token } : undefined;
   }
 
-  /** Tries once to take the lease (free, or lapsed by the database's clock); renews it if already held. */
+  /**
+   * Tries once to take the lease (free, or lapsed by the database's clock); renews it if this instance holds
+   * it. A restarted replica under the same id waits, like any other, for its former grant to lapse.
+   */
   async acquire(): Promise<boolean> {
     if (this.#grant) return this.renew();
     const sentAt = this.#now();
