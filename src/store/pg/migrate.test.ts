@@ -86,15 +86,15 @@ describe("PostgreSQL migrate", () => {
   it("a migration that fails is rolled back whole and frees the lock; the next run resumes from the last good version", async () => {
     const p = await pool();
     // A table in the way of the last migration's CREATE TABLE.
-    await p.query("CREATE TABLE heartbeats (squatter int)");
+    await p.query("CREATE TABLE ha_leases (squatter int)");
     await assert.rejects(migrate(p), (err: unknown) => {
       assert.ok(err instanceof StorageError);
-      assert.match(err.message, new RegExp(`migration ${SCHEMA_VERSION} failed, nothing of it was applied: relation "heartbeats" already exists`));
+      assert.match(err.message, new RegExp(`migration ${SCHEMA_VERSION} failed, nothing of it was applied: relation "ha_leases" already exists`));
       assert.equal(err.code, "42P07");
       return true;
     });
     assert.equal(await version(p), SCHEMA_VERSION - 1);
-    await p.query("DROP TABLE heartbeats");
+    await p.query("DROP TABLE ha_leases");
     assert.deepEqual(await migrate(p), { from: SCHEMA_VERSION - 1, to: SCHEMA_VERSION });
   });
 

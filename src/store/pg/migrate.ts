@@ -9,9 +9,17 @@ import { sql as m006 } from "./migrations/006-stats.ts";
 import { sql as m007 } from "./migrations/007-deliveries-by-group.ts";
 import { sql as m008 } from "./migrations/008-anomaly-rules.ts";
 import { sql as m009 } from "./migrations/009-heartbeats.ts";
+import { sql as m010 } from "./migrations/010-ha-coordination.ts";
 
-/** Ordered, append-only, numbered as the SQLite migrations: version N means the same schema on both. */
-const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+/**
+ * Ordered, append-only, numbered as the SQLite migrations: version N means the same schema on both, but
+ * for PG_ONLY_MIGRATIONS (the replicas' coordination tables, which one SQLite process never needs; SQLite
+ * takes an empty migration of the same name before its next real one).
+ */
+const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
+
+/** File names of the migrations without a SQLite twin (schema-parity.test.ts exempts their tables). */
+export const PG_ONLY_MIGRATIONS: readonly string[] = ["010-ha-coordination.ts"];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -1,6 +1,9 @@
 // The PostgreSQL schema is SQLite's, table for table: a SQLite migration added without its PostgreSQL
 // twin (or a twin that differs) fails here. Both schemas are read from the databases themselves after
 // migrating: SQLite's through PRAGMAs, PostgreSQL's through information_schema and pg_catalog.
+// Exempt: the PostgreSQL-only migrations (PG_ONLY_MIGRATIONS: the tables several replicas coordinate
+// through, which a single SQLite process has no use for) and exactly the tables they create; every other
+// PostgreSQL table must have its SQLite twin, and the reverse.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
@@ -10,7 +13,7 @@ import type { Database } from "better-sqlite3";
 import pg from "pg";
 import { startPostgres, type PostgresCluster } from "../../../test/helpers/postgres.ts";
 import { migrate as migrateSqlite, SCHEMA_VERSION as SQLITE_VERSION } from "../migrate.ts";
-import { migrate as migratePg, SCHEMA_VERSION as PG_VERSION } from "./migrate.ts";
+import { migrate as migratePg, PG_ONLY_MIGRATIONS, SCHEMA_VERSION as PG_VERSION } from "./migrate.ts";
 
 /** What both schemas must agree on, per table, in PostgreSQL's vocabulary. */
 interface TableShape {
@@ -29,6 +32,10 @@ const TYPES: Record<string, string> = { INTEGER: "bigint", TEXT: "text", REAL: "
 const FLAGS = new Set(["alerts.timeout", "deliveries.retryable"]);
 /** migrate()'s own bookkeeping on PostgreSQL (SQLite keeps it in PRAGMA user_version). */
 const VERSION_TABLE = "schema_version";
+/** The tables PG_ONLY_MIGRATIONS create (checked against the migrations' text below): the HA coordination. */
+const PG_ONLY_TABLES = ["ha_leases", "ha_replicas"];
+/** The PostgreSQL tables that must have a SQLite twin: all but the bookkeeping and the exempt ones. */
+const twinned = (schema: Schema) => Object.keys(schema).filter((t) => t !== VERSION_TABLE && !PG_ONLY_TABLES.includes(t)).sort();
 
 function sqliteSchema(db: Database): Schema {
   const schema: Schema = {};
@@ -141,16 +148,29 @@ describe("PostgreSQL schema parity with SQLite", () => {
     await cluster?.stop();
   });
 
-  it("has a PostgreSQL twin, same number and name, for every SQLite migration", () => {
-    const names = (dir: string) => readdirSync(fileURLToPath(new URL(dir, import.meta.url))).filter((f) => /^\d{3}-.*\.ts$/.test(f)).sort();
-    assert.deepEqual(names("./migrations/"), names("../migrations/"));
-    assert.equal(PG_VERSION, SQLITE_VERSION);
+  const names = (dir: string) => readdirSync(fileURLToPath(new URL(dir, import.meta.url))).filter((f) => /^\d{3}-.*\.ts$/.test(f)).sort();
+
+  it("has a PostgreSQL twin, same number and name, for every SQLite migration; the others are the listed PostgreSQL-only ones", () => {
+    const pgNames = names("./migrations/");
+    const sqliteNames = names("../migrations/");
+    assert.deepEqual(pgNames, [...new Set([...sqliteNames, ...PG_ONLY_MIGRATIONS])].sort());
+    // Numbered 001…N without gaps or doubles: version N is the same N migrations on every replica.
+    assert.deepEqual(pgNames.map((n) => Number(n.slice(0, 3))), pgNames.map((_n, i) => i + 1));
+    assert.equal(PG_VERSION, pgNames.length);
+    assert.equal(SQLITE_VERSION, sqliteNames.length);
   });
 
-  it("has the same tables", () => {
-    const { [VERSION_TABLE]: versionTable, ...tables } = postgres;
-    assert.ok(versionTable, `${VERSION_TABLE} exists`);
-    assert.deepEqual(Object.keys(tables).sort(), Object.keys(sqlite).sort());
+  it("the PostgreSQL-only migrations create exactly the exempt tables", async () => {
+    const created = await Promise.all(PG_ONLY_MIGRATIONS.map(async (file) =>
+      [...((await import(`./migrations/${file}`)) as { sql: string }).sql.matchAll(/CREATE TABLE (\w+)/gi)].map((m) => m[1]!)));
+    assert.deepEqual(created.flat().sort(), [...PG_ONLY_TABLES].sort());
+    for (const table of PG_ONLY_TABLES) assert.ok(postgres[table], `${table} exists on PostgreSQL`);
+  });
+
+  it("has the same tables, but for the exempt ones", () => {
+    assert.ok(postgres[VERSION_TABLE], `${VERSION_TABLE} exists`);
+    for (const table of PG_ONLY_TABLES) assert.ok(!sqlite[table], `${table} is PostgreSQL-only, not in SQLite`);
+    assert.deepEqual(twinned(postgres), Object.keys(sqlite).sort());
     assert.ok(Object.keys(sqlite).length >= 19, "the SQLite schema was read");
   });
 
@@ -158,6 +178,11 @@ describe("PostgreSQL schema parity with SQLite", () => {
     for (const [name, expected] of Object.entries(sqlite)) {
       assert.deepEqual(postgres[name], expected, `table ${name}`);
     }
+  });
+
+  it("detects a PostgreSQL table without a SQLite twin unless it is exempt", () => {
+    const withStray = { ...postgres, ha_stray: postgres["heartbeats"]! };
+    assert.throws(() => assert.deepEqual(twinned(withStray), Object.keys(sqlite).sort()));
   });
 
   it("detects a difference: the comparison can fail", () => {
