@@ -5,7 +5,7 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { TurnPacer } from "../lib/turn-pacer.ts";
-import type { CommitQueue } from "../store/commit-queue.ts";
+import type { CommitQueue, SubmitOptions } from "../store/commit-queue.ts";
 import type { NotifyRepo, OutboxRow } from "../store/notify-repo.ts";
 import type { NotificationLog, LogKey } from "../nflog/nflog.ts";
 import type { FlushResult, GroupFlush } from "../dispatch/aggr-group.ts";
@@ -18,6 +18,9 @@ import { sendWithRetry } from "./retry.ts";
 import { templateErrors } from "./templater.ts";
 import { batchCorrelation, distinctRecentFirst, withCorrelation, type Origin } from "../lib/correlation.ts";
 import { NO_TRACING, SpanKind, linksTo, type Attributes, type Span, type Tracing } from "../lib/tracing.ts";
+
+/** Records nothing is acknowledged on: committed at once, flushed to disk with the next write that needs it. */
+const DEFERRED: SubmitOptions = { deferFlush: true };
 
 export type { Muting } from "./muting-stages.ts";
 
@@ -281,10 +284,10 @@ export class NotifyPipeline {
     const decidedMs = clock.now();
     const createdMs = (this.lastOutboxMs = Math.max(decidedMs, this.lastOutboxMs + 1));
     const row: OutboxRow = { ...d.key, payload: JSON.stringify(d), createdMs };
-    // Not awaited: the send need not wait for this fsync. Units commit in order, so the row is written
-    // before the one that clears it; and if a crash beats both, the alerts and the log are durable and
-    // the first flush after the restart decides the same notification again.
-    queue.submit(() => repo.saveOutbox(row)).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving to the outbox failed"));
+    // Not awaited, and its flush to disk deferred: the send need not wait for either. Units commit in order,
+    // so the row is written before the one that clears it; and if a crash or power cut beats both, the
+    // alerts and the log are durable and the first flush after the restart decides the same notification again.
+    queue.submit(() => repo.saveOutbox(row), undefined, DEFERRED).catch((err: unknown) => log.error({ err: errorMessage(err) }, "saving to the outbox failed"));
 
     const controller = new AbortController();
     // Deadlines fall due together like flushes do (one per group, aligned by group_interval), and an abort
@@ -317,7 +320,7 @@ export class NotifyPipeline {
           retryable: r.error?.retryable ?? false,
           error: [r.error?.reason, templateNote].filter(Boolean).join("; ") || undefined, durationMs: r.durationMs,
           firing: firingCount, resolved: resolvedCount,
-        })).catch((err: unknown) => log.error({ err: errorMessage(err) }, "recording a delivery attempt failed"));
+        }), undefined, DEFERRED).catch((err: unknown) => log.error({ err: errorMessage(err) }, "recording a delivery attempt failed"));
       },
     );
     clock.clearTimeout(abortTimer);
@@ -330,10 +333,13 @@ export class NotifyPipeline {
       ilog.error({ attempts: result.attempts, err: result.lastError?.reason }, "notify failed");
       return false;
     }
+    // Committed before the next decision for the key, flushed to disk with the next write that needs it: a
+    // power cut in that window (DEFERRED_FLUSH_MS at most) can repeat this message, as a crash between the
+    // send and this record can.
     await queue.submit(() => {
       nflog.record(d.key, new Set(d.firing), new Set(d.resolved), clock.now());
       repo.removeOutbox(row);
-    });
+    }, undefined, DEFERRED);
     // An older undelivered decision for the key was replaced by this one's row (same key), now removed.
     this.undelivered.delete(logKeyId(d.key));
     this.deps.observer?.notified?.(d.key, d.firing, clock.now());

@@ -8,12 +8,24 @@ import type { WriteGate } from "./write-gate.ts";
 const GATE_RETRY_MS = 1;
 /** At shutdown the last group waits this long for the worker (whose hold lasts milliseconds) before giving up. */
 const SHUTDOWN_GATE_WAIT_MS = 5_000;
+/** The longest a deferred-flush group waits on its own for a flush to disk (the window a power cut could lose). */
+export const DEFERRED_FLUSH_MS = 50;
 
 interface Pending {
   work: () => unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onRollback: (() => void) | undefined;
+  deferFlush: boolean;
+}
+
+export interface SubmitOptions {
+  /**
+   * Settle after COMMIT (the write survives a crash of the process) and leave the flush to disk to the next
+   * group that needs one, or to a flush at most DEFERRED_FLUSH_MS later: for records nothing is acknowledged
+   * on, whose loss in a power cut costs at most a repeated notification (the outbox, delivery records).
+   */
+  readonly deferFlush?: boolean;
 }
 
 interface TransactionStatements {
@@ -60,6 +72,8 @@ export interface Durability {
 export class CommitQueue {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** The flush a deferred-flush group asked for, pending (see SubmitOptions). */
+  private deferredFlush: NodeJS.Timeout | undefined;
   private closed = false;
   private totalChanges: Statement | undefined;
   private statements: TransactionStatements | undefined;
@@ -87,10 +101,10 @@ export class CommitQueue {
    * Runs `work` inside the next group transaction. `onRollback` undoes in-memory effects if the group's
    * COMMIT fails after `work` succeeded.
    */
-  submit<T>(work: () => T, onRollback?: () => void): Promise<T> {
+  submit<T>(work: () => T, onRollback?: () => void, opts?: SubmitOptions): Promise<T> {
     if (this.closed) return Promise.reject(new StorageError("storage is closed"));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, onRollback });
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, onRollback, deferFlush: opts?.deferFlush === true });
       this.observer?.submitted?.();
       if (!this.scheduled) {
         this.scheduled = true;
@@ -208,6 +222,11 @@ export class CommitQueue {
       acknowledge();
       return;
     }
+    if (stored.every((s) => s.p.deferFlush)) {
+      acknowledge();
+      if (wrote) this.flushSoon();
+      return;
+    }
     // Committed and visible, but acknowledged only once on disk. A failed flush cannot be rolled back (later
     // groups may build on this one): the writers learn that durability is unknown, and storage reports failing.
     // A group that changed nothing since the last requested flush (a Prometheus re-send only moving endsAt)
@@ -279,10 +298,30 @@ export class CommitQueue {
     }
   }
 
+  /**
+   * A flush to disk DEFERRED_FLUSH_MS from now, unless a group's own flush has covered every change by then.
+   * A failure is left to the next group that needs a flush (it flushes again and reports what it finds).
+   */
+  private flushSoon(): void {
+    if (this.deferredFlush || !this.durability) return;
+    const durability = this.durability;
+    this.deferredFlush = setTimeout(() => {
+      this.deferredFlush = undefined;
+      if (this.closed) return; // closing flushes everything synchronously
+      const changesNow = this.safeChanges();
+      if (changesNow >= 0 && changesNow === this.changesCovered) return;
+      this.changesCovered = changesNow;
+      durability.sync().catch(() => (this.changesCovered = -1));
+    }, DEFERRED_FLUSH_MS);
+    this.deferredFlush.unref();
+  }
+
   /** Commits what is queued and refuses new work. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    clearTimeout(this.deferredFlush);
+    this.deferredFlush = undefined;
   }
 }

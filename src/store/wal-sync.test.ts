@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { openDatabase, type Database } from "./db.ts";
-import { CommitQueue, type CommitObserver, type Durability } from "./commit-queue.ts";
+import { CommitQueue, DEFERRED_FLUSH_MS, type CommitObserver, type Durability } from "./commit-queue.ts";
 import { WalSync } from "./wal-sync.ts";
 import { StorageError } from "../lib/errors.ts";
 
@@ -176,4 +176,38 @@ test("a failed flush rejects the group's writers with a StorageError and reports
   await assert.rejects(a, (err: unknown) => err instanceof StorageError && /may not be on disk|EIO/.test(err.message));
   await assert.rejects(b, StorageError);
   assert.deepEqual(seen, ["failed 2"]);
+});
+
+test("a deferred-flush group is settled at COMMIT; its flush comes with the next group that needs one, or on its own soon after", async (t) => {
+  const { db } = fileDb(t);
+  const durability = manualDurability();
+  const queue = new CommitQueue(db, undefined, durability);
+  t.after(() => queue.close());
+  const insert = (v: string) => () => db.prepare("INSERT INTO scratch (v) VALUES (?)").run(v);
+  await queue.submit(insert("outbox row"), undefined, { deferFlush: true });
+  assert.equal(durability.syncs, 0, "settled without waiting for a flush");
+  // A write that needs its flush comes along: one flush covers both, and the deferred one asks for none later.
+  const write = queue.submit(insert("alert"));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(durability.syncs, 1);
+  durability.finish();
+  await write;
+  await new Promise((r) => setTimeout(r, DEFERRED_FLUSH_MS * 2));
+  assert.equal(durability.syncs, 1, "already covered");
+  // Alone, a deferred write is flushed on its own soon after.
+  await queue.submit(insert("delivery record"), undefined, { deferFlush: true });
+  assert.equal(durability.syncs, 1);
+  await new Promise((r) => setTimeout(r, DEFERRED_FLUSH_MS * 2));
+  assert.equal(durability.syncs, 2);
+  durability.finish();
+  // A group mixing both kinds waits for its flush.
+  let settled = false;
+  const mixed = Promise.all([
+    queue.submit(insert("x"), undefined, { deferFlush: true }),
+    queue.submit(insert("y")),
+  ]).then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(settled, false);
+  durability.finish();
+  await mixed;
 });
