@@ -113,6 +113,21 @@ test("a batch is one transaction and the live set survives a reload with origina
   assert.ok(reloaded.every((s) => s.alert.startsAt.ms === started.ms && s.state === "firing"));
 });
 
+test("a reload shares equal annotations and times between alerts, and keeps their values", async () => {
+  const { provider, alert, store } = setup();
+  const annotations = { runbook: "https://runbooks.example/disk", summary: "disk almost full" };
+  const batch = Array.from({ length: 3 }, (_, i) => ({ ...alert({ alertname: "Shared", i: String(i) }), annotations: { ...annotations } }));
+  await provider.put([...batch, { ...alert({ alertname: "Other" }), annotations: { summary: "other" } }]);
+  const reloaded = store.alerts.loadAll().filter((s) => s.alert.labels.alertname === "Shared").map((s) => s.alert);
+  assert.equal(reloaded.length, 3);
+  const [a, b, c] = reloaded;
+  assert.deepEqual(a!.annotations, annotations);
+  assert.ok(a!.annotations === b!.annotations && b!.annotations === c!.annotations, "one annotation object for equal sets");
+  assert.ok(a!.endsAt === b!.endsAt && a!.updatedAt === c!.updatedAt, "one timestamp for equal times");
+  assert.deepEqual(a!.endsAt, batch[0]!.endsAt);
+  assert.equal(store.alerts.loadAll().find((s) => s.alert.labels.alertname === "Other")!.alert.annotations.summary, "other");
+});
+
 test("a failed write leaves memory as it was", async () => {
   const { provider, alert, store } = setup();
   await provider.put([alert({ alertname: "Before" })]);
