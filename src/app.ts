@@ -57,7 +57,7 @@ import { LIMIT_KEYS, LIMIT_NAMES, limitsByKey } from "./limits/limits.ts";
 import { withinAlertSize } from "./limits/alert-size.ts";
 import { countRefusalMessages, quoteName } from "./limits/messages.ts";
 import { ThrottledReport } from "./lib/throttled-report.ts";
-import type { Alert } from "./types/alert.ts";
+import { alertStatus, type Alert } from "./types/alert.ts";
 import { BatchTracer, NO_TRACING, annotateCurrentSpan, type Tracing } from "./lib/tracing.ts";
 import { collectorOrigin, exportingTracing } from "./lib/otel-export.ts";
 
@@ -336,7 +336,7 @@ export class App {
     return {
       observe: (a) => inhibitor.observe(a),
       forget: (fp) => inhibitor.forget(fp),
-      statusOf: (a, now) => ({ silencedBy: silences.mutedBy(a.labels, now), inhibitedBy: inhibitor.inhibitedBy(a, now) }),
+      statusOf: (a, now) => alertStatus(silences.mutedBy(a.labels, now), inhibitor.inhibitedBy(a, now)),
       affectsOthers: (a) => inhibitor.isSource(a),
       nextTransitionMs: (now) => silences.nextTransitionMs(now),
       transitionedBetween: (from, to) => silences.transitionedBetween(from, to),

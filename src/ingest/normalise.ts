@@ -1,6 +1,7 @@
 import type { Alert } from "../types/alert.ts";
 import { fingerprint, goQuote, isValidLabelName, sortedLabelNames, sortedLabelSet, withoutEmptyValues, type LabelSet } from "../types/labels.ts";
 import { addMillis, compareTime, fromMillis, isZeroTime, type Timestamp } from "../types/time.ts";
+import { LabelSetInterner } from "../types/label-set-interner.ts";
 
 /** An alert as a client sent it, before Alertmanager's defaults. */
 export interface IncomingAlert {
@@ -18,6 +19,9 @@ export interface NormalisedBatch {
   /** For each valid alert, its index in the input (so callers can pair it with what they know of that input). */
   readonly inputIndex: number[];
 }
+
+/** Alerts of one rule mostly carry the same annotations: the live set keeps one copy of each set. */
+const annotationSets = new LabelSetInterner(4096);
 
 /**
  * Alertmanager's POST /alerts rules: updatedAt = now; a missing startsAt becomes endsAt or now; a missing
@@ -44,7 +48,7 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
     valid.push({
       fingerprint: fingerprint(labels),
       labels,
-      annotations: sortedLabelSet(a.annotations),
+      annotations: annotationSets.intern(sortedLabelSet(a.annotations)),
       startsAt,
       endsAt,
       updatedAt: now,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../lib/clock.ts";
 import { silentLogger } from "../lib/log.ts";
 import { addMillis, fromMillis } from "../types/time.ts";
-import type { Alert } from "../types/alert.ts";
+import { EMPTY_STATUS, type Alert } from "../types/alert.ts";
 import { fingerprint } from "../types/labels.ts";
 import { memoryStore } from "../store/test-db.ts";
 import { Silences } from "../silence/silences.ts";
@@ -113,6 +113,21 @@ test("a batch is one transaction and the live set survives a reload with origina
   assert.ok(reloaded.every((s) => s.alert.startsAt.ms === started.ms && s.state === "firing"));
 });
 
+test("a reload shares equal annotations and times between alerts, and keeps their values", async () => {
+  const { provider, alert, store } = setup();
+  const annotations = { runbook: "https://runbooks.example/disk", summary: "disk almost full" };
+  const batch = Array.from({ length: 3 }, (_, i) => ({ ...alert({ alertname: "Shared", i: String(i) }), annotations: { ...annotations } }));
+  await provider.put([...batch, { ...alert({ alertname: "Other" }), annotations: { summary: "other" } }]);
+  const reloaded = store.alerts.loadAll().filter((s) => s.alert.labels.alertname === "Shared").map((s) => s.alert);
+  assert.equal(reloaded.length, 3);
+  const [a, b, c] = reloaded;
+  assert.deepEqual(a!.annotations, annotations);
+  assert.ok(a!.annotations === b!.annotations && b!.annotations === c!.annotations, "one annotation object for equal sets");
+  assert.ok(a!.endsAt === b!.endsAt && a!.updatedAt === c!.updatedAt, "one timestamp for equal times");
+  assert.deepEqual(a!.endsAt, batch[0]!.endsAt);
+  assert.equal(store.alerts.loadAll().find((s) => s.alert.labels.alertname === "Other")!.alert.annotations.summary, "other");
+});
+
 test("a failed write leaves memory as it was", async () => {
   const { provider, alert, store } = setup();
   await provider.put([alert({ alertname: "Before" })]);
@@ -214,6 +229,36 @@ test("Prometheus re-sends that only move endsAt are written once half the stored
   const reloaded = store.alerts.loadAll().find((s) => s.alert.fingerprint === fp)!;
   assert.equal(reloaded.state, "firing");
   assert.ok(reloaded.alert.endsAt.ms >= clock.now() + 2 * M);
+});
+
+test("a re-send that only moves endsAt is written after a failed write, and skipped after a restart", async () => {
+  const { provider, store, clock, alert } = setup();
+  const labels = { alertname: "Refresh", instance: "b" };
+  const fp = fingerprint(labels);
+  const startsAt = fromMillis(clock.now());
+  const resend = (): Alert => {
+    const now = fromMillis(clock.now());
+    return { fingerprint: fp, labels, annotations: {}, startsAt, endsAt: addMillis(now, 4 * M), updatedAt: now, generatorURL: "", timeout: false };
+  };
+  const storedEndsAt = () => store.db.prepare("SELECT a.ends_at_ms FROM alerts a JOIN series s ON s.id = a.series_id WHERE s.fingerprint = ?").pluck().get(fp) as number;
+  await provider.put([resend()]);
+  clock.advance(30_000);
+  // The unit fails on the other alert's history event: the re-send beside it is rolled back as well.
+  store.db.exec("CREATE TRIGGER boom BEFORE INSERT ON alert_events BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  await assert.rejects(provider.put([resend(), alert({ alertname: "New" })]), /disk full/);
+  store.db.exec("DROP TRIGGER boom");
+  clock.advance(30_000);
+  await provider.put([resend()]);
+  assert.equal(storedEndsAt(), clock.now() + 4 * M, "not knowing what the failed unit stored, the re-send is written");
+
+  // Loaded at start, the stored endsAt counts as written at its updatedAt: a minute later, not rewritten.
+  const restarted = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status: { observe() {}, forget() {}, statusOf: () => EMPTY_STATUS, affectsOthers: () => false, nextTransitionMs: () => undefined, transitionedBetween: () => false }, gcIntervalMs: 30 * M });
+  assert.equal(restarted.load(), 1);
+  const written = storedEndsAt();
+  clock.advance(1 * M);
+  await restarted.put([resend()]);
+  assert.equal(storedEndsAt(), written);
+  assert.equal(restarted.get(fp)!.alert.endsAt.ms, clock.now() + 4 * M);
 });
 
 test("a silence change re-evaluates only the alerts it matches or muted, and still records mute and unmute", async () => {

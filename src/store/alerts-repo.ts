@@ -1,7 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { Alert, AlertStatus, AlertEventKind } from "../types/alert.ts";
+import { alertStatus, type Alert, type AlertStatus, type AlertEventKind } from "../types/alert.ts";
 import type { LabelSet } from "../types/labels.ts";
-import { parseApiTime, formatRfc3339Nano } from "../types/time.ts";
+import { parseApiTime, formatRfc3339Nano, type Timestamp } from "../types/time.ts";
 
 export interface StoredAlert {
   readonly alert: Alert;
@@ -129,21 +129,35 @@ export class AlertsRepo {
   loadAll(): StoredAlert[] {
     const rows = this.db.prepare(`
       SELECT a.*, s.fingerprint, s.labels FROM alerts a JOIN series s ON s.id = a.series_id`).all() as AlertRow[];
+    // Alerts of one batch share their times and a rule's alerts their annotations: one (immutable)
+    // object for each distinct stored text, as ingest shares them, rather than one per alert.
+    const annotationSets = new Map<string, LabelSet>();
+    const annotations = (json: string): LabelSet => {
+      let set = annotationSets.get(json);
+      if (set === undefined) annotationSets.set(json, (set = Object.freeze(JSON.parse(json) as LabelSet)));
+      return set;
+    };
+    const times = new Map<string, Timestamp>();
+    const time = (text: string): Timestamp => {
+      let t = times.get(text);
+      if (t === undefined) times.set(text, (t = parseApiTime(text)));
+      return t;
+    };
     return rows.map((r) => {
       const sources = r.sources === "[]" ? undefined : (JSON.parse(r.sources) as LabelSet[]);
       return {
         alert: {
           fingerprint: r.fingerprint,
           labels: JSON.parse(r.labels) as LabelSet,
-          annotations: JSON.parse(r.annotations) as LabelSet,
-          startsAt: parseApiTime(r.starts_at),
-          endsAt: parseApiTime(r.ends_at),
-          updatedAt: parseApiTime(r.updated_at),
+          annotations: annotations(r.annotations),
+          startsAt: time(r.starts_at),
+          endsAt: time(r.ends_at),
+          updatedAt: time(r.updated_at),
           generatorURL: r.generator_url,
           timeout: r.timeout === 1,
         },
         state: r.state,
-        status: { silencedBy: JSON.parse(r.silenced_by) as string[], inhibitedBy: JSON.parse(r.inhibited_by) as string[] },
+        status: alertStatus(JSON.parse(r.silenced_by) as string[], JSON.parse(r.inhibited_by) as string[]),
         ...(sources ? { sources } : {}),
       };
     });

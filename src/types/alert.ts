@@ -28,7 +28,15 @@ export interface AlertStatus {
   readonly inhibitedBy: readonly string[];
 }
 
-export const EMPTY_STATUS: AlertStatus = { silencedBy: [], inhibitedBy: [] };
+export const EMPTY_STATUS: AlertStatus = Object.freeze({ silencedBy: Object.freeze([]), inhibitedBy: Object.freeze([]) });
+
+/**
+ * A status from its id lists; the shared EMPTY_STATUS when both are empty, as they are for most alerts,
+ * so the live set does not hold an object and two arrays per alert that say nothing.
+ */
+export function alertStatus(silencedBy: readonly string[], inhibitedBy: readonly string[]): AlertStatus {
+  return silencedBy.length === 0 && inhibitedBy.length === 0 ? EMPTY_STATUS : { silencedBy, inhibitedBy };
+}
 
 /**
  * History event kinds recorded for every change of an alert. `source_added`: another replica of an HA

@@ -19,7 +19,10 @@ export function decodePostableAlerts(body: unknown): PostableAlert[] {
   if (body === undefined) throw ApiError.framework(422, "alerts in body is required", SWAGGER.required);
   if (body === null) return [];
   if (!Array.isArray(body)) throw parseFailure("alerts", `json: cannot unmarshal ${goJsonKind(body)} into Go value of type models.PostableAlerts`);
-  const decoded = body.map((item: unknown) => decodeItem(item));
+  // Alerts of one evaluation share their times: parse each distinct string once and share the (immutable)
+  // result, so the live set holds one timestamp per batch rather than one per alert.
+  const times = new Map<string, Timestamp>();
+  const decoded = body.map((item: unknown) => decodeItem(item, times));
   decoded.forEach((a, i) => {
     if (a.labels === undefined) throw ApiError.framework(422, `${i}.labels in body is required`, SWAGGER.required);
     if (a.generatorURL !== "" && !isRequestUri(a.generatorURL)) {
@@ -35,7 +38,7 @@ const ALERT_TIMES_STRUCT =
 
 type Decoded = Omit<PostableAlert, "labels"> & { labels: Record<string, string> | undefined };
 
-function decodeItem(item: unknown): Decoded {
+function decodeItem(item: unknown, times: Map<string, Timestamp>): Decoded {
   if (item === null) return { labels: undefined, annotations: {}, startsAt: undefined, endsAt: undefined, generatorURL: "" };
   if (typeof item !== "object" || Array.isArray(item)) {
     throw parseFailure("alerts", `json: cannot unmarshal ${goJsonKind(item)} into Go value of type ${ALERT_TIMES_STRUCT}`);
@@ -56,10 +59,10 @@ function decodeItem(item: unknown): Decoded {
         annotations = value === null ? {} : stringMap(value, ".annotations");
         break;
       case "startsAt":
-        startsAt = time(value, ".startsAt");
+        startsAt = time(value, ".startsAt", times);
         break;
       case "endsAt":
-        endsAt = time(value, ".endsAt");
+        endsAt = time(value, ".endsAt", times);
         break;
       case "generatorURL":
         if (value !== null && typeof value !== "string") throw typeError(value, "Alert.generatorURL", "strfmt.URI");
@@ -83,11 +86,15 @@ function stringMap(value: unknown, field: string): Record<string, string> {
   return out;
 }
 
-function time(value: unknown, field: string): Timestamp | undefined {
+function time(value: unknown, field: string, times: Map<string, Timestamp>): Timestamp | undefined {
   if (value === null) return undefined;
   if (typeof value !== "string") throw typeError(value, field, "string");
+  const known = times.get(value);
+  if (known !== undefined) return known;
   try {
-    return parseApiTime(value);
+    const t = parseApiTime(value);
+    times.set(value, t);
+    return t;
   } catch (err) {
     if (err instanceof TimeParseError) throw parseFailure("alerts", err.message);
     throw err;
