@@ -152,9 +152,11 @@ ${Object.entries(smtp).map(([r, port]) => `  - name: ${r}\n    email_configs: [{
   // Group commits and the COMMIT statement (where SQLite fsyncs) are timed from outside the app, so the
   // stalls can be split by cause. Only the timing is added; the calls are the app's own.
   const stalls = new StallRecorder();
-  const flush = CommitQueue.prototype.flush;
-  CommitQueue.prototype.flush = function (this: InstanceType<typeof CommitQueue>) {
-    stalls.timed(stalls.commitQueueSpans, () => flush.call(this));
+  // Every group, scheduled or at shutdown, goes through the queue's (private) commitQueued.
+  const queueInternals = CommitQueue.prototype as unknown as { commitQueued(this: InstanceType<typeof CommitQueue>): void };
+  const commitQueued = queueInternals.commitQueued;
+  queueInternals.commitQueued = function (this: InstanceType<typeof CommitQueue>) {
+    stalls.timed(stalls.commitQueueSpans, () => commitQueued.call(this));
   };
   // The commit queue prepares its COMMIT once: its run() is what is timed.
   const prepare = Database.prototype.prepare;
@@ -231,7 +233,7 @@ ${Object.entries(smtp).map(([r, port]) => `  - name: ${r}\n    email_configs: [{
   };
   await app.stop();
   await sinks.close();
-  CommitQueue.prototype.flush = flush;
+  queueInternals.commitQueued = commitQueued;
   Database.prototype.prepare = prepare;
   rmSync(dir, { recursive: true, force: true });
   return result;
