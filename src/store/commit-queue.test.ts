@@ -109,7 +109,9 @@ test("while the checkpoint worker holds the write gate, a group waits without bl
   // The event loop keeps turning (timers fire) and the group stays queued.
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(stored, false);
+  // The worker lets go as it does: store, then notify.
   Atomics.store(word, 0, GATE_FREE);
+  Atomics.notify(word, 0);
   await done;
   assert.equal(stored, true);
   assert.equal(gate.tryEnter(), true, "the queue released the gate after its group");

@@ -4,8 +4,6 @@ import { dirname, resolve } from "node:path";
 import { asStorageError } from "./storage-fault.ts";
 import type { WriteGate } from "./write-gate.ts";
 
-/** How soon a group the checkpoint worker kept waiting tries again. */
-const GATE_RETRY_MS = 1;
 /** At shutdown the last group waits this long for the worker (whose hold lasts milliseconds) before giving up. */
 const SHUTDOWN_GATE_WAIT_MS = 5_000;
 /** The longest a deferred-flush group waits on its own for a flush to disk (the window a power cut could lose). */
@@ -132,9 +130,10 @@ export class CommitQueue {
     this.scheduled = false;
     if (this.queue.length === 0) return;
     if (this.gate && !this.gate.tryEnter()) {
-      // The worker is restarting the WAL: the event loop goes on, and the group (with whatever joins it) tries again.
+      // The worker is restarting the WAL: the event loop goes on, and the group (with whatever joins it)
+      // tries again once the worker lets go.
       this.scheduled = true;
-      setTimeout(this.flushScheduled, GATE_RETRY_MS);
+      void this.gate.whenWorkerDone().then(() => setImmediate(this.flushScheduled));
       return;
     }
     this.commitQueued();

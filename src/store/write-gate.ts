@@ -1,8 +1,10 @@
+/// <reference lib="es2024.sharedmemory" />
 /**
  * Who may write to the database file now: the event loop's commit queue or the checkpoint worker. A lock
  * word in shared memory, taken without waiting: the side that finds it taken does something else (the
- * commit queue retries its group a moment later and the event loop goes on; the worker retries at its next
- * tick). SQLite's own write lock would make the loser sleep in its busy handler instead, on the main thread.
+ * commit queue retries its group when the worker lets go, and the event loop goes on meanwhile; the worker
+ * retries at its next tick). SQLite's own write lock would make the loser sleep in its busy handler
+ * instead, on the main thread.
  *
  * The worker takes it to restart the write-ahead log in its own thread (see checkpointer.ts): the WAL's new
  * header is fsynced by whichever connection writes first after a complete checkpoint, and under disk
@@ -16,6 +18,12 @@ export class WriteGate {
   /** Takes the gate for the event loop's writer; false while the worker holds it. */
   tryEnter(): boolean {
     return Atomics.compareExchange(this.word, 0, GATE_FREE, GATE_WRITER) === GATE_FREE;
+  }
+
+  /** Resolves once the worker has let go of the gate (at once if it does not hold it); it notifies on release. */
+  whenWorkerDone(): Promise<void> {
+    const wait = Atomics.waitAsync(this.word, 0, GATE_WORKER);
+    return wait.async ? wait.value.then(() => undefined) : Promise.resolve();
   }
 
   /** Releases the event loop's hold (a no-op when it did not hold the gate). */
