@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "./db.ts";
 import { Checkpointer } from "./checkpointer.ts";
+import { CommitQueue } from "./commit-queue.ts";
 import type { TestContext } from "node:test";
 import type { Database } from "better-sqlite3";
 
@@ -136,4 +137,31 @@ test("the worker restarts the WAL itself, in its thread, once everything is copi
   assert.equal(db.prepare("SELECT count(*) FROM scratch").pluck().get(), 301);
   assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
   assert.equal(ckpt.gate.heldByWorker, false);
+});
+
+test("groups committed through the queue while the worker keeps restarting the WAL all land, in order", async (t) => {
+  const { db } = scratchDatabase(t);
+  let restarts = 0;
+  const ckpt = Checkpointer.start(db, {
+    thresholdBytes: 64 * 1024,
+    intervalMs: 5,
+    onError: (message) => assert.fail(message),
+    onCheckpoint: (_c, _w, restarted) => {
+      if (restarted) restarts++;
+    },
+  });
+  t.after(() => ckpt.stop());
+  const queue = new CommitQueue(db, undefined, undefined, ckpt.gate);
+  const insert = db.prepare("INSERT INTO scratch (v) VALUES (?)");
+  const written: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 400 && restarts < 3; i++) {
+    written.push(queue.submit(() => insert.run(`${i}:${"x".repeat(2000)}`)));
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(written);
+  queue.close();
+  assert.ok(restarts >= 1, `restarts by the worker: ${restarts}`);
+  const rows = db.prepare("SELECT v FROM scratch ORDER BY rowid").pluck().all() as string[];
+  assert.deepEqual(rows.map((v) => Number(v.split(":")[0])), written.map((_, i) => i));
+  assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
 });
