@@ -1,5 +1,5 @@
 import type { Alert } from "../types/alert.ts";
-import { fingerprint, goQuote, isValidLabelName, sortedLabelNames, sortedLabelSet, withoutEmptyValues, type LabelSet } from "../types/labels.ts";
+import { fingerprint, goQuote, hasSortedNames, isValidLabelName, sortedLabelNames, sortedLabelSet, sortedNonEmptyLabelSet, type LabelSet } from "../types/labels.ts";
 import { addMillis, compareTime, fromMillis, isZeroTime, type Timestamp } from "../types/time.ts";
 import { LabelSetInterner } from "../types/label-set-interner.ts";
 
@@ -39,7 +39,8 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
     const startsGiven = a.startsAt !== undefined && !isZeroTime(a.startsAt);
     const startsAt = startsGiven ? a.startsAt! : endsGiven ? a.endsAt! : now;
     const endsAt = endsGiven ? a.endsAt! : addMillis(now, resolveTimeoutMs);
-    const labels = sortedLabelSet(withoutEmptyValues(a.labels));
+    // The decoders build these sets for this call alone, so one already in shape is kept, not copied.
+    const labels = sortedNonEmptyLabelSet(a.labels);
     const problem = validate(labels, a.annotations, startsAt, endsAt);
     if (problem) {
       errors.push(problem);
@@ -48,7 +49,7 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
     valid.push({
       fingerprint: fingerprint(labels),
       labels,
-      annotations: annotationSets.intern(sortedLabelSet(a.annotations)),
+      annotations: annotationSets.intern(inSortedOrder(a.annotations)),
       startsAt,
       endsAt,
       updatedAt: now,
@@ -58,6 +59,11 @@ export function normaliseAlerts(incoming: readonly IncomingAlert[], nowMs: numbe
     inputIndex.push(i);
   }
   return { valid, errors, inputIndex };
+}
+
+/** `set` itself when its names are in Go's order already (the interner keys by that order), else a sorted copy. */
+function inSortedOrder(set: LabelSet): LabelSet {
+  return hasSortedNames(set) ? set : sortedLabelSet(set);
 }
 
 function validate(labels: LabelSet, annotations: LabelSet, startsAt: Timestamp, endsAt: Timestamp): string | undefined {

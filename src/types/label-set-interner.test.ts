@@ -34,3 +34,14 @@ test("a status with no silences and no inhibitors is the shared EMPTY_STATUS", (
   assert.deepEqual(alertStatus([], ["fp"]), { silencedBy: [], inhibitedBy: ["fp"] });
   assert.ok(Object.isFrozen(EMPTY_STATUS) && Object.isFrozen(EMPTY_STATUS.silencedBy));
 });
+
+test("a set repeating the one before it is the shared object; the same pairs in another order are another set", () => {
+  const interner = new LabelSetInterner(10);
+  const first = interner.intern({ a: "1", b: "2" });
+  assert.equal(interner.intern({ a: "1", b: "2" }), first);
+  const reordered = interner.intern({ b: "2", a: "1" });
+  assert.notEqual(reordered, first, "name order is part of a set's identity, as in the JSON the live set writes");
+  assert.deepEqual(Object.keys(reordered), ["b", "a"]);
+  assert.notEqual(interner.intern({ a: "1", b: "3" }), first);
+  assert.equal(interner.intern({ a: "1", b: "2" }), first);
+});

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fingerprint, labelSetString, withoutEmptyValues, isValidLabelName, goQuote } from "./labels.ts";
+import { fingerprint, labelSetString, withoutEmptyValues, isValidLabelName, goQuote, sortedLabelNames, sortedNonEmptyLabelSet, hasSortedNames } from "./labels.ts";
 
 test("fingerprints match the values measured on Alertmanager 0.25", () => {
   const cases: Array<[Record<string, string>, string]> = [
@@ -44,4 +44,33 @@ test("label names follow Prometheus' rule", () => {
   assert.ok(!isValidLabelName("bad-name"));
   assert.ok(!isValidLabelName("1a"));
   assert.ok(!isValidLabelName(""));
+});
+
+test("goQuote escapes only what Go's Quote does for label text, however long the plain stretch around it", () => {
+  assert.equal(goQuote("plain value with spaces/and:punctuation"), '"plain value with spaces/and:punctuation"');
+  assert.equal(goQuote("tab\there"), '"tab\\there"');
+  assert.equal(goQuote("bell\x07 nul\x00 del\x7f"), '"bell\\a nul\\x00 del\\x7f"');
+  assert.equal(goQuote(`${"x".repeat(100)}"`), `"${"x".repeat(100)}\\""`);
+  assert.equal(goQuote("emoji 🚀 and \ufffd"), '"emoji 🚀 and \ufffd"');
+});
+
+test("label names sort in Go's byte order whether or not they arrive sorted", () => {
+  assert.deepEqual(sortedLabelNames({ job: "a", alertname: "b", instance: "c" }), ["alertname", "instance", "job"]);
+  assert.deepEqual(sortedLabelNames({ alertname: "b", instance: "c", job: "a" }), ["alertname", "instance", "job"]);
+  assert.deepEqual(sortedLabelNames({ b: "", Z: "", a: "" }), ["Z", "a", "b"]);
+  assert.ok(hasSortedNames({ Z: "", a: "", b: "" }));
+  assert.ok(!hasSortedNames({ a: "", Z: "" }));
+  assert.ok(!hasSortedNames({ "é": "", z: "" }), "non-ASCII names always take the sorting path");
+});
+
+test("sortedNonEmptyLabelSet keeps a set already in shape and copies any other one sorted, without empty values", () => {
+  const clean = { alertname: "A", instance: "i", job: "j" };
+  assert.equal(sortedNonEmptyLabelSet(clean), clean, "a sorted set with no empty value is not copied");
+  const unsorted = { job: "j", alertname: "A" };
+  const fixed = sortedNonEmptyLabelSet(unsorted);
+  assert.notEqual(fixed, unsorted);
+  assert.deepEqual(Object.keys(fixed), ["alertname", "job"]);
+  const withEmpty = { alertname: "A", instance: "", job: "j" };
+  assert.deepEqual(Object.entries(sortedNonEmptyLabelSet(withEmpty)), [["alertname", "A"], ["job", "j"]]);
+  assert.deepEqual(withEmpty, { alertname: "A", instance: "", job: "j" }, "the input is left as it was");
 });

@@ -14,7 +14,22 @@ export function isValidLabelName(name: string): boolean {
  */
 export function sortedLabelNames(labels: LabelSet): string[] {
   const names = Object.keys(labels);
+  if (inAsciiOrder(names)) return names; // what Go's JSON encoder (Prometheus) sends: no sort needed
   return names.every(isAscii) ? names.sort() : names.sort(compareUtf8);
+}
+
+/** Whether the set's names are in Go's order already (ASCII names, each after the one before it). */
+export function hasSortedNames(labels: LabelSet): boolean {
+  return inAsciiOrder(Object.keys(labels));
+}
+
+/** Whether every name is ASCII and each sorts after the one before it. */
+function inAsciiOrder(names: readonly string[]): boolean {
+  for (let i = 0; i < names.length; i++) {
+    if (!isAscii(names[i]!)) return false;
+    if (i > 0 && names[i - 1]! >= names[i]!) return false;
+  }
+  return true;
 }
 
 function isAscii(s: string): boolean {
@@ -79,8 +94,13 @@ class Fnv64a {
   }
 
   hex(): string {
-    return [this.h3, this.h2, this.h1, this.h0].map((x) => x.toString(16).padStart(4, "0")).join("");
+    return limbHex(this.h3) + limbHex(this.h2) + limbHex(this.h1) + limbHex(this.h0);
   }
+}
+
+/** A 16-bit limb as 4 hex digits: adding 0x10000 supplies the leading zeros, slice drops its "1". */
+function limbHex(x: number): string {
+  return (x + 0x10000).toString(16).slice(1);
 }
 
 const SEPARATOR = 0xff;
@@ -97,8 +117,12 @@ export function fingerprint(labels: LabelSet): string {
   return h.hex();
 }
 
+// The characters goQuote's loop rewrites; a string without any is quoted as it is.
+const NEEDS_GO_ESCAPE = /[\x00-\x1f"\\\x7f]/;
+
 /** Go's strconv.Quote for the characters label values contain in practice. */
 export function goQuote(s: string): string {
+  if (!NEEDS_GO_ESCAPE.test(s)) return '"' + s + '"';
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
@@ -131,6 +155,17 @@ export function withoutEmptyValues(labels: LabelSet): LabelSet {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) if (v !== "") out[k] = v;
   return out;
+}
+
+/**
+ * sortedLabelSet(withoutEmptyValues(labels)) in one step, and no copy at all when `labels` already is
+ * that (Prometheus sends names sorted and no empty values): only for a set the caller owns and will not change.
+ */
+export function sortedNonEmptyLabelSet(labels: LabelSet): LabelSet {
+  const names = Object.keys(labels);
+  let clean = inAsciiOrder(names);
+  for (let i = 0; clean && i < names.length; i++) if (labels[names[i]!] === "") clean = false;
+  return clean ? labels : sortedLabelSet(withoutEmptyValues(labels));
 }
 
 /** Copy with keys in Go's order: Go's JSON encoder sorts map keys, so clients see them sorted. */
