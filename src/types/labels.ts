@@ -117,12 +117,18 @@ export function fingerprint(labels: LabelSet): string {
   return h.hex();
 }
 
-// The characters goQuote's loop rewrites; a string without any is quoted as it is.
-const NEEDS_GO_ESCAPE = /[\x00-\x1f"\\\x7f]/;
+/** Whether goQuote's loop would rewrite anything: a control character, quote, backslash or DEL. */
+function needsGoEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /** Go's strconv.Quote for the characters label values contain in practice. */
 export function goQuote(s: string): string {
-  if (!NEEDS_GO_ESCAPE.test(s)) return '"' + s + '"';
+  if (!needsGoEscape(s)) return '"' + s + '"';
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
