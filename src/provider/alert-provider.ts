@@ -233,8 +233,10 @@ export class AlertProvider {
           for (const p of batch.values()) {
             if (p.entry.state === "firing") {
               const status = this.status.statusOf(p.entry.alert, now);
-              p.events.push(...statusEvents(p.entry.status, status));
-              p.entry = { ...p.entry, status };
+              if (status !== p.entry.status) {
+                p.events.push(...statusEvents(p.entry.status, status));
+                p.entry = { ...p.entry, status };
+              }
             }
             const fp = p.entry.alert.fingerprint;
             const previous = before.get(fp);

@@ -98,9 +98,11 @@ class Fnv64a {
   }
 }
 
-/** A 16-bit limb as 4 hex digits: adding 0x10000 supplies the leading zeros, slice drops its "1". */
+/** "00" … "ff": a 16-bit limb is two lookups (Number#toString(16) and padding cost more per fingerprint). */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 function limbHex(x: number): string {
-  return (x + 0x10000).toString(16).slice(1);
+  return BYTE_HEX[x >>> 8]! + BYTE_HEX[x & 0xff]!;
 }
 
 const SEPARATOR = 0xff;
