@@ -9,7 +9,7 @@ import { memoryStore } from "../store/test-db.ts";
 import { Silences } from "../silence/silences.ts";
 import { Inhibitor } from "../inhibit/inhibitor.ts";
 import { parseAlertmanagerConfig } from "../config/alertmanager.ts";
-import { AlertProvider } from "./alert-provider.ts";
+import { AlertProvider, rewriteAfter } from "./alert-provider.ts";
 import type { StatusSource } from "./status.ts";
 
 const M = 60_000;
@@ -201,7 +201,7 @@ test("resolved at endsAt (no client resolve): the resolved event carries the epi
   assert.deepEqual(resolved!.detail, { by: "endsAt", sources: [{ replica: "a" }] });
 });
 
-test("Prometheus re-sends that only move endsAt are written once half the stored horizon has passed", async () => {
+test("Prometheus re-sends that only move endsAt are written once 30-50 % of the stored horizon has passed", async () => {
   const { provider, store, clock } = setup();
   const labels = { alertname: "Refresh", instance: "a" };
   const fp = fingerprint(labels);
@@ -221,7 +221,7 @@ test("Prometheus re-sends that only move endsAt are written once half the stored
   assert.equal(provider.get(fp)!.alert.endsAt.ms, clock.now() + 4 * M, "memory has the new endsAt");
   clock.advance(1 * M);
   await resend();
-  assert.equal(storedEndsAt(), clock.now() + 4 * M, "2 minutes in (half of 4): written again");
+  assert.equal(storedEndsAt(), clock.now() + 4 * M, "2 minutes in (half of 4, the latest point): written again");
   clock.advance(30_000);
   await resend({ summary: "changed" });
   assert.equal(storedEndsAt(), clock.now() + 4 * M, "any other change is written at once");
@@ -292,4 +292,30 @@ test("a silence change re-evaluates only the alerts it matches or muted, and sti
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(evaluated, ["Target"]);
   assert.deepEqual(kinds(target), ["new", "silenced", "unsilenced"]);
+});
+
+test("alerts that started together are rewritten spread over 30-50 % of their horizon, never later", async () => {
+  const { provider, store, clock } = setup();
+  const startsAt = fromMillis(clock.now());
+  const fleet = Array.from({ length: 200 }, (_, i) => ({ alertname: "Fleet", instance: `host-${i}` }));
+  const resendAll = (): Promise<unknown> => {
+    const now = fromMillis(clock.now());
+    return provider.put(fleet.map((labels) => ({ fingerprint: fingerprint(labels), labels, annotations: {}, startsAt, endsAt: addMillis(now, 4 * M), updatedAt: now, generatorURL: "", timeout: false })));
+  };
+  const rewritten = (since: number): number =>
+    store.db.prepare("SELECT count(*) FROM alerts WHERE alerts.ends_at_ms > ?").pluck().get(since) as number;
+  await resendAll();
+  const firstEndsAt = clock.now() + 4 * M;
+  const counts: number[] = [];
+  // Re-sent every 12 s from 1 to 2.4 minutes in: 25 % to 60 % of the 4-minute horizon.
+  clock.advance(60_000);
+  for (let i = 0; i < 8; i++) {
+    if (i > 0) clock.advance(12_000);
+    await resendAll();
+    counts.push(rewritten(firstEndsAt));
+  }
+  assert.deepEqual(counts.slice(0, 2), [0, 0], "at 25 and 30 % nothing is rewritten");
+  assert.equal(counts[5], 200, "at 50 % every alert has been written again");
+  assert.ok(counts.some((n) => n > 20 && n < 180), `some rewritten, some not, between 30 and 50 %: ${counts.join(", ")}`);
+  assert.ok(rewriteAfter("ffff", 0, 100) > 30 && rewriteAfter("0000", 0, 100) === 50, "the window is 30-50 %, fingerprint-chosen");
 });

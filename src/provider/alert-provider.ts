@@ -93,7 +93,7 @@ export class AlertProvider {
   private readonly live = new LiveAlertMap<LiveAlert>();
   /**
    * Per firing fingerprint: until when a re-send that only moves endsAt forward need not be written
-   * (half way from the last write to the endsAt it stored). See `isRefreshOnly`.
+   * (30–50 % of the way from the last write to the endsAt it stored). See `isRefreshOnly` and `rewriteAfter`.
    */
   private readonly rewriteAfterMs = new Map<string, number>();
   private readonly listeners: AlertListener[] = [];
@@ -116,7 +116,7 @@ export class AlertProvider {
     for (const s of this.opts.repo.loadAll()) {
       this.live.set(s.alert.fingerprint, s);
       this.status.observe(s.alert);
-      if (s.state === "firing") this.rewriteAfterMs.set(s.alert.fingerprint, halfHorizon(s.alert.updatedAt.ms, s.alert.endsAt.ms));
+      if (s.state === "firing") this.rewriteAfterMs.set(s.alert.fingerprint, rewriteAfter(s.alert.fingerprint, s.alert.updatedAt.ms, s.alert.endsAt.ms));
     }
     return this.live.size;
   }
@@ -244,7 +244,7 @@ export class AlertProvider {
               continue; // memory moves on; the stored endsAt still lies at least half a horizon ahead
             }
             this.opts.repo.save(p.entry);
-            if (p.entry.state === "firing") this.rewriteAfterMs.set(fp, halfHorizon(now, p.entry.alert.endsAt.ms));
+            if (p.entry.state === "firing") this.rewriteAfterMs.set(fp, rewriteAfter(fp, now, p.entry.alert.endsAt.ms));
             else this.rewriteAfterMs.delete(fp);
             for (const [kind, detail] of p.events) {
               const at = eventTime(kind, p.entry.alert, now);
@@ -495,8 +495,8 @@ function withSources(detail: Record<string, unknown>, sources: readonly LabelSet
 
 /**
  * A Prometheus re-send of a firing alert that changes nothing but moves endsAt (and updatedAt) forward.
- * Such a re-send is written only once the time passes half way from the last write to the endsAt it
- * stored, so the stored endsAt always lies at least half the sender's horizon ahead (Prometheus: 4 ×
+ * Such a re-send is written only once the time passes 30–50 % of the way from the last write to the endsAt
+ * it stored (`rewriteAfter`), so the stored endsAt always lies at least half the sender's horizon ahead (Prometheus: 4 ×
  * max(resend_delay, evaluation_interval), i.e. ≥ 2 minutes ahead; it re-sends every minute). A crash
  * (kill -9) therefore restores the alert firing, with an endsAt the next re-send moves on again; it can
  * resolve earlier than in memory only if its sender stops for longer than half its own horizon, and
@@ -515,8 +515,16 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function halfHorizon(writtenAtMs: number, endsAtMs: number): number {
-  return writtenAtMs + (endsAtMs - writtenAtMs) / 2;
+/**
+ * When a re-send that only moves endsAt is written again: once 30–50 % of the stored horizon has passed,
+ * so the stored endsAt always stays at least half a horizon ahead (what a crash restores). The point within
+ * that window comes from the fingerprint: alerts that started together (a rule's first evaluation, a
+ * restart) are then rewritten spread over a fifth of the horizon, not all in the same second.
+ */
+export function rewriteAfter(fingerprint: string, writtenAtMs: number, endsAtMs: number): number {
+  const spread = parseInt(fingerprint.slice(-4), 16) / 0x10000;
+  const share = 0.5 - 0.2 * (Number.isNaN(spread) ? 0 : spread);
+  return writtenAtMs + (endsAtMs - writtenAtMs) * share;
 }
 
 function eventTime(kind: string, alert: Alert, now: number): number {
