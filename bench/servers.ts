@@ -28,8 +28,11 @@ export async function startServer(name: string, port: number, config: string, al
   writeFileSync(join(dir, "am.yml"), config);
   const prism = alertprismYaml === undefined ? [] : [`--alertprism.config.file=${join(dir, "alertprism.yml")}`];
   if (alertprismYaml !== undefined) writeFileSync(join(dir, "alertprism.yml"), alertprismYaml);
+  // BENCH_PRISM_NODE_ARGS: flags for AlertPrism's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"), which
+  // NODE_OPTIONS refuses for profiling and would also apply to the benchmark's own process.
+  const nodeArgs = (process.env.BENCH_PRISM_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
   const args = name === "alertprism"
-    ? ["dist/src/main.js", `--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn", ...prism]
+    ? [...nodeArgs, "dist/src/main.js", `--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn", ...prism]
     : [`--config.file=${dir}/am.yml`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"];
   const cmd = name === "alertprism" ? process.execPath : "prometheus-alertmanager";
   const proc = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ALERTPRISM_STORAGE_SYNCHRONOUS: process.env.ALERTPRISM_STORAGE_SYNCHRONOUS ?? "full" } });

@@ -41,3 +41,29 @@ export function classifyUnusual(episodeDays: Iterable<string>): Unusual {
 export function utcDate(epochDay: number): string {
   return new Date(epochDay * DAY_MS).toISOString().slice(0, 10);
 }
+
+/** A UTC epoch day on which a pair started episodes, with the first and last start that day (in some range). */
+export interface EpisodeDay {
+  readonly day: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+}
+
+/**
+ * The days with an episode start in [fromMs, toMs), from the days of a range that contains it: a day wholly
+ * inside the window counts if it has any start, the window's first day if its last start is at or after
+ * fromMs, its last day if its first start is before toMs (the window must span more than one day, as the
+ * 30-day one does). So one query serves every window of a notification.
+ */
+export function daysInWindow(days: readonly EpisodeDay[], fromMs: number, toMs: number): number[] {
+  const firstDay = Math.floor(fromMs / DAY_MS);
+  const lastDay = Math.floor((toMs - 1) / DAY_MS);
+  const out: number[] = [];
+  for (const d of days) {
+    if (d.day < firstDay || d.day > lastDay) continue;
+    const reaches = d.day > firstDay || d.lastMs >= fromMs;
+    const before = d.day < lastDay || d.firstMs < toMs;
+    if (reaches && before) out.push(d.day);
+  }
+  return out;
+}

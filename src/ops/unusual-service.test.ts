@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { migrate } from "../store/migrate.ts";
 import { UnusualRepo } from "../store/unusual-repo.ts";
 import { UnusualAlerts, type UnusualSource } from "./unusual-service.ts";
+import { daysInWindow } from "../anomaly/unusual.ts";
 import type { NotificationData, NotifyAlert } from "../notify/notifier.ts";
 import { fromMillis } from "../types/time.ts";
 
@@ -41,10 +42,13 @@ test("unusual repo: distinct UTC days of the pair's episode starts in [from, to)
   fire("d", { alertname: "Disk" }, T0 - 1 * DAY); // no service
   fire("a", { ...disk, instance: "1" }, T0); // the episode itself: not in [from, to)
   const repo = new UnusualRepo(db);
-  const days = repo.episodeDays("Disk", "db", T0 - 30 * DAY, T0);
+  const episodeDays = (alertname: string, service: string, from: number, to: number) =>
+    daysInWindow(repo.episodeDayBounds(alertname, service, from, to), from, to);
+  const days = episodeDays("Disk", "db", T0 - 30 * DAY, T0);
   assert.deepEqual(days, [Math.floor((T0 - 30 * DAY) / DAY), Math.floor((T0 - 3 * DAY) / DAY)]);
-  assert.deepEqual(repo.episodeDays("Disk", "", T0 - 30 * DAY, T0), [Math.floor((T0 - DAY) / DAY)]);
-  assert.deepEqual(repo.episodeDays("Nope", "db", T0 - 30 * DAY, T0), []);
+  assert.deepEqual(repo.episodeDayBounds("Disk", "db", T0 - 30 * DAY, T0)[1], { day: Math.floor((T0 - 3 * DAY) / DAY), firstMs: T0 - 3 * DAY, lastMs: T0 - 3 * DAY + 3_600_000 });
+  assert.deepEqual(episodeDays("Disk", "", T0 - 30 * DAY, T0), [Math.floor((T0 - DAY) / DAY)]);
+  assert.deepEqual(episodeDays("Nope", "db", T0 - 30 * DAY, T0), []);
   assert.equal(repo.episodeStartMs("a", T0 + DAY), T0);
   assert.equal(repo.episodeStartMs("a", T0 - 1), T0 - 30 * DAY);
   assert.equal(repo.episodeStartMs("zz", T0), undefined);
@@ -62,20 +66,21 @@ test("unusual repo: distinct UTC days of the pair's episode starts in [from, to)
 test("unusual: the plans use the label and lifecycle indexes", () => {
   const { db } = seeded();
   const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join("\n");
-  const days = plan(`SELECT DISTINCT e.at_ms / 86400000 FROM alert_events e
+  const days = plan(`SELECT e.at_ms / 86400000, min(e.at_ms), max(e.at_ms) FROM alert_events e
       WHERE e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms >= 1 AND e.at_ms < 2
         AND e.series_id IN (SELECT n.series_id FROM series_labels n WHERE n.name = 'alertname' AND n.value = 'x'
-          AND EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service' AND s.value = 'y'))`);
+          AND EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service' AND s.value = 'y'))
+      GROUP BY 1 ORDER BY 1`);
   assert.match(days, /USING INDEX alert_events_lifecycle_by_series \(series_id=\? AND at_ms>\? AND at_ms<\?\)/);
   assert.match(days, /SEARCH n USING PRIMARY KEY \(name=\? AND value=\?\)/);
   assert.doesNotMatch(days, /SCAN/);
 });
 
-test("unusual: a notification's alerts are classified once per episode, not per flush", () => {
+test("unusual: a notification's alerts are classified once per episode, with one days query per pair, not per flush", () => {
   let queries = 0;
   const source: UnusualSource = {
     episodeStartMs: (_fp, _at) => { queries++; return T0; },
-    episodeDays: () => { queries++; return []; },
+    episodeDayBounds: () => { queries++; return []; },
   };
   const u = new UnusualAlerts({ clock: fixedClock(T0 + 5000), source });
   const alert = (i: number): NotifyAlert => ({
@@ -87,19 +92,19 @@ test("unusual: a notification's alerts are classified once per episode, not per 
     groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
   };
   const first = u.decorate(data);
-  assert.equal(queries, 2000);
+  assert.equal(queries, 1001, "1,000 episode starts, and the days of the one (alertname, service) pair once");
   assert.ok(first.alerts.every((a) => a.unusual === "new"));
   assert.equal(data.alerts[0]!.unusual, undefined, "the input is not changed");
   for (let i = 0; i < 5; i++) u.decorate(data);
-  assert.equal(queries, 2000, "later flushes of the same episodes query nothing");
+  assert.equal(queries, 1001, "later flushes of the same episodes query nothing");
   // Another startsAt: the episode start is looked up again (here history says it is the same episode, whose days are cached).
   u.decorate({ ...data, alerts: [{ ...alert(1), startsAt: fromMillis(T0 + 1000) }] });
-  assert.equal(queries, 2001);
+  assert.equal(queries, 1002);
 });
 
 test("unusual: unknown (no episode start in history yet) leaves the alert as it is and is not cached", () => {
   let starts = 0;
-  const u = new UnusualAlerts({ clock: fixedClock(T0), source: { episodeStartMs: () => { starts++; return undefined; }, episodeDays: () => [] } });
+  const u = new UnusualAlerts({ clock: fixedClock(T0), source: { episodeStartMs: () => { starts++; return undefined; }, episodeDayBounds: () => [] } });
   const data: NotificationData = {
     receiver: "r", status: "firing", groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
     alerts: [{ status: "firing", labels: { alertname: "X" }, annotations: {}, startsAt: fromMillis(T0), endsAt: fromMillis(0), generatorURL: "", fingerprint: "0000000000000001" }],
@@ -107,4 +112,45 @@ test("unusual: unknown (no episode start in history yet) leaves the alert as it 
   assert.equal(u.decorate(data), data);
   u.decorate(data);
   assert.equal(starts, 2);
+});
+
+test("unusual: a notification classifies each alert as episodeAt does alone, pairs and window edges included", () => {
+  const { db, fire } = seeded();
+  const disk = { alertname: "Disk", service: "db" };
+  // Starts on the edges of the windows that follow: the first millisecond of one, the last of another.
+  fire("a", { ...disk, instance: "1" }, T0 - 30 * DAY);
+  fire("b", { ...disk, instance: "2" }, T0 - 30 * DAY + 5_000 - 1);
+  fire("c", { ...disk, instance: "3" }, T0 - 10 * DAY);
+  fire("w", { alertname: "Disk", service: "web" }, T0 - 4 * DAY);
+  fire("n", { alertname: "Net" }, T0 - 2 * DAY);
+  fire("a", { ...disk, instance: "1" }, T0);
+  fire("b", { ...disk, instance: "2" }, T0 + 5_000);
+  fire("c", { ...disk, instance: "3" }, T0 + 9 * 3_600_000);
+  fire("w", { alertname: "Disk", service: "web" }, T0 + DAY);
+  fire("n", { alertname: "Net" }, T0 + 1);
+  const repo = new UnusualRepo(db);
+  const now = T0 + 2 * DAY;
+  const alerts: NotifyAlert[] = [
+    ["a", { ...disk, instance: "1" }, T0], ["b", { ...disk, instance: "2" }, T0 + 5_000], ["c", { ...disk, instance: "3" }, T0 + 9 * 3_600_000],
+    ["w", { alertname: "Disk", service: "web" }, T0 + DAY], ["n", { alertname: "Net" }, T0 + 1],
+  ].map(([fingerprint, labels, startsAt]) => ({
+    status: "firing", labels: labels as Record<string, string>, annotations: {}, startsAt: fromMillis(startsAt as number),
+    endsAt: fromMillis(0), generatorURL: "", fingerprint: fingerprint as string,
+  }));
+  const data: NotificationData = { receiver: "r", status: "firing", alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "" };
+  const together = new UnusualAlerts({ clock: fixedClock(now), source: repo }).decorate(data).alerts.map((a) => a.unusual);
+  const alone = alerts.map((a) => new UnusualAlerts({ clock: fixedClock(now), source: repo }).episodeAt(a.fingerprint, a.labels, now)?.class);
+  assert.deepEqual(together, alone);
+  // a: its earlier start is its window's first millisecond (and b's, 5 s later, the same day) + c's → 2 days.
+  // b: both earlier starts fall out of its window (its own by 1 ms); c's and a's second → 2 days. c: alike.
+  assert.deepEqual(alone, ["frequent", "frequent", "frequent", "rare", "rare"]);
+});
+
+test("daysInWindow: interior days count, edge days only by the starts inside the window", () => {
+  const d = (day: number, first: number, last: number) => ({ day, firstMs: day * DAY + first, lastMs: day * DAY + last });
+  const days = [d(10, 100, 900), d(11, 0, 0), d(40, 50, 60)];
+  assert.deepEqual(daysInWindow(days, 10 * DAY + 500, 40 * DAY + 55), [10, 11, 40]);
+  assert.deepEqual(daysInWindow(days, 10 * DAY + 901, 40 * DAY + 50), [11], "day 10's last start is before the window, day 40's first is not before its end");
+  assert.deepEqual(daysInWindow(days, 10 * DAY + 900, 40 * DAY + 51), [10, 11, 40]);
+  assert.deepEqual(daysInWindow([], 0, 30 * DAY), []);
 });

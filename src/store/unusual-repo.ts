@@ -1,4 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
+import type { EpisodeDay } from "../anomaly/unusual.ts";
 
 /**
  * What "unusual alerts" read from the history: when a series' episode started, and on which UTC days the
@@ -18,10 +19,11 @@ export class UnusualRepo {
     this.startOf = db.prepare(`SELECT e.at_ms FROM series s JOIN alert_events e ON e.series_id = s.id
       WHERE s.fingerprint = ? AND e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms <= ?
       ORDER BY e.at_ms DESC LIMIT 1`).pluck();
-    const days = (service: string) => db.prepare(`SELECT DISTINCT e.at_ms / 86400000 FROM alert_events e
+    const days = (service: string) => db.prepare(`SELECT e.at_ms / 86400000 AS day, min(e.at_ms) AS firstMs, max(e.at_ms) AS lastMs
+      FROM alert_events e
       WHERE e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms >= @from AND e.at_ms < @to
         AND e.series_id IN (SELECT n.series_id FROM series_labels n WHERE n.name = 'alertname' AND n.value = @alertname AND ${service})
-      ORDER BY 1`).pluck();
+      GROUP BY 1 ORDER BY 1`);
     this.daysWithService = days("EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service' AND s.value = @service)");
     this.daysWithoutService = days("NOT EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service')");
   }
@@ -32,11 +34,12 @@ export class UnusualRepo {
   }
 
   /**
-   * Epoch days (UTC, ms ÷ 86,400,000) with at least one `new` event in [fromMs, toMs) of a series with this
-   * alertname and service ("" for the series without a service label), ascending.
+   * The epoch days (UTC, ms ÷ 86,400,000) with at least one `new` event in [fromMs, toMs) of a series with this
+   * alertname and service ("" for the series without a service label), ascending, each with the first and
+   * last such event of the day in that range: enough to answer any narrower window (`daysInWindow`).
    */
-  episodeDays(alertname: string, service: string, fromMs: number, toMs: number): number[] {
+  episodeDayBounds(alertname: string, service: string, fromMs: number, toMs: number): EpisodeDay[] {
     const stmt = service === "" ? this.daysWithoutService : this.daysWithService;
-    return stmt.all({ alertname, from: fromMs, to: toMs, ...(service === "" ? {} : { service }) }) as number[];
+    return stmt.all({ alertname, from: fromMs, to: toMs, ...(service === "" ? {} : { service }) }) as EpisodeDay[];
   }
 }
