@@ -32,7 +32,11 @@ export interface Unusual {
 
 /** The class for the distinct UTC dates (`YYYY-MM-DD`, repeats ignored) on which the pair started episodes in the window. */
 export function classifyUnusual(episodeDays: Iterable<string>): Unusual {
-  const days = new Set(episodeDays).size;
+  return classifyByDayCount(new Set(episodeDays).size);
+}
+
+/** The class for the number of distinct UTC dates in the window on which the pair started episodes. */
+export function classifyByDayCount(days: number): Unusual {
   const cls: UnusualClass = days === 0 ? "new" : days / UNUSUAL_WINDOW_DAYS <= RARE_MAX_SHARE ? "rare" : "frequent";
   return { class: cls, daysWithEpisodes: days, windowDays: UNUSUAL_WINDOW_DAYS };
 }

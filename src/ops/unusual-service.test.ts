@@ -49,9 +49,10 @@ test("unusual repo: distinct UTC days of the pair's episode starts in [from, to)
   assert.deepEqual(repo.episodeDayBounds("Disk", "db", T0 - 30 * DAY, T0)[1], { day: Math.floor((T0 - 3 * DAY) / DAY), firstMs: T0 - 3 * DAY, lastMs: T0 - 3 * DAY + 3_600_000 });
   assert.deepEqual(episodeDays("Disk", "", T0 - 30 * DAY, T0), [Math.floor((T0 - DAY) / DAY)]);
   assert.deepEqual(episodeDays("Nope", "db", T0 - 30 * DAY, T0), []);
-  assert.equal(repo.episodeStartMs("a", T0 + DAY), T0);
-  assert.equal(repo.episodeStartMs("a", T0 - 1), T0 - 30 * DAY);
-  assert.equal(repo.episodeStartMs("zz", T0), undefined);
+  assert.deepEqual(repo.episodeStarts(["a", "b", "zz"], T0 + DAY), new Map([["a", T0], ["b", T0 - 3 * DAY + 3_600_000]]));
+  assert.deepEqual(repo.episodeStarts(["a"], T0 - 1), new Map([["a", T0 - 30 * DAY]]));
+  assert.deepEqual(repo.episodeStarts(["zz"], T0), new Map());
+  assert.deepEqual(repo.episodeStarts([], T0), new Map());
 
   const u = new UnusualAlerts({ clock: fixedClock(T0 + 1000), source: repo });
   assert.deepEqual(u.episodeAt("a", { ...disk, instance: "1" }, T0 + 1000), { class: "frequent", daysWithEpisodes: 2, windowDays: 30, startMs: T0 });
@@ -74,12 +75,17 @@ test("unusual: the plans use the label and lifecycle indexes", () => {
   assert.match(days, /USING INDEX alert_events_lifecycle_by_series \(series_id=\? AND at_ms>\? AND at_ms<\?\)/);
   assert.match(days, /SEARCH n USING PRIMARY KEY \(name=\? AND value=\?\)/);
   assert.doesNotMatch(days, /SCAN/);
+  const starts = plan(`SELECT s.fingerprint, (SELECT e.at_ms FROM alert_events e WHERE e.series_id = s.id AND e.kind IN ('new', 'resolved')
+      AND e.kind = 'new' AND e.at_ms <= 5 ORDER BY e.at_ms DESC LIMIT 1) FROM series s WHERE s.fingerprint IN (SELECT value FROM json_each('["a"]'))`);
+  assert.match(starts, /USING INDEX alert_events_lifecycle_by_series \(series_id=\? AND at_ms<\?\)/);
+  assert.match(starts, /SEARCH s USING (COVERING )?INDEX sqlite_autoindex_series_1 \(fingerprint=\?\)/);
+  assert.doesNotMatch(starts, /SCAN (e|s|alert_events|series)\b/);
 });
 
 test("unusual: a notification's alerts are classified once per episode, with one days query per pair, not per flush", () => {
   let queries = 0;
   const source: UnusualSource = {
-    episodeStartMs: (_fp, _at) => { queries++; return T0; },
+    episodeStarts: (fps) => { queries++; return new Map(fps.map((fp) => [fp, T0])); },
     episodeDayBounds: () => { queries++; return []; },
   };
   const u = new UnusualAlerts({ clock: fixedClock(T0 + 5000), source });
@@ -92,19 +98,19 @@ test("unusual: a notification's alerts are classified once per episode, with one
     groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
   };
   const first = u.decorate(data);
-  assert.equal(queries, 1001, "1,000 episode starts, and the days of the one (alertname, service) pair once");
+  assert.equal(queries, 2, "the 1,000 episode starts at once, and the days of the one (alertname, service) pair once");
   assert.ok(first.alerts.every((a) => a.unusual === "new"));
   assert.equal(data.alerts[0]!.unusual, undefined, "the input is not changed");
   for (let i = 0; i < 5; i++) u.decorate(data);
-  assert.equal(queries, 1001, "later flushes of the same episodes query nothing");
+  assert.equal(queries, 2, "later flushes of the same episodes query nothing");
   // Another startsAt: the episode start is looked up again (here history says it is the same episode, whose days are cached).
   u.decorate({ ...data, alerts: [{ ...alert(1), startsAt: fromMillis(T0 + 1000) }] });
-  assert.equal(queries, 1002);
+  assert.equal(queries, 3);
 });
 
 test("unusual: unknown (no episode start in history yet) leaves the alert as it is and is not cached", () => {
   let starts = 0;
-  const u = new UnusualAlerts({ clock: fixedClock(T0), source: { episodeStartMs: () => { starts++; return undefined; }, episodeDayBounds: () => [] } });
+  const u = new UnusualAlerts({ clock: fixedClock(T0), source: { episodeStarts: () => { starts++; return new Map(); }, episodeDayBounds: () => [] } });
   const data: NotificationData = {
     receiver: "r", status: "firing", groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
     alerts: [{ status: "firing", labels: { alertname: "X" }, annotations: {}, startsAt: fromMillis(T0), endsAt: fromMillis(0), generatorURL: "", fingerprint: "0000000000000001" }],

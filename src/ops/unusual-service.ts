@@ -1,11 +1,12 @@
 import type { Clock } from "../lib/clock.ts";
 import type { LabelSet } from "../types/labels.ts";
 import type { NotificationData } from "../notify/notifier.ts";
-import { classifyUnusual, daysInWindow, utcDate, UNUSUAL_WINDOW_MS, type EpisodeDay, type Unusual } from "../anomaly/unusual.ts";
+import { classifyByDayCount, daysInWindow, UNUSUAL_WINDOW_MS, type EpisodeDay, type Unusual } from "../anomaly/unusual.ts";
 
 /** The history reads behind it (src/store/unusual-repo.ts). */
 export interface UnusualSource {
-  episodeStartMs(fingerprint: string, atMs: number): number | undefined;
+  /** When each alert's episode going on at `atMs` started (its last `new` event); absent when history has none. */
+  episodeStarts(fingerprints: readonly string[], atMs: number): ReadonlyMap<string, number>;
   /** The pair's days with episode starts in [fromMs, toMs), each with its first and last start there. */
   episodeDayBounds(alertname: string, service: string, fromMs: number, toMs: number): EpisodeDay[];
 }
@@ -50,7 +51,8 @@ export class UnusualAlerts {
   /**
    * The pipeline's decorate hook: each alert's class, looked up once per (fingerprint, startsAt). The
    * episodes not known yet are classified together: one history query per (alertname, service) pair of the
-   * notification, not one per alert (a first notification of 100 alerts of one rule took 300 ms otherwise).
+   * notification and one for all their episode starts, not one each per alert (a first notification of 100
+   * alerts of one rule took 300 ms otherwise).
    */
   decorate(data: NotificationData): NotificationData {
     const now = this.deps.clock.now();
@@ -76,10 +78,12 @@ export class UnusualAlerts {
     const out: Array<UnusualEpisode | undefined> = new Array(alerts.length).fill(undefined);
     // Episodes not cached yet, by (alertname, service) pair.
     const pending = new Map<string, { alertname: string; service: string; items: Array<{ i: number; key: string; startMs: number }> }>();
+    const named = alerts.filter((a) => a.labels.alertname);
+    const starts = named.length === 0 ? new Map<string, number>() : this.deps.source.episodeStarts(named.map((a) => a.fingerprint), atMs);
     alerts.forEach((a, i) => {
       const alertname = a.labels.alertname;
       if (!alertname) return;
-      const startMs = this.deps.source.episodeStartMs(a.fingerprint, atMs);
+      const startMs = starts.get(a.fingerprint);
       if (startMs === undefined) return;
       const key = `${a.fingerprint}#${startMs}`;
       const cached = this.cache.get(key);
@@ -102,7 +106,8 @@ export class UnusualAlerts {
       }
       const days = this.deps.source.episodeDayBounds(alertname, service, earliest - UNUSUAL_WINDOW_MS, latest);
       for (const it of items) {
-        const u: UnusualEpisode = { ...classifyUnusual(daysInWindow(days, it.startMs - UNUSUAL_WINDOW_MS, it.startMs).map(utcDate)), startMs: it.startMs };
+        // daysInWindow's days are distinct: their number is the count of dates.
+        const u: UnusualEpisode = { ...classifyByDayCount(daysInWindow(days, it.startMs - UNUSUAL_WINDOW_MS, it.startMs).length), startMs: it.startMs };
         this.remember(it.key, u);
         out[it.i] = u;
       }

@@ -16,9 +16,12 @@ export class UnusualRepo {
   private readonly daysWithoutService: Statement;
 
   constructor(db: Database) {
-    this.startOf = db.prepare(`SELECT e.at_ms FROM series s JOIN alert_events e ON e.series_id = s.id
-      WHERE s.fingerprint = ? AND e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms <= ?
-      ORDER BY e.at_ms DESC LIMIT 1`).pluck();
+    // Per fingerprint, its last `new` event at or before @at: a seek on the partial index, not a scan of
+    // the series' events (a flapping alert has thousands).
+    this.startOf = db.prepare(`SELECT s.fingerprint AS fingerprint,
+        (SELECT e.at_ms FROM alert_events e WHERE e.series_id = s.id AND e.kind IN ('new', 'resolved') AND e.kind = 'new'
+          AND e.at_ms <= @at ORDER BY e.at_ms DESC LIMIT 1) AS startMs
+      FROM series s WHERE s.fingerprint IN (SELECT value FROM json_each(@fingerprints))`);
     const days = (service: string) => db.prepare(`SELECT e.at_ms / 86400000 AS day, min(e.at_ms) AS firstMs, max(e.at_ms) AS lastMs
       FROM alert_events e
       WHERE e.kind IN ('new', 'resolved') AND e.kind = 'new' AND e.at_ms >= @from AND e.at_ms < @to
@@ -28,9 +31,13 @@ export class UnusualRepo {
     this.daysWithoutService = days("NOT EXISTS (SELECT 1 FROM series_labels s WHERE s.series_id = n.series_id AND s.name = 'service')");
   }
 
-  /** When the alert's episode at `atMs` started: its last `new` event at or before then (undefined: none recorded). */
-  episodeStartMs(fingerprint: string, atMs: number): number | undefined {
-    return (this.startOf.get(fingerprint, atMs) as number | undefined) ?? undefined;
+  /** When each alert's episode at `atMs` started: its last `new` event at or before then (absent: none recorded). */
+  episodeStarts(fingerprints: readonly string[], atMs: number): Map<string, number> {
+    const out = new Map<string, number>();
+    if (fingerprints.length === 0) return out;
+    const rows = this.startOf.all({ fingerprints: JSON.stringify(fingerprints), at: atMs }) as Array<{ fingerprint: string; startMs: number | null }>;
+    for (const r of rows) if (r.startMs !== null) out.set(r.fingerprint, r.startMs);
+    return out;
   }
 
   /**
