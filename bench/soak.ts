@@ -5,6 +5,7 @@
  * re-sent over and over, with a webhook receiver that fails 5 % of deliveries (retried) and a
  * repeat_interval of 1m so deliveries never stop. Per minute: resident memory, request p99, errors.
  * Target: memory and p99 within 10 % between the second and the last minute, no error.
+ * BENCH_SOAK_RATE=N soaks at N alerts/s instead of half the measured maximum.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -97,7 +98,9 @@ export async function soakScenario(minutes = Number(process.env.BENCH_SOAK_MINUT
   try {
     // Closed loop, as fast as it goes: the maximum this instance ingests.
     const max = (await closedLoop(t.url, PER_REQUEST, body, { clients: CLIENTS, seconds: 10, maxRequests: Infinity })).alertsPerSec;
-    const rate = max / 2;
+    // BENCH_SOAK_RATE (alerts/s) fixes the rate instead, so runs on a machine whose speed varies compare.
+    const fixed = Number(process.env.BENCH_SOAK_RATE ?? "");
+    const rate = Number.isFinite(fixed) && fixed > 0 ? fixed : max / 2;
     const intervalMs = (1000 * PER_REQUEST) / rate;
     const result: SoakMinute[] = [];
     let seq = 0;
