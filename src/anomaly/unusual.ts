@@ -30,20 +30,11 @@ export interface Unusual {
   readonly windowDays: number;
 }
 
-/** The class for the distinct UTC dates (`YYYY-MM-DD`, repeats ignored) on which the pair started episodes in the window. */
-export function classifyUnusual(episodeDays: Iterable<string>): Unusual {
-  return classifyByDayCount(new Set(episodeDays).size);
-}
-
-/** The class for the number of distinct UTC dates in the window on which the pair started episodes. */
-export function classifyByDayCount(days: number): Unusual {
+/** The class for the UTC epoch days (ms ÷ 86,400,000; repeats ignored) on which the pair started episodes in the window. */
+export function classifyUnusual(epochDays: readonly number[]): Unusual {
+  const days = new Set(epochDays).size;
   const cls: UnusualClass = days === 0 ? "new" : days / UNUSUAL_WINDOW_DAYS <= RARE_MAX_SHARE ? "rare" : "frequent";
   return { class: cls, daysWithEpisodes: days, windowDays: UNUSUAL_WINDOW_DAYS };
-}
-
-/** The UTC date (`YYYY-MM-DD`) of an epoch day number (ms ÷ 86,400,000, rounded down). */
-export function utcDate(epochDay: number): string {
-  return new Date(epochDay * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** A UTC epoch day on which a pair started episodes, with the first and last start that day (in some range). */

@@ -1,7 +1,7 @@
 import type { Clock } from "../lib/clock.ts";
 import type { LabelSet } from "../types/labels.ts";
 import type { NotificationData } from "../notify/notifier.ts";
-import { classifyByDayCount, daysInWindow, UNUSUAL_WINDOW_MS, type EpisodeDay, type Unusual } from "../anomaly/unusual.ts";
+import { classifyUnusual, daysInWindow, UNUSUAL_WINDOW_MS, type EpisodeDay, type Unusual } from "../anomaly/unusual.ts";
 
 /** The history reads behind it (src/store/unusual-repo.ts). */
 export interface UnusualSource {
@@ -106,8 +106,7 @@ export class UnusualAlerts {
       }
       const days = this.deps.source.episodeDayBounds(alertname, service, earliest - UNUSUAL_WINDOW_MS, latest);
       for (const it of items) {
-        // daysInWindow's days are distinct: their number is the count of dates.
-        const u: UnusualEpisode = { ...classifyByDayCount(daysInWindow(days, it.startMs - UNUSUAL_WINDOW_MS, it.startMs).length), startMs: it.startMs };
+        const u: UnusualEpisode = { ...classifyUnusual(daysInWindow(days, it.startMs - UNUSUAL_WINDOW_MS, it.startMs)), startMs: it.startMs };
         this.remember(it.key, u);
         out[it.i] = u;
       }
