@@ -160,3 +160,14 @@ test("daysInWindow: interior days count, edge days only by the starts inside the
   assert.deepEqual(daysInWindow(days, 10 * DAY + 900, 40 * DAY + 51), [10, 11, 40]);
   assert.deepEqual(daysInWindow([], 0, 30 * DAY), []);
 });
+
+test("unusual: a notification larger than the cache still gets every alert's class", () => {
+  const source: UnusualSource = { episodeStarts: (fps) => new Map(fps.map((fp) => [fp, T0])), episodeDayBounds: () => [] };
+  const u = new UnusualAlerts({ clock: fixedClock(T0 + 5000), source, maxCached: 3 });
+  const alerts: NotifyAlert[] = Array.from({ length: 10 }, (_, i) => ({
+    status: "firing", labels: { alertname: "Many", instance: String(i) }, annotations: {}, startsAt: fromMillis(T0),
+    endsAt: fromMillis(0), generatorURL: "", fingerprint: i.toString(16).padStart(16, "0"),
+  }));
+  const out = u.decorate({ receiver: "r", status: "firing", alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "" });
+  assert.deepEqual(out.alerts.map((a) => a.unusual), Array(10).fill("new"));
+});

@@ -56,16 +56,20 @@ export class UnusualAlerts {
    */
   decorate(data: NotificationData): NotificationData {
     const now = this.deps.clock.now();
-    const viewKey = (a: NotificationData["alerts"][number]) => `${a.fingerprint}@${a.startsAt.ms}`;
-    const unknown = data.alerts.filter((a) => !this.cache.has(viewKey(a)));
-    const classified = this.classify(unknown, now);
-    unknown.forEach((a, i) => {
-      const u = classified[i];
-      if (u !== undefined) this.remember(viewKey(a), u);
+    const keys = data.alerts.map((a) => `${a.fingerprint}@${a.startsAt.ms}`);
+    // Each alert's class: from the cache, or classified now (held here, as the cache may evict meanwhile).
+    const found = keys.map((k) => this.cache.get(k));
+    const unknown = found.flatMap((u, i) => (u === undefined ? [i] : []));
+    const classified = this.classify(unknown.map((i) => data.alerts[i]!), now);
+    unknown.forEach((i, j) => {
+      const u = classified[j];
+      if (u === undefined) return;
+      found[i] = u;
+      this.remember(keys[i]!, u);
     });
     let changed = false;
-    const alerts = data.alerts.map((a) => {
-      const u = this.cache.get(viewKey(a));
+    const alerts = data.alerts.map((a, i) => {
+      const u = found[i];
       if (u === undefined) return a;
       changed = true;
       return { ...a, unusual: u.class };

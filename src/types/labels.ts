@@ -166,8 +166,8 @@ export function withoutEmptyValues(labels: LabelSet): LabelSet {
 }
 
 /**
- * sortedLabelSet(withoutEmptyValues(labels)) in one step, and no copy at all when `labels` already is
- * that (Prometheus sends names sorted and no empty values): only for a set the caller owns and will not change.
+ * sortedLabelSet(withoutEmptyValues(labels)), but no copy at all when `labels` already is that (Prometheus
+ * sends names sorted and no empty values): only for a set the caller owns and will not change.
  */
 export function sortedNonEmptyLabelSet(labels: LabelSet): LabelSet {
   const names = Object.keys(labels);
