@@ -14,6 +14,22 @@ readonly BINARIES=(prometheus promtool prometheus-alertmanager amtool chromium k
 # postgresql: the server (initdb, pg_ctl, postgres), which Debian keeps off PATH (see postgres_bindir).
 readonly PACKAGES=(prometheus prometheus-alertmanager chromium kubernetes-client util-linux mount e2fsprogs postgresql)
 
+# The package that provides each binary: only the packages of missing binaries are installed, so a tool
+# already present from elsewhere (say, a kubectl from another vendor's package, which would conflict with
+# kubernetes-client's /usr/bin/kubectl) is used as it is.
+package_of() {
+  case "$1" in
+    prometheus | promtool) echo prometheus ;;
+    prometheus-alertmanager | amtool) echo prometheus-alertmanager ;;
+    chromium) echo chromium ;;
+    kubectl) echo kubernetes-client ;;
+    unshare | nsenter) echo util-linux ;;
+    losetup) echo mount ;;
+    mkfs.ext4 | e2fsck) echo e2fsprogs ;;
+    *) echo postgresql ;;
+  esac
+}
+
 # Debian installs each PostgreSQL major's server programs in /usr/lib/postgresql/<major>/bin, not on PATH.
 readonly PG_LIB=/usr/lib/postgresql
 readonly PG_SERVER_BINARIES=(initdb pg_ctl postgres)
@@ -117,7 +133,8 @@ fi
 cleanup() { if [[ "$created_policy" -eq 1 ]]; then rm -f "$policy_rc"; fi; }
 trap cleanup EXIT
 
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+mapfile -t needed < <(while IFS= read -r b; do package_of "$b"; done <<<"$missing" | sort -u)
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${needed[@]}"
 
 missing="$(missing_binaries)"
 if [[ -n "$missing" ]]; then
