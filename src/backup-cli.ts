@@ -29,7 +29,7 @@ interface Invocation {
  */
 export async function backupCommand(args: readonly string[], env: NodeJS.ProcessEnv, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) return usage(out, "backup [--force] [--storage.path=DIR] FILE");
-  return run("backup", err, async () => {
+  return runCommand("backup", err, async () => {
     const inv = parseInvocation("backup", args, env, true);
     const r = await backupDatabase(inv.database, inv.file, { overwrite: inv.force });
     out.write(`backup of ${inv.database} written to ${r.file}: ${r.bytes} bytes, schema version ${r.schemaVersion}, integrity ok\n`);
@@ -39,7 +39,7 @@ export async function backupCommand(args: readonly string[], env: NodeJS.Process
 /** `alertprism restore [server flags] FILE`: replaces the database of a stopped instance with a backup. */
 export async function restoreCommand(args: readonly string[], env: NodeJS.ProcessEnv, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) return usage(out, "restore [--storage.path=DIR] FILE");
-  return run("restore", err, () => {
+  return runCommand("restore", err, () => {
     const inv = parseInvocation("restore", args, env, false);
     const r = restoreDatabase(inv.file, inv.database);
     out.write(
@@ -58,7 +58,7 @@ function usage(out: NodeJS.WritableStream, synopsis: string): number {
 }
 
 /** Runs a command and turns every failure into one line on stderr and an exit code (never a stack trace). */
-async function run(name: string, err: NodeJS.WritableStream, body: () => Promise<void>): Promise<number> {
+export async function runCommand(name: string, err: NodeJS.WritableStream, body: () => Promise<void>): Promise<number> {
   try {
     await body();
     return EXIT.ok;

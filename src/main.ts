@@ -21,6 +21,7 @@ async function main(): Promise<number> {
   if (argv[0] === "token" && argv[1] === "create") return (await command(import("./token-cli.ts"))).tokenCreate(argv.slice(2), process.env, process.stdout);
   if (argv[0] === "backup") return (await command(import("./backup-cli.ts"))).backupCommand(argv.slice(1), process.env, process.stdout, process.stderr);
   if (argv[0] === "restore") return (await command(import("./backup-cli.ts"))).restoreCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+  if (argv[0] === "migrate") return (await command(import("./migrate-cli.ts"))).migrateCommand(argv.slice(1), process.env, process.stdout, process.stderr);
   const { parseArgs, resolveSettings, helpText } = await import("./settings.ts");
   const cmd = parseArgs(argv);
   if (cmd.kind === "help") {

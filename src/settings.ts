@@ -96,6 +96,7 @@ export function helpText(): string {
     "       alertprism token create --role viewer|operator|admin --subject NAME [--ttl 24h] [--alertprism.config.file=FILE]",
     "       alertprism backup [--force] [--storage.path=DIR] FILE",
     "       alertprism restore [--storage.path=DIR] FILE",
+    "       alertprism migrate --from sqlite FILE [--to postgres://USER@HOST:PORT/DB]",
     "",
     "An Alertmanager-compatible alert receiver with durable history.",
     "",
@@ -107,6 +108,7 @@ export function helpText(): string {
     "  token create    print a signed HS256 token for the ops API (auth.jwt.hs256_secret of alertprism.yml)",
     "  backup          copy the database to FILE while AlertPrism runs (consistent snapshot; --force replaces FILE)",
     "  restore         replace the database of a stopped AlertPrism with backup FILE, keeping the old one aside",
+    "  migrate         copy the SQLite database FILE of a stopped AlertPrism into an empty PostgreSQL database (--to, or ALERTPRISM_POSTGRES_URL)",
     "",
     "Flags (each can also be set with its environment variable):",
   ];

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { BackupError } from "./backup-error.ts";
 import { checkAlertPrismDatabase, sqliteMessage } from "./file-check.ts";
 import { fsyncDirectory, fsyncFile } from "./backup.ts";
+import { lockExclusively } from "./exclusive-lock.ts";
 
 export interface RestoreResult {
   readonly file: string;
@@ -80,7 +81,7 @@ function swapIn(tmp: string, to: string, replaced: string): { replaced: string |
     renameSync(tmp, to);
     return { replaced: undefined, strays };
   }
-  const lock = lockExclusively(to);
+  const lock = lockExclusively(to, "restore", "if AlertPrism is stopped, move it and its -wal/-shm files away and run restore again");
   try {
     // Fold the WAL into the file and drop it, then keep the journal in memory: closing this connection
     // must not delete a journal by path once the names point at the restored file.
@@ -102,30 +103,6 @@ function swapIn(tmp: string, to: string, replaced: string): { replaced: string |
     return { replaced, strays: [] };
   } finally {
     lock.close();
-  }
-}
-
-/** An exclusive lock on the database, or BackupError("in-use") at once if any other connection has it open. */
-function lockExclusively(file: string): Database {
-  let db: Database | undefined;
-  try {
-    db = new BetterSqlite3(file, { fileMustExist: true });
-    db.pragma("busy_timeout = 0");
-    // In exclusive locking mode the first access takes an EXCLUSIVE file lock and keeps it until close;
-    // for a WAL database it also means no shared-memory file is used.
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.exec("BEGIN EXCLUSIVE; COMMIT");
-    return db;
-  } catch (err) {
-    db?.close();
-    const code = (err as { code?: unknown }).code;
-    if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
-      throw new BackupError(`the database ${file} is in use (is AlertPrism running?): stop it and run restore again; nothing was changed`, "in-use");
-    }
-    throw new BackupError(
-      `cannot lock the current database ${file} (${sqliteMessage(err)}); if AlertPrism is stopped, move it and its -wal/-shm files away and run restore again`,
-      "invalid",
-    );
   }
 }
 
