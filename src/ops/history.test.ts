@@ -24,39 +24,39 @@ function store() {
   return { ...s, repo: new HistoryRepo(s.db) };
 }
 
-const sel = (repo: HistoryRepo, ...m: string[]) => {
-  const r = selectSeries(repo, m.map(parseMatcher));
+const sel = async (repo: HistoryRepo, ...m: string[]) => {
+  const r = await selectSeries(repo, m.map(parseMatcher));
   return { in: r.in && [...r.in].sort(), notIn: [...r.notIn].sort() };
 };
 
-test("matchers become series ids: equality through the index, others per distinct value, missing labels as empty", () => {
+test("matchers become series ids: equality through the index, others per distinct value, missing labels as empty", async () => {
   const { repo } = store();
-  assert.deepEqual(sel(repo, 'team="db"'), { in: [1, 3], notIn: [] });
-  assert.deepEqual(sel(repo, 'team="db"', 'alertname="A"'), { in: [1], notIn: [] });
-  assert.deepEqual(sel(repo, 'team=~"d.*|w.*"'), { in: [1, 2, 3], notIn: [] });
+  assert.deepEqual(await sel(repo, 'team="db"'), { in: [1, 3], notIn: [] });
+  assert.deepEqual(await sel(repo, 'team="db"', 'alertname="A"'), { in: [1], notIn: [] });
+  assert.deepEqual(await sel(repo, 'team=~"d.*|w.*"'), { in: [1, 2, 3], notIn: [] });
   // != and !~ also match a series without the label: they exclude, they do not select.
-  assert.deepEqual(sel(repo, 'team!="db"'), { in: undefined, notIn: [1, 3] });
-  assert.deepEqual(sel(repo, 'team!~"d.*"', 'alertname="A"'), { in: [2], notIn: [] });
-  assert.deepEqual(sel(repo, 'team=""'), { in: undefined, notIn: [1, 2, 3] });
-  assert.deepEqual(sel(repo, 'team="nobody"', 'alertname=~".+"'), { in: [], notIn: [] });
-  assert.deepEqual(sel(repo), { in: undefined, notIn: [] });
+  assert.deepEqual(await sel(repo, 'team!="db"'), { in: undefined, notIn: [1, 3] });
+  assert.deepEqual(await sel(repo, 'team!~"d.*"', 'alertname="A"'), { in: [2], notIn: [] });
+  assert.deepEqual(await sel(repo, 'team=""'), { in: undefined, notIn: [1, 2, 3] });
+  assert.deepEqual(await sel(repo, 'team="nobody"', 'alertname=~".+"'), { in: [], notIn: [] });
+  assert.deepEqual(await sel(repo), { in: undefined, notIn: [] });
 });
 
-test("pages are keyset pages newest first; both plans give the same rows", () => {
+test("pages are keyset pages newest first; both plans give the same rows", async () => {
   const { repo } = store();
-  const all = queryHistory(repo, { matchers: [], limit: 100 }).events.map((e) => e.id);
+  const all = (await queryHistory(repo, { matchers: [], limit: 100 })).events.map((e) => e.id);
   assert.equal(all.length, 20);
   const walked: number[] = [];
   let before;
   do {
-    const page = queryHistory(repo, { matchers: [], limit: 3, ...(before ? { before } : {}) });
+    const page = await queryHistory(repo, { matchers: [], limit: 3, ...(before ? { before } : {}) });
     walked.push(...page.events.map((e) => e.id));
     before = page.next;
   } while (before);
   assert.deepEqual(walked, all);
   const q = { seriesIn: [1, 3], sinceMs: 1000, untilMs: 3000, kinds: ["resolved"], limit: 10 };
-  const byTime = repo.events({ ...q, plan: "time" }).map((e) => e.id);
-  const bySeries = repo.events({ ...q, plan: "series" }).map((e) => e.id);
+  const byTime = (await repo.events({ ...q, plan: "time" })).map((e) => e.id);
+  const bySeries = (await repo.events({ ...q, plan: "series" })).map((e) => e.id);
   assert.deepEqual(byTime, bySeries);
   assert.equal(byTime.length, 3);
   assert.ok(repo.explainEvents({ ...q, plan: "series" }).some((d) => d.includes("alert_events_by_series_time")));

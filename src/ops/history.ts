@@ -1,5 +1,5 @@
 import type { Matcher } from "../types/matcher.ts";
-import type { HistoryEventRow, HistoryPlan, HistoryRepo, Keyset } from "../store/history-repo.ts";
+import type { HistoryEventRow, HistoryPlan, HistoryReads, Keyset } from "../store/history-repo.ts";
 
 /**
  * The history query behind GET /alerts/history: label matchers resolved to series ids through
@@ -38,7 +38,7 @@ const PER_VALUE_LOOKUPS = 32;
  * values — or, when the matcher also accepts a missing label (`!=`, `!~`, `=""`, `=~".*"`), excludes the
  * series of the values it rejects.
  */
-export function selectSeries(repo: HistoryRepo, matchers: readonly Matcher[]): SeriesSelection {
+export async function selectSeries(repo: HistoryReads, matchers: readonly Matcher[]): Promise<SeriesSelection> {
   let only: Set<number> | undefined;
   const not = new Set<number>();
   const narrow = (ids: Iterable<number>) => {
@@ -55,12 +55,12 @@ export function selectSeries(repo: HistoryRepo, matchers: readonly Matcher[]): S
   for (const m of ordered) {
     if (only !== undefined && only.size === 0) break;
     if (m.type === "=" && m.value !== "") {
-      narrow(repo.seriesWithLabel(m.name, m.value));
+      narrow(await repo.seriesWithLabel(m.name, m.value));
       continue;
     }
     const acceptsMissing = m.matches("");
-    const values = repo.labelValues(m.name).filter((v) => m.matches(v) !== acceptsMissing);
-    const ids = seriesOfValues(repo, m.name, values);
+    const values = (await repo.labelValues(m.name)).filter((v) => m.matches(v) !== acceptsMissing);
+    const ids = await seriesOfValues(repo, m.name, values);
     if (acceptsMissing) for (const id of ids) not.add(id);
     else narrow(ids);
   }
@@ -73,11 +73,11 @@ function rank(m: Matcher): number {
   return m.type === "=" && m.value !== "" ? 0 : 1;
 }
 
-function seriesOfValues(repo: HistoryRepo, name: string, values: readonly string[]): number[] {
+async function seriesOfValues(repo: HistoryReads, name: string, values: readonly string[]): Promise<number[]> {
   if (values.length === 0) return [];
-  if (values.length <= PER_VALUE_LOOKUPS) return values.flatMap((v) => repo.seriesWithLabel(name, v));
+  if (values.length <= PER_VALUE_LOOKUPS) return (await Promise.all(values.map((v) => repo.seriesWithLabel(name, v)))).flat();
   const wanted = new Set(values);
-  return repo.labelPairs(name).filter((p) => wanted.has(p.value)).map((p) => p.seriesId);
+  return (await repo.labelPairs(name)).filter((p) => wanted.has(p.value)).map((p) => p.seriesId);
 }
 
 /**
@@ -96,19 +96,19 @@ export function choosePlan(selected: number, sizes: { series: number; events: nu
 }
 
 /** One page of history, newest first. */
-export function queryHistory(repo: HistoryRepo, q: HistoryRequest): HistoryPage {
-  const sel = selectSeries(repo, q.matchers);
+export async function queryHistory(repo: HistoryReads, q: HistoryRequest): Promise<HistoryPage> {
+  const sel = await selectSeries(repo, q.matchers);
   let plan: HistoryPlan = "time";
   if (sel.in !== undefined) {
     if (sel.in.size === 0) return { events: [], next: undefined, plan: "series" };
-    const span = repo.timeSpan();
+    const span = await repo.timeSpan();
     const total = Math.max(1, span.toMs - span.fromMs);
     const from = Math.max(span.fromMs, q.sinceMs ?? span.fromMs);
     const to = Math.min(span.toMs, q.untilMs ?? span.toMs);
     const rangeShare = Math.max(0, Math.min(1, (to - from) / total));
-    plan = choosePlan(sel.in.size, repo.sizes(), rangeShare, q.limit);
+    plan = choosePlan(sel.in.size, await repo.sizes(), rangeShare, q.limit);
   }
-  const rows = repo.events({
+  const rows = await repo.events({
     ...(sel.in ? { seriesIn: [...sel.in] } : {}),
     ...(sel.notIn.size > 0 ? { seriesNotIn: [...sel.notIn] } : {}),
     ...(q.sinceMs !== undefined ? { sinceMs: q.sinceMs } : {}),

@@ -2,7 +2,7 @@ import type { LabelSet } from "../types/labels.ts";
 import type { LiveAlert } from "../provider/alert-provider.ts";
 import type { RoutingTable } from "../dispatch/routing-table.ts";
 import type {
-  AckRecord, CommentRecord, DecisionEntry, DeliveryRecord, EscalationRecord, HistoryEventRow, HistoryRepo, Keyset, Window,
+  AckRecord, CommentRecord, DecisionEntry, DeliveryRecord, EscalationRecord, HistoryEventRow, HistoryReads, Keyset, Window,
 } from "../store/history-repo.ts";
 
 /**
@@ -56,7 +56,7 @@ export interface TimelineRequest {
 }
 
 export interface TimelineDeps {
-  readonly repo: HistoryRepo;
+  readonly repo: HistoryReads;
   live(fingerprint: string): LiveAlert | undefined;
   routing(): RoutingTable;
 }
@@ -66,23 +66,23 @@ const PER_ALERT_RECORDS = 1000;
 const FOREVER = 8.64e15;
 
 /** The alert's state and timeline page; undefined when the fingerprint was never seen. */
-export function alertTimeline(deps: TimelineDeps, fingerprint: string, q: TimelineRequest): TimelinePage | undefined {
+export async function alertTimeline(deps: TimelineDeps, fingerprint: string, q: TimelineRequest): Promise<TimelinePage | undefined> {
   const { repo } = deps;
   const live = deps.live(fingerprint);
-  const series = repo.series(fingerprint);
+  const series = await repo.series(fingerprint);
   if (!live && !series) return undefined;
   const labels = live?.alert.labels ?? series!.labels;
 
   // The groups: from the routing tree now, and from the decisions and storms recorded about the alert.
   const routes = deps.routing().root.match(labels);
   const groups = new Set(routes.map((r) => r.groupKey(r.groupLabels(labels))));
-  for (const g of repo.decisionGroupsOf(fingerprint)) groups.add(g);
-  for (const g of repo.stormGroupsOf(fingerprint)) groups.add(g);
+  for (const g of await repo.decisionGroupsOf(fingerprint)) groups.add(g);
+  for (const g of await repo.stormGroupsOf(fingerprint)) groups.add(g);
 
   // The alert is in its groups from each `new` to its `resolved`, and the resolved notification follows
   // within a group_interval (plus the flush's retries): group rows are read in those windows only.
   const graceMs = 2 * Math.max(60_000, ...routes.map((r) => r.opts.groupIntervalMs)) + 10_000;
-  const transitions = series ? repo.seriesTransitions(series.id) : [];
+  const transitions = series ? await repo.seriesTransitions(series.id) : [];
   const episodes = episodeWindows(transitions, graceMs, live?.alert.startsAt.ms);
 
   const window: Window = { fromMs: q.sinceMs ?? -FOREVER, toMs: q.untilMs ?? FOREVER };
@@ -91,37 +91,37 @@ export function alertTimeline(deps: TimelineDeps, fingerprint: string, q: Timeli
   const entries: TimelineEntry[] = [];
 
   if (series) {
-    for (const e of repo.seriesEvents(series.id, window, after("event"), n)) entries.push({ source: "event", atMs: e.atMs, id: e.id, event: e });
+    for (const e of await repo.seriesEvents(series.id, window, after("event"), n)) entries.push({ source: "event", atMs: e.atMs, id: e.id, event: e });
   }
-  for (const d of repo.alertDecisions(fingerprint, window, after("decision"), n)) entries.push({ source: "decision", atMs: d.atMs, id: d.id, decision: d });
-  const groupRows = (read: (g: string, w: Window) => number) => {
+  for (const d of await repo.alertDecisions(fingerprint, window, after("decision"), n)) entries.push({ source: "decision", atMs: d.atMs, id: d.id, decision: d });
+  const groupRows = async (read: (g: string, w: Window) => Promise<number>): Promise<void> => {
     for (const w of episodes) {
       const clipped = { fromMs: Math.max(w.fromMs, window.fromMs), toMs: Math.min(w.toMs, window.toMs) };
       if (clipped.fromMs > clipped.toMs) continue;
       let got = 0;
-      for (const g of groups) got += read(g, clipped);
+      for (const g of groups) got += await read(g, clipped);
       // Windows are in time order: once a window filled a page, later ones cannot be on it.
       if (got >= n) break;
     }
   };
   const decisionsAt = new Set<number>();
-  groupRows((g, w) => {
-    const rows = repo.groupDecisions(g, w, after("decision"), n);
+  await groupRows(async (g, w) => {
+    const rows = await repo.groupDecisions(g, w, after("decision"), n);
     for (const d of rows) if (!decisionsAt.has(d.id)) { decisionsAt.add(d.id); entries.push({ source: "decision", atMs: d.atMs, id: d.id, decision: d }); }
     return rows.length;
   });
   const deliveriesAt = new Set<number>();
-  groupRows((g, w) => {
-    const rows = repo.groupDeliveries(g, w, after("delivery"), n);
+  await groupRows(async (g, w) => {
+    const rows = await repo.groupDeliveries(g, w, after("delivery"), n);
     for (const d of rows) if (!deliveriesAt.has(d.id)) { deliveriesAt.add(d.id); entries.push({ source: "delivery", atMs: d.atMs, id: d.id, delivery: d }); }
     return rows.length;
   });
-  for (const a of repo.acksOf(fingerprint, PER_ALERT_RECORDS)) {
+  for (const a of await repo.acksOf(fingerprint, PER_ALERT_RECORDS)) {
     entries.push({ source: "ack", atMs: a.createdMs, id: a.id * 2, ack: a, action: "acked" });
     if (a.endedMs !== null) entries.push({ source: "ack", atMs: a.endedMs, id: a.id * 2 + 1, ack: a, action: "unacked" });
   }
-  for (const c of repo.commentsOf(fingerprint, PER_ALERT_RECORDS)) entries.push({ source: "comment", atMs: c.createdMs, id: c.id, comment: c });
-  for (const e of repo.escalationsOf(fingerprint, PER_ALERT_RECORDS)) {
+  for (const c of await repo.commentsOf(fingerprint, PER_ALERT_RECORDS)) entries.push({ source: "comment", atMs: c.createdMs, id: c.id, comment: c });
+  for (const e of await repo.escalationsOf(fingerprint, PER_ALERT_RECORDS)) {
     const state = e.firedMs !== null ? "fired" : e.cancelledMs !== null ? "cancelled" : "pending";
     entries.push({ source: "escalation", atMs: e.firedMs ?? e.cancelledMs ?? e.dueMs, id: e.id, escalation: e, state });
   }
@@ -133,13 +133,14 @@ export function alertTimeline(deps: TimelineDeps, fingerprint: string, q: Timeli
   const page = more ? inPage.slice(0, q.limit) : inPage;
   const last = page[page.length - 1];
   const lastTransition = transitions[transitions.length - 1];
+  const lastEventMs = series ? await repo.lastEventMs(series.id) : undefined;
   return {
     alert: {
       fingerprint,
       labels,
       live,
       state: live ? live.state : lastTransition?.kind === "new" ? "firing" : "resolved",
-      lastEventMs: series ? repo.lastEventMs(series.id) : undefined,
+      lastEventMs,
       groups: [...groups].sort(),
     },
     entries: page,

@@ -77,7 +77,47 @@ export interface Window {
   readonly toMs: number;
 }
 
-type EventSqlRow = { id: number; fingerprint: string; labels: string; at_ms: number; kind: AlertEventKind; detail: string };
+/**
+ * The read side of history, deliveries, notification decisions, storms and ack records, as the ops API uses
+ * it: asynchronous, so the PostgreSQL backend (pg/history-repo.ts) implements it as SQLite's HistoryRepo
+ * does; both pass the same contract tests (pg/history-repo.test.ts).
+ */
+export interface HistoryReads {
+  seriesWithLabel(name: string, value: string): Promise<number[]>;
+  labelValues(name: string): Promise<string[]>;
+  labelPairs(name: string): Promise<Array<{ value: string; seriesId: number }>>;
+  timeSpan(): Promise<{ fromMs: number; toMs: number }>;
+  series(fingerprint: string): Promise<{ id: number; labels: LabelSet } | undefined>;
+  sizes(): Promise<{ series: number; events: number }>;
+  events(q: HistoryQuery): Promise<HistoryEventRow[]>;
+  seriesEvents(seriesId: number, window: Window, after: Keyset | undefined, limit: number): Promise<HistoryEventRow[]>;
+  lastEventMs(seriesId: number): Promise<number | undefined>;
+  seriesTransitions(seriesId: number): Promise<Array<{ atMs: number; kind: "new" | "resolved" }>>;
+  decisionGroupsOf(fingerprint: string): Promise<string[]>;
+  stormGroupsOf(fingerprint: string): Promise<string[]>;
+  alertDecisions(fingerprint: string, window: Window, after: Keyset | undefined, limit: number): Promise<DecisionEntry[]>;
+  groupDecisions(groupKey: string, window: Window, after: Keyset | undefined, limit: number): Promise<DecisionEntry[]>;
+  groupDeliveries(groupKey: string, window: Window, after: Keyset | undefined, limit: number): Promise<DeliveryRecord[]>;
+  deliveries(q: DeliveryQuery): Promise<DeliveryRecord[]>;
+  storms(q: { sinceMs?: number; untilMs?: number; limit: number }): Promise<StormSummary[]>;
+  acksOf(fingerprint: string, limit: number): Promise<AckRecord[]>;
+  commentsOf(fingerprint: string, limit: number): Promise<CommentRecord[]>;
+  escalationsOf(fingerprint: string, limit: number): Promise<EscalationRecord[]>;
+}
+
+export interface DeliveryQuery {
+  readonly receiver?: string;
+  readonly integration?: string;
+  readonly status?: string;
+  readonly groupKey?: string;
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
+  /** Rows strictly older than this position. */
+  readonly before?: Keyset;
+  readonly limit: number;
+}
+
+export type EventSqlRow = { id: number; fingerprint: string; labels: string; at_ms: number; kind: AlertEventKind; detail: string };
 
 /** Rows strictly after (ascending) a position, for timeline pages: "at_ms > ? OR (at_ms = ? AND id > ?)". */
 function afterClause(after: Keyset | undefined, args: unknown[], col = "at_ms", idCol = "id"): string {
@@ -87,10 +127,10 @@ function afterClause(after: Keyset | undefined, args: unknown[], col = "at_ms", 
 }
 
 /**
- * Read side of history, deliveries, notification decisions and storms for the ops API. Only reads; every
- * query is an index range scan bounded by LIMIT.
+ * HistoryReads on SQLite. Only reads; every query is an index range scan bounded by LIMIT. The methods
+ * answer synchronously inside their promise (better-sqlite3 blocks for the few milliseconds a page takes).
  */
-export class HistoryRepo {
+export class HistoryRepo implements HistoryReads {
   private readonly bySeriesLabel: Statement;
   private readonly labelValuesOf: Statement;
   private readonly seriesOf: Statement;
@@ -107,39 +147,39 @@ export class HistoryRepo {
   }
 
   /** Series ids having the label pair (an index lookup in series_labels). */
-  seriesWithLabel(name: string, value: string): number[] {
+  async seriesWithLabel(name: string, value: string): Promise<number[]> {
     return this.bySeriesLabel.all(name, value) as number[];
   }
 
   /** The distinct values a label name has across all series. */
-  labelValues(name: string): string[] {
+  async labelValues(name: string): Promise<string[]> {
     return this.labelValuesOf.all(name) as string[];
   }
 
   /** Every (value, series id) of a label name: one range scan of series_labels' primary key. */
-  labelPairs(name: string): Array<{ value: string; seriesId: number }> {
+  async labelPairs(name: string): Promise<Array<{ value: string; seriesId: number }>> {
     return (this.stmt("SELECT value, series_id FROM series_labels WHERE name = ?").raw().all(name) as Array<[string, number]>).map(([value, seriesId]) => ({ value, seriesId }));
   }
 
   /** The time span history covers (0, 0 when empty): two index lookups. */
-  timeSpan(): { fromMs: number; toMs: number } {
+  async timeSpan(): Promise<{ fromMs: number; toMs: number }> {
     const r = this.stmt("SELECT (SELECT min(at_ms) FROM alert_events) AS a, (SELECT max(at_ms) FROM alert_events) AS b").get() as { a: number | null; b: number | null };
     return { fromMs: r.a ?? 0, toMs: r.b ?? 0 };
   }
 
   /** A series by fingerprint: its id and labels; undefined if never seen (or pruned). */
-  series(fingerprint: string): { id: number; labels: LabelSet } | undefined {
+  async series(fingerprint: string): Promise<{ id: number; labels: LabelSet } | undefined> {
     const r = this.seriesOf.get(fingerprint) as { id: number; labels: string } | undefined;
     return r && { id: r.id, labels: JSON.parse(r.labels) as LabelSet };
   }
 
   /** Sizes the planner weighs: series and (about, from the id range) events. */
-  sizes(): { series: number; events: number } {
+  async sizes(): Promise<{ series: number; events: number }> {
     return { series: this.seriesCount.get() as number, events: this.eventIdRange.get() as number };
   }
 
   /** History, newest first: (at_ms, id) descending, strictly before `before`. */
-  events(q: HistoryQuery): HistoryEventRow[] {
+  async events(q: HistoryQuery): Promise<HistoryEventRow[]> {
     const { sql, args } = eventsSql(q);
     return (this.stmt(sql).all(...args) as EventSqlRow[]).map(toEvent);
   }
@@ -162,7 +202,7 @@ export class HistoryRepo {
   }
 
   /** One series' events, oldest first, strictly after `after`, within `window`. */
-  seriesEvents(seriesId: number, window: Window, after: Keyset | undefined, limit: number): HistoryEventRow[] {
+  async seriesEvents(seriesId: number, window: Window, after: Keyset | undefined, limit: number): Promise<HistoryEventRow[]> {
     const args: unknown[] = [seriesId, window.fromMs, window.toMs];
     const sql = `SELECT e.id, s.fingerprint, s.labels, e.at_ms, e.kind, e.detail FROM alert_events e JOIN series s ON s.id = e.series_id
       WHERE e.series_id = ? AND e.at_ms >= ? AND e.at_ms <= ?${afterClause(after, args, "e.at_ms", "e.id")} ORDER BY e.at_ms, e.id LIMIT ?`;
@@ -170,50 +210,50 @@ export class HistoryRepo {
   }
 
   /** The time of a series' newest event (one index lookup). */
-  lastEventMs(seriesId: number): number | undefined {
+  async lastEventMs(seriesId: number): Promise<number | undefined> {
     return (this.stmt("SELECT max(at_ms) FROM alert_events WHERE series_id = ?").pluck().get(seriesId) as number | null) ?? undefined;
   }
 
   /** A series' firing/resolved changes, oldest first: what its episodes are made of. */
-  seriesTransitions(seriesId: number): Array<{ atMs: number; kind: "new" | "resolved" }> {
+  async seriesTransitions(seriesId: number): Promise<Array<{ atMs: number; kind: "new" | "resolved" }>> {
     return (this.stmt(`SELECT at_ms, kind FROM alert_events WHERE series_id = ? AND kind IN ('new', 'resolved') ORDER BY at_ms, id`)
       .all(seriesId) as Array<{ at_ms: number; kind: "new" | "resolved" }>).map((r) => ({ atMs: r.at_ms, kind: r.kind }));
   }
 
   /** Every group key with a decision about this alert. */
-  decisionGroupsOf(fingerprint: string): string[] {
+  async decisionGroupsOf(fingerprint: string): Promise<string[]> {
     return this.stmt("SELECT DISTINCT group_key FROM notify_decisions WHERE fingerprint = ?").pluck().all(fingerprint) as string[];
   }
 
   /** Groups a storm covered this alert in. */
-  stormGroupsOf(fingerprint: string): string[] {
+  async stormGroupsOf(fingerprint: string): Promise<string[]> {
     const rows = this.stmt("SELECT groups FROM storm_alerts WHERE fingerprint = ?").pluck().all(fingerprint) as string[];
     return rows.flatMap((g) => JSON.parse(g) as string[]);
   }
 
   /** An alert's own decisions, oldest first. */
-  alertDecisions(fingerprint: string, window: Window, after: Keyset | undefined, limit: number): DecisionEntry[] {
+  async alertDecisions(fingerprint: string, window: Window, after: Keyset | undefined, limit: number): Promise<DecisionEntry[]> {
     const args: unknown[] = [fingerprint, window.fromMs, window.toMs];
     const sql = `SELECT * FROM notify_decisions WHERE fingerprint = ? AND at_ms >= ? AND at_ms <= ?${afterClause(after, args)} ORDER BY at_ms, id LIMIT ?`;
     return (this.stmt(sql).all(...args, limit) as DecisionSqlRow[]).map(toDecision);
   }
 
   /** A group's group-level decisions (fingerprint ''), oldest first. */
-  groupDecisions(groupKey: string, window: Window, after: Keyset | undefined, limit: number): DecisionEntry[] {
+  async groupDecisions(groupKey: string, window: Window, after: Keyset | undefined, limit: number): Promise<DecisionEntry[]> {
     const args: unknown[] = [groupKey, window.fromMs, window.toMs];
     const sql = `SELECT * FROM notify_decisions WHERE group_key = ? AND at_ms >= ? AND at_ms <= ?${afterClause(after, args)} AND fingerprint = '' ORDER BY at_ms, id LIMIT ?`;
     return (this.stmt(sql).all(...args, limit) as DecisionSqlRow[]).map(toDecision);
   }
 
   /** A group's delivery attempts, oldest first. */
-  groupDeliveries(groupKey: string, window: Window, after: Keyset | undefined, limit: number): DeliveryRecord[] {
+  async groupDeliveries(groupKey: string, window: Window, after: Keyset | undefined, limit: number): Promise<DeliveryRecord[]> {
     const args: unknown[] = [groupKey, window.fromMs, window.toMs];
     const sql = `SELECT * FROM deliveries WHERE group_key = ? AND at_ms >= ? AND at_ms <= ?${afterClause(after, args)} ORDER BY at_ms, id LIMIT ?`;
     return (this.stmt(sql).all(...args, limit) as DeliverySqlRow[]).map(toDelivery);
   }
 
   /** The delivery log, newest first. */
-  deliveries(q: { receiver?: string; integration?: string; status?: string; groupKey?: string; sinceMs?: number; untilMs?: number; before?: Keyset; limit: number }): DeliveryRecord[] {
+  async deliveries(q: DeliveryQuery): Promise<DeliveryRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.receiver !== undefined) { where.push("receiver = ?"); args.push(q.receiver); }
@@ -228,7 +268,7 @@ export class HistoryRepo {
   }
 
   /** Storms overlapping [sinceMs, untilMs], newest first, with how many alerts and groups each covered. */
-  storms(q: { sinceMs?: number; untilMs?: number; limit: number }): StormSummary[] {
+  async storms(q: { sinceMs?: number; untilMs?: number; limit: number }): Promise<StormSummary[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.untilMs !== undefined) { where.push("s.started_ms <= ?"); args.push(q.untilMs); }
@@ -242,19 +282,19 @@ export class HistoryRepo {
   }
 
   /** Acks, comments and escalations of an alert (bounded: the newest `limit` of each). */
-  acksOf(fingerprint: string, limit: number): AckRecord[] {
+  async acksOf(fingerprint: string, limit: number): Promise<AckRecord[]> {
     const rows = this.stmt("SELECT * FROM acks WHERE fingerprint = ? ORDER BY created_ms DESC, id DESC LIMIT ?").all(fingerprint, limit) as Array<{
       id: number; episode_starts_ms: number; actor: string; comment: string; created_ms: number; expires_ms: number | null; ended_ms: number | null; ended_by: string | null;
     }>;
     return rows.map((r) => ({ id: r.id, episodeStartsMs: r.episode_starts_ms, actor: r.actor, comment: r.comment, createdMs: r.created_ms, expiresMs: r.expires_ms, endedMs: r.ended_ms, endedBy: r.ended_by }));
   }
 
-  commentsOf(fingerprint: string, limit: number): CommentRecord[] {
+  async commentsOf(fingerprint: string, limit: number): Promise<CommentRecord[]> {
     const rows = this.stmt("SELECT id, actor, text, created_ms FROM comments WHERE fingerprint = ? ORDER BY created_ms DESC, id DESC LIMIT ?").all(fingerprint, limit) as Array<{ id: number; actor: string; text: string; created_ms: number }>;
     return rows.map((r) => ({ id: r.id, actor: r.actor, text: r.text, createdMs: r.created_ms }));
   }
 
-  escalationsOf(fingerprint: string, limit: number): EscalationRecord[] {
+  async escalationsOf(fingerprint: string, limit: number): Promise<EscalationRecord[]> {
     const rows = this.stmt("SELECT * FROM escalations WHERE fingerprint = ? ORDER BY episode_starts_ms DESC, id DESC LIMIT ?").all(fingerprint, limit) as Array<{
       id: number; episode_starts_ms: number; rule: string; receiver: string; due_ms: number; fired_ms: number | null; cancelled_ms: number | null; cancelled_by: string | null;
     }>;
@@ -262,10 +302,11 @@ export class HistoryRepo {
   }
 }
 
-type DecisionSqlRow = { id: number; at_ms: number; group_key: string; receiver: string; integration: string; fingerprint: string; stage: string; outcome: string; detail: string };
-type DeliverySqlRow = {
+export type DecisionSqlRow = { id: number; at_ms: number; group_key: string; receiver: string; integration: string; fingerprint: string; stage: string; outcome: string; detail: string };
+export type DeliverySqlRow = {
   id: number; at_ms: number; group_key: string; receiver: string; integration: string; attempt: number; status: "success" | "failed";
-  retryable: number; error: string | null; duration_ms: number; firing: number; resolved: number;
+  /** 0/1 in SQLite, boolean in PostgreSQL. */
+  retryable: number | boolean; error: string | null; duration_ms: number; firing: number; resolved: number;
 };
 
 function eventsSql(q: HistoryQuery): { sql: string; args: unknown[] } {
@@ -287,17 +328,17 @@ function eventsSql(q: HistoryQuery): { sql: string; args: unknown[] } {
   return { sql, args };
 }
 
-function toEvent(r: EventSqlRow): HistoryEventRow {
+export function toEvent(r: EventSqlRow): HistoryEventRow {
   return { id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels) as LabelSet, atMs: r.at_ms, kind: r.kind, detail: JSON.parse(r.detail) as Record<string, unknown> };
 }
 
-function toDecision(r: DecisionSqlRow): DecisionEntry {
+export function toDecision(r: DecisionSqlRow): DecisionEntry {
   return { id: r.id, atMs: r.at_ms, groupKey: r.group_key, receiver: r.receiver, integration: r.integration, fingerprint: r.fingerprint, stage: r.stage, outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown> };
 }
 
-function toDelivery(r: DeliverySqlRow): DeliveryRecord {
+export function toDelivery(r: DeliverySqlRow): DeliveryRecord {
   return {
     id: r.id, atMs: r.at_ms, groupKey: r.group_key, receiver: r.receiver, integration: r.integration, attempt: r.attempt, status: r.status,
-    retryable: r.retryable === 1, error: r.error, durationMs: r.duration_ms, firing: r.firing, resolved: r.resolved,
+    retryable: r.retryable === 1 || r.retryable === true, error: r.error, durationMs: r.duration_ms, firing: r.firing, resolved: r.resolved,
   };
 }

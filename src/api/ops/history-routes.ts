@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor, parseFilters, parseLimit, parseTime, queryV
 import type { Clock } from "../../lib/clock.ts";
 import type { AlertProvider } from "../../provider/alert-provider.ts";
 import type { RoutingTable } from "../../dispatch/routing-table.ts";
-import type { HistoryRepo, Keyset } from "../../store/history-repo.ts";
+import type { HistoryReads, Keyset } from "../../store/history-repo.ts";
 import { queryHistory } from "../../ops/history.ts";
 import { alertTimeline, SOURCES, type TimelineCursor, type TimelineEntry } from "../../ops/timeline.ts";
 import { formatApiTime } from "../../types/time.ts";
@@ -17,7 +17,7 @@ import type { UnusualAlerts } from "../../ops/unusual-service.ts";
 
 export interface HistoryRoutesDeps {
   readonly clock: Clock;
-  readonly historyRepo: HistoryRepo;
+  readonly historyRepo: HistoryReads;
   readonly provider: AlertProvider;
   routing(): RoutingTable;
   /** Unusual alerts: the outlier class of the alert's episode (absent: `unusual` is always null). */
@@ -277,14 +277,14 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
         ],
         responses: { 200: ok("HistoryPage", "one page of events, newest first"), 400: BAD_REQUEST },
       },
-      handler(req) {
+      async handler(req) {
         checkParams(req, ["filter", "since", "until", "kind", "limit", "cursor"]);
         const nowMs = deps.clock.now();
         const matchers = parseFilters(req.query.filter);
         const kinds = enumList(req, "kind", EVENT_KINDS);
         const limit = parseLimit(queryValue(req.query, "limit"), HISTORY_LIMIT.dflt, HISTORY_LIMIT.max);
         const before = keysetCursor(req, "history");
-        const page = queryHistory(deps.historyRepo, { matchers, ...timeRange(req, nowMs), ...(kinds ? { kinds } : {}), ...(before ? { before } : {}), limit });
+        const page = await queryHistory(deps.historyRepo, { matchers, ...timeRange(req, nowMs), ...(kinds ? { kinds } : {}), ...(before ? { before } : {}), limit });
         return {
           status: 200,
           json: {
@@ -308,7 +308,7 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
         ],
         responses: { 200: ok("DeliveryPage", "one page of delivery attempts, newest first"), 400: BAD_REQUEST },
       },
-      handler(req) {
+      async handler(req) {
         checkParams(req, ["receiver", "integration", "status", "group_key", "since", "until", "limit", "cursor"]);
         const nowMs = deps.clock.now();
         const status = enumList(req, "status", DELIVERY_STATUSES);
@@ -319,7 +319,7 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
           const v = queryValue(req.query, name);
           return v === undefined || v === "" ? {} : { [name === "group_key" ? "groupKey" : name]: v };
         };
-        const rows = deps.historyRepo.deliveries({
+        const rows = await deps.historyRepo.deliveries({
           ...text("receiver"), ...text("integration"), ...text("group_key"), ...(status ? { status: status[0] } : {}),
           ...timeRange(req, nowMs), ...(before ? { before } : {}), limit: limit + 1,
         });
@@ -342,10 +342,10 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
         parameters: [P_SINCE, P_UNTIL, limitParam(STORM_LIMIT)],
         responses: { 200: ok("StormList", "the storms, newest first"), 400: BAD_REQUEST },
       },
-      handler(req) {
+      async handler(req) {
         checkParams(req, ["since", "until", "limit"]);
         const limit = parseLimit(queryValue(req.query, "limit"), STORM_LIMIT.dflt, STORM_LIMIT.max);
-        const storms = deps.historyRepo.storms({ ...timeRange(req, deps.clock.now()), limit });
+        const storms = await deps.historyRepo.storms({ ...timeRange(req, deps.clock.now()), limit });
         return {
           status: 200,
           json: {
@@ -376,13 +376,13 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
           404: { description: "no alert with this fingerprint was ever seen (or its history was pruned)", ...ERROR },
         },
       },
-      handler(req) {
+      async handler(req) {
         checkParams(req, ["since", "until", "limit", "cursor"]);
         const fingerprint = req.params.fingerprint ?? "";
         if (!/^[0-9a-f]{16}$/.test(fingerprint)) throw new OpsError(400, `${JSON.stringify(fingerprint.slice(0, 64))} is not an alert fingerprint (16 lowercase hex digits)`);
         const limit = parseLimit(queryValue(req.query, "limit"), TIMELINE_LIMIT.dflt, TIMELINE_LIMIT.max);
         const after = timelineCursor(req, fingerprint);
-        const page = alertTimeline(
+        const page = await alertTimeline(
           { repo: deps.historyRepo, live: (fp) => deps.provider.get(fp), routing: () => deps.routing() },
           fingerprint,
           { ...timeRange(req, deps.clock.now()), ...(after ? { after } : {}), limit },

@@ -23,7 +23,7 @@ import type { StatsRepo } from "../../store/stats-repo.ts";
 import type { NoiseView } from "../../ops/explain.ts";
 import { explainModule } from "./explain-routes.ts";
 import { statsModule } from "./stats-routes.ts";
-import type { HistoryRepo } from "../../store/history-repo.ts";
+import type { HistoryReads } from "../../store/history-repo.ts";
 import { historyModule } from "./history-routes.ts";
 import type { UnusualAlerts } from "../../ops/unusual-service.ts";
 import { auditModule } from "./audit-routes.ts";
@@ -55,7 +55,7 @@ export interface OpsApiDeps {
   /** Storm and flap state now, read only (explain). */
   readonly noise: NoiseView;
   /** History, timelines, deliveries and storms (read only). */
-  readonly historyRepo: HistoryRepo;
+  readonly historyRepo: HistoryReads;
   /** Unusual alerts: the outlier class of an alert's episode (GET /alerts/{fingerprint}). */
   readonly unusual?: UnusualAlerts;
   readonly version: string;
