@@ -17,14 +17,14 @@
 import type { LabelSet } from "../types/labels.ts";
 import type { DeliveryCountRow, FirstAckRow, LifecycleRow } from "../store/stats-repo.ts";
 
-/** What the statistics read (StatsRepo). */
+/** What the statistics read: StatsRepo on SQLite, PgStatsRepo on PostgreSQL. */
 export interface StatsSource {
-  lifecycle(fromMs: number, toMs: number): LifecycleRow[];
-  openEpisodeStart(seriesId: number, atMs: number, id?: number): number | undefined;
-  possiblyOpenSeries(toMs: number): number[];
-  firstAcks(fromMs: number, toMs: number): FirstAckRow[];
-  series(seriesId: number): { fingerprint: string; labels: LabelSet };
-  deliveries(fromMs: number, toMs: number, stepMs: number): DeliveryCountRow[];
+  lifecycle(fromMs: number, toMs: number): Promise<LifecycleRow[]>;
+  openEpisodeStart(seriesId: number, atMs: number, id?: number): Promise<number | undefined>;
+  possiblyOpenSeries(toMs: number): Promise<number[]>;
+  firstAcks(fromMs: number, toMs: number): Promise<FirstAckRow[]>;
+  series(seriesId: number): Promise<{ fingerprint: string; labels: LabelSet }>;
+  deliveries(fromMs: number, toMs: number, stepMs: number): Promise<DeliveryCountRow[]>;
 }
 
 export interface StatsQuery {
@@ -160,7 +160,7 @@ export interface StatsResult {
 const TOP = 10;
 
 /** Everything /stats and /stats/timeseries report, with counts per step of `stepMs` from `sinceMs`. */
-export function computeStats(src: StatsSource, q: StatsQuery, stepMs: number): StatsResult {
+export async function computeStats(src: StatsSource, q: StatsQuery, stepMs: number): Promise<StatsResult> {
   const { sinceMs, untilMs } = q;
   const steps = Math.max(1, Math.ceil((untilMs - sinceMs) / stepMs));
   const stepOf = (atMs: number) => Math.min(steps - 1, Math.floor((atMs - sinceMs) / stepMs));
@@ -178,15 +178,13 @@ export function computeStats(src: StatsSource, q: StatsQuery, stepMs: number): S
     return b;
   };
   const labelsCache = new Map<number, { fingerprint: string; labels: LabelSet; buckets: readonly string[] }>();
-  const seriesInfo = (id: number) => {
-    let s = labelsCache.get(id);
-    if (s === undefined) {
-      const r = src.series(id);
-      s = { ...r, buckets: bucketsOf(q, r.labels) };
-      labelsCache.set(id, s);
-    }
-    return s;
+  // Every series is loaded where it is first met, so the sorting and counting below stay synchronous.
+  const load = async (id: number): Promise<void> => {
+    if (labelsCache.has(id)) return;
+    const r = await src.series(id);
+    labelsCache.set(id, { ...r, buckets: bucketsOf(q, r.labels) });
   };
+  const seriesInfo = (id: number) => labelsCache.get(id)!;
   const each = (seriesId: number, f: (b: BucketStats) => void) => {
     f(total);
     for (const v of seriesInfo(seriesId).buckets) f(bucket(v));
@@ -197,10 +195,11 @@ export function computeStats(src: StatsSource, q: StatsQuery, stepMs: number): S
   const episodes = new Map<number, number>();
   const changes = new Map<number, number>();
   const standing: Array<{ seriesId: number; startMs: number; endMs: number | undefined }> = [];
-  for (const e of src.lifecycle(sinceMs, untilMs)) {
+  for (const e of await src.lifecycle(sinceMs, untilMs)) {
+    await load(e.seriesId);
     changes.set(e.seriesId, (changes.get(e.seriesId) ?? 0) + 1);
     const known = open.has(e.seriesId);
-    const start = known ? open.get(e.seriesId) : src.openEpisodeStart(e.seriesId, e.atMs, e.id);
+    const start = known ? open.get(e.seriesId) : await src.openEpisodeStart(e.seriesId, e.atMs, e.id);
     const step = stepOf(e.atMs);
     if (e.kind === "new") {
       if (start !== undefined) standing.push({ seriesId: e.seriesId, startMs: start, endMs: e.atMs });
@@ -219,19 +218,22 @@ export function computeStats(src: StatsSource, q: StatsQuery, stepMs: number): S
   }
   // Episodes still open at the end of the range: those seen in it, and those open through all of it.
   for (const [seriesId, start] of open) if (start !== undefined) standing.push({ seriesId, startMs: start, endMs: undefined });
-  for (const seriesId of src.possiblyOpenSeries(untilMs)) {
+  for (const seriesId of await src.possiblyOpenSeries(untilMs)) {
     if (open.has(seriesId)) continue;
-    const start = src.openEpisodeStart(seriesId, sinceMs);
-    if (start !== undefined) standing.push({ seriesId, startMs: start, endMs: undefined });
+    const start = await src.openEpisodeStart(seriesId, sinceMs);
+    if (start === undefined) continue;
+    await load(seriesId);
+    standing.push({ seriesId, startMs: start, endMs: undefined });
   }
 
-  for (const a of src.firstAcks(sinceMs, untilMs)) {
+  for (const a of await src.firstAcks(sinceMs, untilMs)) {
+    await load(a.seriesId);
     const d = Math.max(0, a.createdMs - a.episodeStartMs);
     each(a.seriesId, (b) => b.mttaMs.push(d));
   }
 
   const unattributed = new Array<number>(steps).fill(0);
-  for (const d of src.deliveries(sinceMs, untilMs, stepMs)) {
+  for (const d of await src.deliveries(sinceMs, untilMs, stepMs)) {
     const step = Math.min(steps - 1, Math.max(0, d.step));
     total.counts.notifications[step]! += d.count;
     const v = deliveryBucket(q.by, d);

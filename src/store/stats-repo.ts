@@ -58,20 +58,20 @@ export class StatsRepo {
   }
 
   /** Firing/resolved changes in [fromMs, toMs), oldest first. */
-  lifecycle(fromMs: number, toMs: number): LifecycleRow[] {
+  async lifecycle(fromMs: number, toMs: number): Promise<LifecycleRow[]> {
     const rows = this.lifecycleStmt.all(fromMs, toMs) as Array<{ id: number; series_id: number; kind: "new" | "resolved"; at_ms: number }>;
     return rows.map((r) => ({ id: r.id, seriesId: r.series_id, kind: r.kind, atMs: r.at_ms }));
   }
 
   /** The firing/resolved change of a series just before (at_ms, id), or undefined. */
-  previous(seriesId: number, atMs: number, id: number): LifecycleRow | undefined {
+  async previous(seriesId: number, atMs: number, id: number): Promise<LifecycleRow | undefined> {
     const r = this.previousStmt.get(seriesId, atMs, atMs, id) as { id: number; series_id: number; kind: "new" | "resolved"; at_ms: number } | undefined;
     return r === undefined ? undefined : { id: r.id, seriesId: r.series_id, kind: r.kind, atMs: r.at_ms };
   }
 
   /** When the episode open at `atMs` (just before event `id`) started, or undefined when none was open. */
-  openEpisodeStart(seriesId: number, atMs: number, id = Number.MAX_SAFE_INTEGER): number | undefined {
-    const p = this.previous(seriesId, atMs, id);
+  async openEpisodeStart(seriesId: number, atMs: number, id = Number.MAX_SAFE_INTEGER): Promise<number | undefined> {
+    const p = await this.previous(seriesId, atMs, id);
     return p?.kind === "new" ? p.atMs : undefined;
   }
 
@@ -79,7 +79,7 @@ export class StatsRepo {
    * Series that may have an episode open through [fromMs, toMs) without a change inside it: those firing
    * now, and those resolved at or after `toMs`.
    */
-  possiblyOpenSeries(toMs: number): number[] {
+  async possiblyOpenSeries(toMs: number): Promise<number[]> {
     const ids = new Set<number>();
     for (const r of this.firingSeriesStmt.all() as Array<{ series_id: number }>) ids.add(r.series_id);
     for (const r of this.resolvedAfterStmt.all(toMs) as Array<{ series_id: number }>) ids.add(r.series_id);
@@ -90,11 +90,11 @@ export class StatsRepo {
    * The first acknowledgement of each episode, for acks made in [fromMs, toMs): an ack belongs to the
    * episode open when it was made; acks of an episode after its first one are skipped.
    */
-  firstAcks(fromMs: number, toMs: number): FirstAckRow[] {
+  async firstAcks(fromMs: number, toMs: number): Promise<FirstAckRow[]> {
     const out: FirstAckRow[] = [];
     const rows = this.acksStmt.all(fromMs, toMs) as Array<{ id: number; fingerprint: string; created_ms: number; series_id: number }>;
     for (const r of rows) {
-      const start = this.openEpisodeStart(r.series_id, r.created_ms);
+      const start = await this.openEpisodeStart(r.series_id, r.created_ms);
       if (start === undefined) continue;
       if (this.earlierAckStmt.get(r.fingerprint, start, r.created_ms, r.created_ms, r.id) !== undefined) continue;
       out.push({ seriesId: r.series_id, createdMs: r.created_ms, episodeStartMs: start });
@@ -103,7 +103,7 @@ export class StatsRepo {
   }
 
   /** A series' fingerprint and labels (cached: they never change). */
-  series(seriesId: number): { fingerprint: string; labels: LabelSet } {
+  async series(seriesId: number): Promise<{ fingerprint: string; labels: LabelSet }> {
     const r = this.seriesStmt.get(seriesId) as { fingerprint: string; labels: string } | undefined;
     if (r === undefined) return { fingerprint: "", labels: {} };
     let labels = this.labelsCache.get(seriesId);
@@ -116,7 +116,7 @@ export class StatsRepo {
   }
 
   /** Successful deliveries in [fromMs, toMs) per group, receiver and step of `stepMs`. */
-  deliveries(fromMs: number, toMs: number, stepMs: number): DeliveryCountRow[] {
+  async deliveries(fromMs: number, toMs: number, stepMs: number): Promise<DeliveryCountRow[]> {
     const rows = this.deliveriesStmt.all(fromMs, stepMs, fromMs, toMs) as Array<{ group_key: string; receiver: string; step: number; n: number }>;
     return rows.map((r) => ({ groupKey: r.group_key, receiver: r.receiver, step: r.step, count: r.n }));
   }

@@ -1,7 +1,7 @@
 import type { OpsModule } from "./openapi.ts";
 import { OpsError, type OpsRequest } from "./route-table.ts";
 import type { Clock } from "../../lib/clock.ts";
-import type { StatsRepo } from "../../store/stats-repo.ts";
+import type { StatsSource } from "../../ops/stats.ts";
 import type { RoutingTable } from "../../dispatch/routing-table.ts";
 import { parseLimit, parseTime, queryValue } from "./params.ts";
 import { isValidLabelName } from "../../types/labels.ts";
@@ -10,7 +10,7 @@ import { computeStats, summarize, type BucketStats, type StandingEpisode } from 
 /** What statistics read from the running app (a part of OpsApiDeps). */
 export interface StatsDeps {
   readonly clock: Clock;
-  readonly statsRepo: StatsRepo;
+  readonly statsRepo: StatsSource;
   routing(): RoutingTable;
 }
 
@@ -191,10 +191,10 @@ export function statsModule(deps: StatsDeps): OpsModule {
           parameters: [...RANGE_PARAMS, { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 }, description: "most buckets returned (default 100)" }],
           responses: { 200: { description: "statistics of the range", content: { "application/json": { schema: { $ref: "#/components/schemas/Stats" } } } } },
         },
-        handler(req) {
+        async handler(req) {
           const r = parseRange(req, deps.clock.now());
           const limit = parseLimit(queryValue(req.query, "limit"), 100, 1000);
-          const s = computeStats(deps.statsRepo, { ...r, receiversOf: receiversOf(deps) }, r.untilMs - r.sinceMs);
+          const s = await computeStats(deps.statsRepo, { ...r, receiversOf: receiversOf(deps) }, r.untilMs - r.sinceMs);
           const buckets = ranked(s.buckets.values());
           const total = bucketJson(s.total);
           return {
@@ -234,13 +234,13 @@ export function statsModule(deps: StatsDeps): OpsModule {
           ],
           responses: { 200: { description: "counts per step", content: { "application/json": { schema: { $ref: "#/components/schemas/StatsTimeseries" } } } } },
         },
-        handler(req) {
+        async handler(req) {
           const r = parseRange(req, deps.clock.now());
           const stepMs = parseStep(queryValue(req.query, "step"));
           const limit = parseLimit(queryValue(req.query, "limit"), 10, 100);
           const steps = Math.ceil((r.untilMs - r.sinceMs) / stepMs);
           if (steps > MAX_STEPS) throw new OpsError(400, `${steps} steps of ${stepMs / 1000}s between since and until; at most ${MAX_STEPS}: use a larger step or a shorter range`);
-          const s = computeStats(deps.statsRepo, { ...r, receiversOf: receiversOf(deps) }, stepMs);
+          const s = await computeStats(deps.statsRepo, { ...r, receiversOf: receiversOf(deps) }, stepMs);
           const buckets = ranked(s.buckets.values());
           return {
             status: 200,

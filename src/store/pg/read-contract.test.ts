@@ -1,8 +1,9 @@
-// The contract of HistoryReads, run against both backends on the same data: a SQLite file is filled with a
+// The contract of the read side (HistoryReads, StatsSource), run against both backends on the same data: a SQLite file is filled with a
 // seeded, tie-rich history (events sharing milliseconds, storms sharing start times with ids that sort
 // differently by byte and by locale, NULLs, flags), copied into a throwaway PostgreSQL cluster by
 // `alertprism migrate`'s copy, and then every method, and the ops API's history pages and timelines built on
-// them, must answer the same on both: same rows, same order, same cursors.
+// them (history pages, timelines, statistics), must answer the same on both: same rows, same order, same
+// cursors.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +15,9 @@ import { openDatabase, type Database } from "../db.ts";
 import { HistoryRepo, type HistoryReads, type Keyset } from "../history-repo.ts";
 import { copySqliteToPostgres } from "./copy-from-sqlite.ts";
 import { PgHistoryRepo } from "./history-repo.ts";
+import { StatsRepo } from "../stats-repo.ts";
+import { PgStatsRepo } from "./stats-repo.ts";
+import { computeStats, type StatsSource } from "../../ops/stats.ts";
 import { fingerprint, type LabelSet } from "../../types/labels.ts";
 import { parseMatcher } from "../../matchers/index.ts";
 import { queryHistory } from "../../ops/history.ts";
@@ -53,6 +57,10 @@ function fill(db: Database): void {
     series.run(i, fp, JSON.stringify(sorted));
     for (const [n, v] of Object.entries(sorted)) label.run(n, v, i);
   }
+  const alert = db.prepare(
+    "INSERT INTO alerts (series_id, annotations, starts_at, ends_at, updated_at, ends_at_ms, generator_url, timeout, state) VALUES (?, '{}', 's', 'e', 'u', 0, '', 0, ?)",
+  );
+  for (let i = 1; i <= SERIES; i += 3) alert.run(i, i % 2 ? "firing" : "resolved");
   const event = db.prepare("INSERT INTO alert_events (series_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)");
   for (let i = 0; i < EVENTS; i++) {
     // Coarse times: many events share a millisecond, so ordering and cursors lean on the id.
@@ -76,7 +84,7 @@ function fill(db: Database): void {
   for (let i = 0; i < 30; i++) {
     const fp = FINGERPRINTS[i % 5]!;
     db.prepare("INSERT INTO acks (fingerprint, episode_starts_ms, actor, comment, created_ms, expires_ms, ended_ms, ended_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(fp, 1000 * (i % 3), "alice", `ack ${i}`, 1000 * (i % 7), i % 2 ? null : 99_000, i % 3 ? null : 5000, i % 3 ? null : "bob");
+      .run(fp, 1000 * (i % 3), "alice", `ack ${i}`, 100_000 + 7_000 * (i % 7), i % 2 ? null : 199_000, i % 3 ? null : 150_000, i % 3 ? null : "bob");
     db.prepare("INSERT INTO comments (fingerprint, actor, text, created_ms) VALUES (?, 'bob', ?, ?)").run(fp, `comment ${i}`, 1000 * (i % 4));
     db.prepare("INSERT INTO escalations (fingerprint, episode_starts_ms, rule, receiver, group_key, notified_ms, due_ms, fired_ms, cancelled_ms, cancelled_by) VALUES (?, ?, ?, 'ops', 'g', 1, ?, ?, ?, ?)")
       .run(fp, i, `rule-${i % 2}`, 2000 + i, i % 3 === 0 ? 3000 : null, i % 3 === 1 ? 4000 : null, i % 3 === 1 ? "ack" : null);
@@ -97,13 +105,15 @@ receivers:
   - name: ops
 `));
 
-describe("HistoryReads: SQLite and PostgreSQL answer the same", () => {
+describe("the read side: SQLite and PostgreSQL answer the same", () => {
   let cluster: PostgresCluster;
   let dir: string;
   let sqlite: Database;
   let pool: pg.Pool;
   let lite: HistoryReads;
   let pgRepo: HistoryReads;
+  let liteStats: StatsSource;
+  let pgStats: StatsSource;
 
   before(async () => {
     cluster = await startPostgres();
@@ -128,6 +138,8 @@ describe("HistoryReads: SQLite and PostgreSQL answer the same", () => {
     sqlite = openDatabase(file, { synchronous: "normal" });
     lite = new HistoryRepo(sqlite);
     pgRepo = new PgHistoryRepo(pool);
+    liteStats = new StatsRepo(sqlite);
+    pgStats = new PgStatsRepo(pool);
   });
   after(async () => {
     sqlite?.close();
@@ -250,6 +262,38 @@ describe("HistoryReads: SQLite and PostgreSQL answer the same", () => {
         after = page.next;
         pages++;
       } while (after && pages < 50);
+    }
+  });
+
+  /** The statistics' reads and what computeStats makes of them, on both backends. */
+  async function sameStats<T>(what: string, call: (r: StatsSource) => Promise<T>, normalise: (v: T) => unknown = (v) => v): Promise<T> {
+    const a = await call(liteStats);
+    const b = await call(pgStats);
+    assert.deepEqual(normalise(b), normalise(a), what);
+    return a;
+  }
+
+  it("statistics: lifecycle, open episodes, first acks, delivery counts and the figures built on them", async () => {
+    const lifecycle = await sameStats("lifecycle", (r) => r.lifecycle(0, 200_000));
+    assert.ok(lifecycle.length > 100);
+    await sameStats("lifecycle of a range", (r) => r.lifecycle(30_000, 90_000));
+    for (const id of [1, 4, 7, 40]) {
+      for (const at of [0, 50_000, 120_000, 1e12]) await sameStats(`openEpisodeStart ${id} ${at}`, (r) => r.openEpisodeStart(id, at));
+      await sameStats(`openEpisodeStart ${id} before an id`, (r) => r.openEpisodeStart(id, 100_000, 350));
+      await sameStats(`series ${id}`, (r) => r.series(id));
+    }
+    await sameStats("series of an unknown id", (r) => r.series(9_999));
+    for (const to of [0, 100_000, 250_000]) await sameStats(`possiblyOpenSeries ${to}`, (r) => r.possiblyOpenSeries(to), (ids) => [...ids].sort((x, y) => x - y));
+    const acks = await sameStats("firstAcks", (r) => r.firstAcks(0, 200_000));
+    assert.ok(acks.length > 0, "the fixture's acks fall in episodes");
+    for (const step of [200_000, 7_000, 60_000]) {
+      await sameStats(`deliveries step ${step}`, (r) => r.deliveries(10_000, 190_000, step), (rows) => sorted(rows));
+    }
+    const receiversOf = (labels: LabelSet) => ROUTING.root.match(labels).map((route) => route.opts.receiver);
+    for (const by of ["receiver", "team", "alertname"]) {
+      for (const [sinceMs, untilMs, stepMs] of [[0, 200_000, 200_000], [20_000, 160_000, 10_000]] as const) {
+        await sameStats(`computeStats by ${by} [${sinceMs}, ${untilMs}) step ${stepMs}`, (r) => computeStats(r, { sinceMs, untilMs, nowMs: 300_000, by, receiversOf }, stepMs));
+      }
     }
   });
 });
