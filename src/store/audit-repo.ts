@@ -1,5 +1,11 @@
 import type { Database, Statement } from "better-sqlite3";
 
+export type AuditSqlRow = { id: number; at_ms: number; actor: string; action: string; target: string; detail: string };
+
+export function toAuditEntry(r: AuditSqlRow): AuditEntry {
+  return { id: r.id, atMs: r.at_ms, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) as Record<string, unknown> };
+}
+
 export interface AuditEntry {
   readonly id: number;
   readonly atMs: number;
@@ -9,8 +15,24 @@ export interface AuditEntry {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
+export interface AuditQuery {
+  readonly sinceMs?: number | undefined;
+  readonly untilMs?: number | undefined;
+  readonly actor?: string | undefined;
+  readonly action?: string | undefined;
+  /** Entries with a smaller id (the previous page's last). */
+  readonly beforeId?: number | undefined;
+  readonly limit: number;
+}
+
+/** The audit log's read side, as the ops API pages it (SQLite: AuditRepo; PostgreSQL: pg/audit-repo.ts). */
+export interface AuditReads {
+  /** Newest first; `beforeId` pages back. */
+  list(q: AuditQuery): Promise<AuditEntry[]>;
+}
+
 /** The audit log: who changed what. Callers run writes inside a CommitQueue unit. */
-export class AuditRepo {
+export class AuditRepo implements AuditReads {
   private readonly insert: Statement;
 
   constructor(private readonly db: Database) {
@@ -21,8 +43,7 @@ export class AuditRepo {
     this.insert.run(e.atMs, e.actor, e.action, e.target, JSON.stringify(e.detail));
   }
 
-  /** Newest first; `beforeId` pages back. */
-  list(q: { sinceMs?: number; untilMs?: number; actor?: string; action?: string; beforeId?: number; limit: number }): AuditEntry[] {
+  async list(q: AuditQuery): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.sinceMs !== undefined) { where.push("at_ms >= ?"); args.push(q.sinceMs); }
@@ -31,8 +52,8 @@ export class AuditRepo {
     if (q.action !== undefined) { where.push("action = ?"); args.push(q.action); }
     if (q.beforeId !== undefined) { where.push("id < ?"); args.push(q.beforeId); }
     const rows = this.db.prepare(`SELECT * FROM audit ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`)
-      .all(...args, q.limit) as Array<{ id: number; at_ms: number; actor: string; action: string; target: string; detail: string }>;
-    return rows.map((r) => ({ id: r.id, atMs: r.at_ms, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+      .all(...args, q.limit) as AuditSqlRow[];
+    return rows.map(toAuditEntry);
   }
 
   prune(beforeMs: number): number {

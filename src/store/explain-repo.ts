@@ -11,8 +11,23 @@ export interface LifecycleEvent {
   readonly atMs: number;
 }
 
-/** Reads behind `GET /alerts/{fingerprint}/explain` that the in-memory state cannot answer. */
-export class ExplainRepo {
+/** Reads behind `GET /alerts/{fingerprint}/explain` that the in-memory state cannot answer (SQLite: ExplainRepo; PostgreSQL: pg/explain-repo.ts). */
+export interface ExplainReads {
+  series(fingerprint: string): Promise<{ id: number; labels: LabelSet } | undefined>;
+  lastLifecycle(seriesId: number, atMs: number): Promise<LifecycleEvent | undefined>;
+  acks(fingerprint: string, fromMs: number): Promise<AckRow[]>;
+}
+
+export type ExplainAckSqlRow = { id: number; episode_starts_ms: number; actor: string; comment: string; created_ms: number; expires_ms: number | null; ended_ms: number | null };
+
+export function toExplainAck(r: ExplainAckSqlRow): AckRow {
+  return {
+    id: r.id, episodeStartsMs: r.episode_starts_ms, actor: r.actor, comment: r.comment, createdMs: r.created_ms,
+    expiresMs: r.expires_ms ?? undefined, endedMs: r.ended_ms ?? undefined,
+  };
+}
+
+export class ExplainRepo implements ExplainReads {
   private readonly seriesStmt: Statement;
   private readonly lastLifecycleStmt: Statement;
   private readonly acksStmt: Statement;
@@ -27,23 +42,19 @@ export class ExplainRepo {
   }
 
   /** The label set of a fingerprint ever seen (live or in history), or undefined. */
-  series(fingerprint: string): { id: number; labels: LabelSet } | undefined {
+  async series(fingerprint: string): Promise<{ id: number; labels: LabelSet } | undefined> {
     const r = this.seriesStmt.get(fingerprint) as { id: number; labels: string } | undefined;
     return r === undefined ? undefined : { id: r.id, labels: JSON.parse(r.labels) as LabelSet };
   }
 
   /** The latest firing/resolved change of a series at or before `atMs`. */
-  lastLifecycle(seriesId: number, atMs: number): LifecycleEvent | undefined {
+  async lastLifecycle(seriesId: number, atMs: number): Promise<LifecycleEvent | undefined> {
     const r = this.lastLifecycleStmt.get(seriesId, atMs) as { kind: "new" | "resolved"; at_ms: number } | undefined;
     return r === undefined ? undefined : { kind: r.kind, atMs: r.at_ms };
   }
 
   /** Acknowledgements of a fingerprint created at or after `fromMs`, oldest first. */
-  acks(fingerprint: string, fromMs: number): AckRow[] {
-    const rows = this.acksStmt.all(fingerprint, fromMs) as Array<{ id: number; episode_starts_ms: number; actor: string; comment: string; created_ms: number; expires_ms: number | null; ended_ms: number | null }>;
-    return rows.map((r) => ({
-      id: r.id, episodeStartsMs: r.episode_starts_ms, actor: r.actor, comment: r.comment, createdMs: r.created_ms,
-      expiresMs: r.expires_ms ?? undefined, endedMs: r.ended_ms ?? undefined,
-    }));
+  async acks(fingerprint: string, fromMs: number): Promise<AckRow[]> {
+    return (this.acksStmt.all(fingerprint, fromMs) as ExplainAckSqlRow[]).map(toExplainAck);
   }
 }

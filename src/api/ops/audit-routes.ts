@@ -4,7 +4,7 @@
  */
 import type { OpsModule } from "./openapi.ts";
 import type { Clock } from "../../lib/clock.ts";
-import type { AuditRepo } from "../../store/audit-repo.ts";
+import type { AuditReads } from "../../store/audit-repo.ts";
 import { OpsError } from "./route-table.ts";
 import { decodeCursor, encodeCursor, parseLimit, parseTime, queryValue } from "./params.ts";
 
@@ -39,7 +39,7 @@ const timeParam = (name: string, description: string) => ({
   name, in: "query", required: false, description, schema: { type: "string", examples: ["2026-01-02T03:04:05Z", "-24h"] },
 });
 
-export function auditModule(deps: { readonly auditRepo: AuditRepo; readonly clock: Clock }): OpsModule {
+export function auditModule(deps: { readonly auditRepo: AuditReads; readonly clock: Clock }): OpsModule {
   return {
     schemas: { AuditEntry: AUDIT_ENTRY_SCHEMA, AuditPage: AUDIT_PAGE_SCHEMA },
     routes: [{
@@ -59,7 +59,7 @@ export function auditModule(deps: { readonly auditRepo: AuditRepo; readonly cloc
         ],
         responses: { 200: { description: "a page of audit records", content: { "application/json": { schema: { $ref: "#/components/schemas/AuditPage" } } } } },
       },
-      handler: (req) => {
+      handler: async (req) => {
         const now = deps.clock.now();
         const q = (name: string) => queryValue(req.query, name);
         const time = (name: string) => {
@@ -79,7 +79,7 @@ export function auditModule(deps: { readonly auditRepo: AuditRepo; readonly cloc
         }
         const actor = q("actor");
         const action = q("action");
-        const rows = deps.auditRepo.list({
+        const rows = await deps.auditRepo.list({
           sinceMs, untilMs, beforeId, limit: limit + 1,
           actor: actor === "" ? undefined : actor,
           action: action === "" ? undefined : action,

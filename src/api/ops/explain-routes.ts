@@ -1,7 +1,8 @@
 import type { OpsModule } from "./openapi.ts";
 import { OpsError } from "./route-table.ts";
 import type { Clock } from "../../lib/clock.ts";
-import type { ExplainRepo } from "../../store/explain-repo.ts";
+import type { LabelSet } from "../../types/labels.ts";
+import type { ExplainReads } from "../../store/explain-repo.ts";
 import type { AlertProvider } from "../../provider/alert-provider.ts";
 import type { Silences } from "../../silence/silences.ts";
 import type { NotificationLog } from "../../nflog/nflog.ts";
@@ -14,7 +15,7 @@ import { explain, type ExplainGroup, type ExplainIntegration, type NoiseView } f
 /** What explain reads from the running app (a part of OpsApiDeps). */
 export interface ExplainDeps {
   readonly clock: Clock;
-  readonly explainRepo: ExplainRepo;
+  readonly explainRepo: ExplainReads;
   readonly provider: AlertProvider;
   readonly silences: Silences;
   readonly nflog: NotificationLog;
@@ -168,20 +169,26 @@ export function explainModule(deps: ExplainDeps): OpsModule {
           200: { description: "the explanation", content: { "application/json": { schema: { $ref: "#/components/schemas/Explanation" } } } },
         },
       },
-      handler(req) {
+      async handler(req) {
         const fp = req.params.fingerprint ?? "";
         if (!FINGERPRINT.test(fp)) throw new OpsError(400, `fingerprint must be 16 lowercase hex digits, not ${JSON.stringify(fp.slice(0, 64))}`);
         const nowMs = deps.clock.now();
-        const series = deps.explainRepo.series(fp);
+        const series = await deps.explainRepo.series(fp);
         const liveEntry = deps.provider.get(fp);
         if (series === undefined && liveEntry === undefined) throw new OpsError(404, `no alert with fingerprint ${fp} has been seen`);
-        const lastChange = series === undefined ? undefined : deps.explainRepo.lastLifecycle(series.id, Number.MAX_SAFE_INTEGER);
+        const lastChange = series === undefined ? undefined : await deps.explainRepo.lastLifecycle(series.id, Number.MAX_SAFE_INTEGER);
         const live = liveEntry === undefined ? undefined : { alert: liveEntry.alert, state: liveEntry.state };
         const episodeStart = lastChange?.kind === "new" ? lastChange.atMs : undefined;
-        const acks = live === undefined || live.state !== "firing" ? [] : deps.explainRepo
-          .acks(fp, Math.min(live.alert.startsAt.ms, episodeStart ?? live.alert.startsAt.ms))
+        const acks = live === undefined || live.state !== "firing" ? [] : (await deps.explainRepo
+          .acks(fp, Math.min(live.alert.startsAt.ms, episodeStart ?? live.alert.startsAt.ms)))
           .filter((a) => a.episodeStartsMs === live.alert.startsAt.ms || (episodeStart !== undefined && a.createdMs >= episodeStart));
         const muting = deps.muting();
+        // The inhibitors' labels, read before explaining (which is synchronous): from memory, or from history
+        // for an inhibitor that has just left the live set.
+        const inhibitorLabels = new Map<string, LabelSet | undefined>();
+        for (const f of live ? muting.inhibitedBy(live.alert, nowMs) : []) {
+          inhibitorLabels.set(f, deps.provider.get(f)?.alert.labels ?? (await deps.explainRepo.series(f))?.labels);
+        }
         const groups: ExplainGroup[] = deps.groups().map((g) => ({
           groupKey: g.groupKey, route: g.route, groupLabels: g.groupLabels, nextFlushMs: g.nextFlushMs, awaitingFirstFlush: g.awaitingFirstFlush,
           holds: (f) => g.list().some((a) => a.fingerprint === f),
@@ -199,7 +206,7 @@ export function explainModule(deps: ExplainDeps): OpsModule {
           root: deps.routing().root,
           groups,
           inhibitedBy: (a) => muting.inhibitedBy(a, nowMs),
-          inhibitorLabels: (f) => deps.provider.get(f)?.alert.labels ?? deps.explainRepo.series(f)?.labels,
+          inhibitorLabels: (f) => inhibitorLabels.get(f) ?? deps.provider.get(f)?.alert.labels,
           silencedBy: (a) => muting.silencedBy(a, nowMs),
           silence: (id) => deps.silences.get(id),
           inInterval: (name) => muting.inInterval(name, nowMs),

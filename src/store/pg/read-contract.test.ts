@@ -18,6 +18,10 @@ import { PgHistoryRepo } from "./history-repo.ts";
 import { StatsRepo } from "../stats-repo.ts";
 import { PgStatsRepo } from "./stats-repo.ts";
 import { computeStats, type StatsSource } from "../../ops/stats.ts";
+import { AuditRepo, type AuditReads } from "../audit-repo.ts";
+import { PgAuditRepo } from "./audit-repo.ts";
+import { ExplainRepo, type ExplainReads } from "../explain-repo.ts";
+import { PgExplainRepo } from "./explain-repo.ts";
 import { fingerprint, type LabelSet } from "../../types/labels.ts";
 import { parseMatcher } from "../../matchers/index.ts";
 import { queryHistory } from "../../ops/history.ts";
@@ -77,6 +81,8 @@ function fill(db: Database): void {
     const ok = rnd() < 0.7;
     delivery.run(at, pick(groups), pick(["team", "ops"]), pick(["webhook/0", "slack/0"]), 1 + Math.floor(rnd() * 3), ok ? "success" : "failed", ok ? 0 : 1, ok ? null : "HTTP 503", rnd() * 100, 3, 1);
   }
+  const audit = db.prepare("INSERT INTO audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)");
+  for (let i = 0; i < 120; i++) audit.run(1_000 * Math.floor(rnd() * 100), pick(["alice", "bob", "Ωps"]), pick(["silence.create", "ack.create", "ack.delete"]), pick(FINGERPRINTS), JSON.stringify({ i }));
   // Same start times, ids whose byte order ("B" < "a") differs from a linguistic collation's.
   db.prepare("INSERT INTO storms (id, receiver, started_ms, ended_ms) VALUES ('a-storm', 'team', 50000, NULL), ('B-storm', 'team', 50000, 90000), ('c', 'ops', 10000, 20000)").run();
   const stormAlert = db.prepare("INSERT INTO storm_alerts (storm_id, fingerprint, labels, groups, first_ms, last_ms) VALUES (?, ?, '{}', ?, 1, 2)");
@@ -294,6 +300,31 @@ describe("the read side: SQLite and PostgreSQL answer the same", () => {
       for (const [sinceMs, untilMs, stepMs] of [[0, 200_000, 200_000], [20_000, 160_000, 10_000]] as const) {
         await sameStats(`computeStats by ${by} [${sinceMs}, ${untilMs}) step ${stepMs}`, (r) => computeStats(r, { sinceMs, untilMs, nowMs: 300_000, by, receiversOf }, stepMs));
       }
+    }
+  });
+
+  it("the audit log's pages and explain's reads", async () => {
+    const liteAudit: AuditReads = new AuditRepo(sqlite);
+    const pgAudit: AuditReads = new PgAuditRepo(pool);
+    for (const q of [{ limit: 25 }, { actor: "Ωps", limit: 10 }, { action: "ack.create", sinceMs: 20_000, untilMs: 70_000, limit: 50 }, { beforeId: 60, limit: 7 }]) {
+      let beforeId = q.beforeId;
+      let pages = 0;
+      do {
+        const page = { ...q, ...(beforeId !== undefined ? { beforeId } : {}) };
+        const a = await liteAudit.list(page);
+        assert.deepEqual(await pgAudit.list(page), a, JSON.stringify(page));
+        beforeId = a.length === q.limit ? a[a.length - 1]!.id : undefined;
+        pages++;
+      } while (beforeId !== undefined && pages < 50);
+    }
+    const liteExplain: ExplainReads = new ExplainRepo(sqlite);
+    const pgExplain: ExplainReads = new PgExplainRepo(pool);
+    for (const fp of [...FINGERPRINTS.slice(0, 6), "0000000000000000"]) {
+      assert.deepEqual(await pgExplain.series(fp), await liteExplain.series(fp), fp);
+      assert.deepEqual(await pgExplain.acks(fp, 110_000), await liteExplain.acks(fp, 110_000), fp);
+    }
+    for (const id of [1, 5, 40]) {
+      for (const at of [0, 60_000, Number.MAX_SAFE_INTEGER]) assert.deepEqual(await pgExplain.lastLifecycle(id, at), await liteExplain.lastLifecycle(id, at), `${id} ${at}`);
     }
   });
 });
