@@ -68,6 +68,24 @@ test("disk full in the second unit of a group: SQLite drops the whole transactio
   assert.deepEqual(seen, ["failed 2 SQLITE_FULL"]);
 });
 
+test("a group rolled back whole undoes its units newest first, so a later write of the same key restores the earlier state", async (t) => {
+  const { queue, insert, fill } = setup(t);
+  fill();
+  const memory = new Map<string, string>();
+  const write = (value: string) => {
+    let previous: string | undefined;
+    return queue.submit(() => {
+      previous = memory.get("k");
+      memory.set("k", value);
+    }, () => (previous === undefined ? memory.delete("k") : memory.set("k", previous)));
+  };
+  // The third unit fills the disk: SQLite drops the whole transaction, and the two writes before it are undone.
+  const results = await Promise.allSettled([write("v1"), write("v2"), queue.submit(() => insert("x".repeat(64 * 1024)))]);
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "rejected"]);
+  // Oldest first would delete k, then put back v1: a value the database never held.
+  assert.equal(memory.has("k"), false);
+});
+
 test("disk full in a unit alone: rejected with SQLITE_FULL, nothing stored, and the next write succeeds once space returns", async (t) => {
   const { db, queue, seen, insert, rows, fill } = setup(t);
   fill();

@@ -3,6 +3,7 @@ import { StorageError, errorMessage } from "../lib/errors.ts";
 import { dirname, resolve } from "node:path";
 import { asStorageError } from "./storage-fault.ts";
 import type { WriteGate } from "./write-gate.ts";
+import type { WriteQueue } from "./write-queue.ts";
 
 /** At shutdown the last group waits this long for the worker (whose hold lasts milliseconds) before giving up. */
 const SHUTDOWN_GATE_WAIT_MS = 5_000;
@@ -67,7 +68,7 @@ export interface Durability {
  * SQLITE_IOERR SQLite may roll back the whole transaction by itself: then every unit of the group is
  * undone (its onRollback runs) and rejected, so memory never holds what the database does not.
  */
-export class CommitQueue {
+export class CommitQueue implements WriteQueue {
   private queue: Pending[] = [];
   private scheduled = false;
   /** The flush a deferred-flush group asked for, pending (see SubmitOptions). */
@@ -257,14 +258,16 @@ export class CommitQueue {
     }
     const error = asStorageError(cause, this.dir);
     const failure = error instanceof StorageError ? error : new StorageError(`the write was not stored: ${errorMessage(cause)}`);
-    batch.forEach((p, i) => {
-      if (ran[i]?.ok) {
-        try {
-          p.onRollback?.();
-        } catch {
-          // An undo that throws must not keep the other units from being settled.
-        }
+    // Undo newest first: a later unit's memory effects may rest on an earlier one's (two writes of one silence).
+    for (let i = batch.length - 1; i >= 0; i--) {
+      if (!ran[i]?.ok) continue;
+      try {
+        batch[i]!.onRollback?.();
+      } catch {
+        // An undo that throws must not keep the other units from being settled.
       }
+    }
+    batch.forEach((p, i) => {
       const own = ran[i];
       // A unit that failed on its own (a ValidationError) keeps its error; the rest learn why nothing was stored.
       p.reject(own && !own.ok && !(own.error instanceof StorageError) ? own.error : failure);
