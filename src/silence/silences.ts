@@ -10,8 +10,8 @@ import type { Clock } from "../lib/clock.ts";
 import { LimitError, NotFoundError, ValidationError } from "../lib/errors.ts";
 import type { Limits } from "../limits/limits.ts";
 import { labelBytes } from "../limits/alert-size.ts";
-import type { SilencesRepo } from "../store/silences-repo.ts";
-import type { CommitQueue } from "../store/commit-queue.ts";
+import type { SilencesStore } from "../store/silences-repo.ts";
+import type { WriteQueue } from "../store/write-queue.ts";
 
 export interface SilenceInput {
   readonly id?: string | undefined;
@@ -43,8 +43,8 @@ export class Silences {
   private readonly listeners: Listener[] = [];
 
   constructor(
-    private readonly repo: SilencesRepo,
-    private readonly queue: CommitQueue,
+    private readonly repo: SilencesStore,
+    private readonly queue: WriteQueue,
     private readonly clock: Clock,
     private readonly retentionMs: number,
     private readonly limits?: SilenceLimits,

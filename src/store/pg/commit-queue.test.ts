@@ -1,0 +1,130 @@
+// PgCommitQueue against a real PostgreSQL: the SQLite CommitQueue's contract (group commit, a failing unit
+// undone alone, a failed group undone whole and newest first, order kept across groups), with statements
+// recorded by the units and sent after them.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { startPostgres, type PostgresCluster } from "../../../test/helpers/postgres.ts";
+import { StorageError } from "../../lib/errors.ts";
+import { PgCommitQueue, type PgCommitObserver } from "./commit-queue.ts";
+
+describe("PgCommitQueue", () => {
+  let cluster: PostgresCluster;
+  let url: string;
+  let pool: pg.Pool;
+
+  before(async () => {
+    cluster = await startPostgres();
+    url = await cluster.createDatabase("queue");
+    pool = new pg.Pool({ connectionString: url, max: 2 });
+    await pool.query("CREATE TABLE scratch (k text PRIMARY KEY, v text NOT NULL CHECK (v <> 'bad'))");
+  });
+  after(async () => {
+    await pool?.end();
+    await cluster?.stop();
+  });
+
+  function setup() {
+    const seen: string[] = [];
+    const observer: PgCommitObserver = {
+      committed: (units) => seen.push(`committed ${units}`),
+      failed: (err, units) => seen.push(`failed ${units}`),
+    };
+    return { queue: new PgCommitQueue(pool, observer), seen };
+  }
+  const value = async (k: string) => (await pool.query<{ v: string }>("SELECT v FROM scratch WHERE k = $1", [k])).rows[0]?.v;
+  const put = (queue: PgCommitQueue, k: string, v: string) => queue.record("INSERT INTO scratch (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v", [k, v]);
+
+  it("commits the units of one event-loop turn as one group, each settling after COMMIT with its own result", async () => {
+    const { queue, seen } = setup();
+    const memory: string[] = [];
+    const results = await Promise.all(["a", "b", "c"].map((k) => queue.submit(() => {
+      put(queue, `group-${k}`, k);
+      memory.push(k);
+      return k.toUpperCase();
+    })));
+    assert.deepEqual(results, ["A", "B", "C"]);
+    assert.deepEqual(memory, ["a", "b", "c"]);
+    assert.deepEqual(seen, ["committed 3"]);
+    for (const k of ["a", "b", "c"]) assert.equal(await value(`group-${k}`), k);
+  });
+
+  it("a unit whose statement fails is undone alone; the others of the group commit", async () => {
+    const { queue, seen } = setup();
+    const memory = new Set<string>();
+    const write = (k: string, v: string) => queue.submit(() => {
+      put(queue, k, v);
+      memory.add(k);
+    }, () => memory.delete(k));
+    const results = await Promise.allSettled([write("alone-1", "ok"), write("alone-2", "bad"), write("alone-3", "ok")]);
+    assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+    const err = (results[1] as PromiseRejectedResult).reason as StorageError;
+    assert.ok(err instanceof StorageError);
+    assert.match(err.message, /^the write was not stored: .*check constraint/);
+    assert.equal(err.code, "23514");
+    assert.deepEqual([...memory].sort(), ["alone-1", "alone-3"]);
+    assert.deepEqual([await value("alone-1"), await value("alone-2"), await value("alone-3")], ["ok", undefined, "ok"]);
+    assert.deepEqual(seen, ["failed 1", "committed 2"]);
+  });
+
+  it("a unit whose work throws records nothing and keeps its own error", async () => {
+    const { queue } = setup();
+    const thrown = new Error("refused by the service");
+    const results = await Promise.allSettled([
+      queue.submit(() => {
+        put(queue, "thrown", "x");
+        throw thrown;
+      }),
+      queue.submit(() => put(queue, "beside-thrown", "y")),
+    ]);
+    assert.equal((results[0] as PromiseRejectedResult).reason, thrown);
+    assert.equal(results[1].status, "fulfilled");
+    assert.equal(await value("thrown"), undefined);
+    assert.equal(await value("beside-thrown"), "y");
+  });
+
+  it("a group that cannot reach the database is undone whole, newest first, and says why without the password", async () => {
+    const dead = new pg.Pool({ connectionString: "postgres://alertprism:hunter2@127.0.0.1:1/alertprism", max: 1, connectionTimeoutMillis: 2_000 });
+    dead.on("error", () => undefined);
+    try {
+      const queue = new PgCommitQueue(dead);
+      const memory = new Map<string, string>();
+      const write = (v: string) => {
+        let previous: string | undefined;
+        return queue.submit(() => {
+          previous = memory.get("k");
+          memory.set("k", v);
+        }, () => (previous === undefined ? memory.delete("k") : memory.set("k", previous)));
+      };
+      const results = await Promise.allSettled([write("v1"), write("v2")]);
+      for (const r of results) {
+        assert.equal(r.status, "rejected");
+        const err = (r as PromiseRejectedResult).reason as Error;
+        assert.ok(err instanceof StorageError);
+        assert.match(err.message, /ECONNREFUSED/);
+        assert.doesNotMatch(err.message, /hunter2/);
+      }
+      assert.equal(memory.has("k"), false);
+    } finally {
+      await dead.end();
+    }
+  });
+
+  it("keeps order across groups: a group waits for the one in flight, and the last write wins", async () => {
+    const { queue } = setup();
+    const pending: Array<Promise<void>> = [];
+    for (let i = 0; i < 20; i++) {
+      pending.push(queue.submit(() => put(queue, "ordered", `v${i}`)));
+      if (i % 3 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(pending);
+    assert.equal(await value("ordered"), "v19");
+    await queue.close();
+    await assert.rejects(queue.submit(() => undefined), /storage is closed/);
+  });
+
+  it("refuses a write recorded outside a unit", () => {
+    const { queue } = setup();
+    assert.throws(() => put(queue, "outside", "x"), /outside a unit of work/);
+  });
+});

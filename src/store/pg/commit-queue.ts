@@ -1,0 +1,173 @@
+import type pg from "pg";
+import { StorageError } from "../../lib/errors.ts";
+import type { WriteOptions, WriteQueue } from "../write-queue.ts";
+import { safeErrorMessage } from "./safe-error.ts";
+
+/** One SQL statement a unit recorded, sent after the unit returned. */
+export interface RecordedStatement {
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
+interface Pending {
+  readonly work: () => unknown;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  readonly onRollback: (() => void) | undefined;
+}
+
+/** A unit after its work ran: its result and its statements, or why the work itself failed. */
+type Ran = { readonly p: Pending; readonly ok: true; readonly value: unknown; readonly statements: readonly RecordedStatement[] } | { readonly p: Pending; readonly ok: false; readonly error: unknown };
+
+/** Told about every group, like the SQLite queue's observer. */
+export interface PgCommitObserver {
+  committed(units: number): void;
+  failed(error: StorageError, units: number): void;
+}
+
+/**
+ * Group commit on PostgreSQL, with the SQLite CommitQueue's contract (WriteQueue): units submitted in the
+ * same event-loop turn form one group; each unit's `work` runs synchronously, in submission order, and the
+ * repositories' write methods RECORD their statements (`record`) instead of running them — a unit cannot
+ * wait for the network. Then the group goes to PostgreSQL in one transaction on one connection, each unit
+ * in its own savepoint: a unit whose statements fail is rolled back alone (its onRollback undoes its memory
+ * effects, its promise rejects), the others commit. If BEGIN or COMMIT fails (connection lost, server
+ * gone), every unit is undone and rejected. Groups run one after another, so memory and the database
+ * change in the same order.
+ */
+export class PgCommitQueue implements WriteQueue {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+  /** The statements of the unit whose work is running (undefined between units: recording then is a bug). */
+  private recording: RecordedStatement[] | undefined;
+  /** The group being sent, while it is. */
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly observer?: PgCommitObserver,
+  ) {}
+
+  submit<T>(work: () => T, onRollback?: () => void, _opts?: WriteOptions): Promise<T> {
+    if (this.closed) return Promise.reject(new StorageError("storage is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, onRollback });
+      this.schedule();
+    });
+  }
+
+  /** Called by the PostgreSQL repositories' write methods, inside a unit's work. */
+  record(text: string, values: readonly unknown[]): void {
+    if (!this.recording) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
+    this.recording.push({ text, values });
+  }
+
+  /** Resolves once everything submitted so far is committed or rejected. */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.queue.length > 0 || this.scheduled) {
+      if (this.inFlight) await this.inFlight;
+      else await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** Sends what is queued and refuses new work. */
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // While a group is in flight the next one waits and takes everything that arrived meanwhile.
+    const start = () => setImmediate(() => {
+      this.scheduled = false;
+      this.startGroup();
+    });
+    if (this.inFlight) void this.inFlight.then(start);
+    else start();
+  }
+
+  private startGroup(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const ran = batch.map((p) => this.runWork(p));
+    const group = this.send(ran).finally(() => {
+      if (this.inFlight === group) this.inFlight = undefined;
+    });
+    this.inFlight = group;
+  }
+
+  private runWork(p: Pending): Ran {
+    this.recording = [];
+    try {
+      const value = p.work();
+      return { p, ok: true, value, statements: this.recording };
+    } catch (error) {
+      return { p, ok: false, error };
+    } finally {
+      this.recording = undefined;
+    }
+  }
+
+  private async send(ran: readonly Ran[]): Promise<void> {
+    for (const r of ran) if (!r.ok) r.p.reject(r.error);
+    const units = ran.filter((r): r is Extract<Ran, { ok: true }> => r.ok);
+    if (units.length === 0) return;
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      this.undo(units, err);
+      return;
+    }
+    let broken = false;
+    const stored: typeof units = [];
+    const failedAlone = new Set<(typeof units)[number]>();
+    try {
+      await client.query("BEGIN");
+      const single = units.length === 1;
+      for (const u of units) {
+        try {
+          if (!single) await client.query("SAVEPOINT unit");
+          for (const s of u.statements) await client.query(s.text, s.values as unknown[]);
+          if (!single) await client.query("RELEASE SAVEPOINT unit");
+          stored.push(u);
+        } catch (err) {
+          if (single) throw err;
+          // The unit alone is undone; the transaction goes on with the next.
+          await client.query("ROLLBACK TO SAVEPOINT unit");
+          failedAlone.add(u);
+          this.undo([u], err);
+        }
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      broken = true;
+      await client.query("ROLLBACK").catch(() => undefined);
+      this.undo(units.filter((u) => !failedAlone.has(u)), err);
+      return;
+    } finally {
+      // A connection whose transaction failed is closed rather than given to the next group.
+      client.release(broken);
+    }
+    for (const u of stored) u.p.resolve(u.value);
+    if (stored.length > 0) this.observer?.committed(stored.length);
+  }
+
+  /** Nothing of these units is stored: undo their memory effects (newest first) and reject them. */
+  private undo(units: ReadonlyArray<Extract<Ran, { ok: true }>>, cause: unknown): void {
+    const error = cause instanceof StorageError ? cause : new StorageError(`the write was not stored: ${safeErrorMessage(cause)}`, (cause as { code?: string }).code);
+    for (const u of [...units].reverse()) {
+      try {
+        u.p.onRollback?.();
+      } catch {
+        // An undo that throws must not keep the others from being undone and settled.
+      }
+    }
+    for (const u of units) u.p.reject(error);
+    this.observer?.failed(error, units.length);
+  }
+}

@@ -1,0 +1,149 @@
+// The write side's contract, run on both backends: the same service (Silences) over SQLite's CommitQueue
+// and SilencesRepo and over PostgreSQL's PgCommitQueue and PgSilencesRepo, driven through the same steps
+// with the same clock, must hold the same silences in memory, store the same rows, and restore the same
+// set after a restart. Ids are random UUIDs, so silences are compared by the step that created them.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { startPostgres, type PostgresCluster } from "../../../test/helpers/postgres.ts";
+import { FakeClock } from "../../lib/clock.ts";
+import { LimitError, StorageError } from "../../lib/errors.ts";
+import { fromMillis } from "../../types/time.ts";
+import type { Silence } from "../../types/silence.ts";
+import { Silences, type SilenceInput } from "../../silence/silences.ts";
+import { memoryStore } from "../test-db.ts";
+import type { SilenceRow, SilencesStore } from "../silences-repo.ts";
+import type { WriteQueue } from "../write-queue.ts";
+import { migrate } from "./migrate.ts";
+import { PgCommitQueue } from "./commit-queue.ts";
+import { PgSilencesRepo } from "./silences-repo.ts";
+
+const H = 3_600_000;
+const RETENTION = 120 * H;
+const LIMITS = { current: () => ({ maxSilences: 2, maxSilenceSizeBytes: 4096 }), refused: () => undefined };
+
+interface Backend {
+  readonly name: string;
+  readonly store: SilencesStore;
+  readonly queue: WriteQueue;
+  /** The stored rows, as SQLite and PostgreSQL both give them. */
+  rows(): Promise<SilenceRow[]>;
+  /** A store reopened on the same database, as at a restart. */
+  reopen(): Promise<SilencesStore>;
+}
+
+describe("the write side: Silences on SQLite and on PostgreSQL", () => {
+  let cluster: PostgresCluster;
+  let pool: pg.Pool;
+  let backends: Backend[];
+
+  before(async () => {
+    cluster = await startPostgres();
+    pool = new pg.Pool({ connectionString: await cluster.createDatabase("writes"), max: 3 });
+    await migrate(pool);
+    const lite = memoryStore();
+    const pgQueue = new PgCommitQueue(pool);
+    backends = [
+      {
+        name: "sqlite",
+        store: lite.silences,
+        queue: lite.queue,
+        rows: () => Promise.resolve(lite.db.prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences").all() as SilenceRow[]),
+        reopen: () => Promise.resolve(lite.silences),
+      },
+      {
+        name: "postgres",
+        store: await PgSilencesRepo.open(pgQueue, pool),
+        queue: pgQueue,
+        rows: async () => (await pool.query<SilenceRow>("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")).rows,
+        reopen: () => PgSilencesRepo.open(pgQueue, pool),
+      },
+    ];
+  });
+  after(async () => {
+    await pool?.end();
+    await cluster?.stop();
+  });
+
+  it("the same steps give the same silences, rows and restored set", async () => {
+    const clock = new FakeClock();
+    const services = backends.map((b) => new Silences(b.store, b.queue, clock, RETENTION, LIMITS));
+    /** Per backend: the id each step's silence got, so the ids compare by step. */
+    const ids = backends.map(() => new Map<string, string>());
+    const input = (step: string, p: { from?: number; to?: number; id?: string } = {}): SilenceInput => ({
+      matchers: [{ name: "alertname", value: step, isRegex: false, isEqual: true }],
+      startsAt: fromMillis(clock.now() + (p.from ?? 0)),
+      endsAt: fromMillis(clock.now() + (p.to ?? H)),
+      createdBy: "ops",
+      comment: `step ${step} ✓`,
+      id: p.id,
+    });
+    /** Runs a step on every backend; `id` names an earlier step whose silence it updates. */
+    const step = async (name: string, p: { from?: number; to?: number; update?: string } = {}) => {
+      const outcomes = await Promise.allSettled(services.map((s, i) => s.set(input(name, { ...p, ...(p.update ? { id: ids[i]!.get(p.update) } : {}) }))));
+      outcomes.forEach((o, i) => {
+        if (o.status !== "fulfilled") return;
+        // A replaced silence stays (expired) under its old id: name that one after the step that replaced it.
+        const before = ids[i]!.get(name);
+        if (before !== undefined && before !== o.value) ids[i]!.set(`${name} replaced`, before);
+        ids[i]!.set(name, o.value);
+      });
+      return outcomes;
+    };
+    const byStep = (i: number, list: readonly Silence[]) => {
+      const stepOf = new Map([...ids[i]!].map(([k, v]) => [v, k]));
+      return list.map((s) => ({ ...s, id: stepOf.get(s.id) ?? `unknown ${s.id}` })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    };
+    const rowsByStep = async (i: number) => {
+      const stepOf = new Map([...ids[i]!].map(([k, v]) => [v, k]));
+      return (await backends[i]!.rows()).map((r) => ({ ...r, id: stepOf.get(r.id) ?? `unknown ${r.id}` })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    };
+    const compare = async (what: string) => {
+      assert.deepEqual(byStep(1, services[1]!.list()), byStep(0, services[0]!.list()), `memory after ${what}`);
+      assert.deepEqual(await rowsByStep(1), await rowsByStep(0), `rows after ${what}`);
+      for (let i = 0; i < backends.length; i++) {
+        assert.deepEqual((await rowsByStep(i)).map((r) => r.id), byStep(i, services[i]!.list()).map((s) => s.id), `${backends[i]!.name}: rows = memory after ${what}`);
+      }
+    };
+
+    for (const o of await step("a")) assert.equal(o.status, "fulfilled");
+    clock.advance(1_000);
+    await step("b", { from: H, to: 2 * H }); // pending
+    await step("a", { to: 3 * H, update: "a" }); // active, longer end: updated in place
+    await compare("create and update in place");
+    clock.advance(1_000);
+    await step("c", { from: -H, to: H, update: "b" }); // a pending one's start moved into the past: replaced
+    await compare("replace");
+    const limited = await step("d");
+    for (const o of limited) {
+      assert.equal(o.status, "rejected");
+      assert.ok((o as PromiseRejectedResult).reason instanceof LimitError);
+    }
+    await Promise.all(services.map((s, i) => s.expire(ids[i]!.get("a")!)));
+    await compare("a refusal at the limit and an expiry");
+    clock.advance(RETENTION + 10 * H);
+    const collected = await Promise.all(services.map((s) => s.gc()));
+    assert.ok(collected[0]! > 0);
+    assert.equal(collected[1], collected[0]);
+    await step("e");
+    await compare("garbage collection");
+
+    const restored = await Promise.all(backends.map(async (b) => new Silences(await b.reopen(), b.queue, clock, RETENTION, LIMITS)));
+    restored.forEach((s) => s.load());
+    assert.deepEqual(byStep(1, restored[1]!.list()), byStep(1, services[1]!.list()), "postgres restores what it held");
+    assert.deepEqual(byStep(1, restored[1]!.list()), byStep(0, restored[0]!.list()), "both restore the same");
+  });
+
+  it("on PostgreSQL, a silence the database refuses is not kept in memory and the caller learns why", async () => {
+    const pgBackend = backends[1]!;
+    const clock = new FakeClock();
+    const silences = new Silences(pgBackend.store, pgBackend.queue, clock, RETENTION);
+    const base = { matchers: [{ name: "alertname", value: "nul", isRegex: false, isEqual: true }], startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + H), createdBy: "ops" };
+    // PostgreSQL's text cannot hold U+0000 (SQLite's can): the unit fails in the database, after its work ran.
+    const [refused, kept] = await Promise.allSettled([silences.set({ ...base, comment: "nul\u0000byte" }), silences.set({ ...base, comment: "fine" })]);
+    assert.equal(refused.status, "rejected");
+    assert.ok((refused as PromiseRejectedResult).reason instanceof StorageError);
+    assert.equal(kept.status, "fulfilled");
+    assert.deepEqual(silences.list().map((s) => s.comment), ["fine"]);
+  });
+});
