@@ -1,4 +1,4 @@
-import type { NflogRow, NotifyRepo } from "../store/notify-repo.ts";
+import type { NflogRow, NotifyStore } from "../store/notify-repo.ts";
 
 /** Identifies one integration of one receiver for one aggregation group. */
 export interface LogKey {
@@ -18,7 +18,7 @@ const keyOf = (k: LogKey) => `${k.groupKey}\u0000${k.receiver}\u0000${k.integrat
 export class NotificationLog {
   private readonly entries = new Map<string, NflogRow>();
 
-  constructor(private readonly repo: NotifyRepo) {}
+  constructor(private readonly repo: NotifyStore) {}
 
   load(): number {
     for (const row of this.repo.loadLog()) this.entries.set(keyOf(row), row);

@@ -5,8 +5,8 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { TurnPacer } from "../lib/turn-pacer.ts";
-import type { CommitQueue, SubmitOptions } from "../store/commit-queue.ts";
-import type { NotifyRepo, OutboxRow } from "../store/notify-repo.ts";
+import type { WriteOptions, WriteQueue } from "../store/write-queue.ts";
+import type { NotifyStore, OutboxRow } from "../store/notify-repo.ts";
 import type { NotificationLog, LogKey } from "../nflog/nflog.ts";
 import type { FlushResult, GroupFlush } from "../dispatch/aggr-group.ts";
 import type { DecisionLog, FlushDecision } from "./decision-log.ts";
@@ -20,7 +20,7 @@ import { batchCorrelation, distinctRecentFirst, withCorrelation, type Origin } f
 import { NO_TRACING, SpanKind, linksTo, type Attributes, type Span, type Tracing } from "../lib/tracing.ts";
 
 /** Records nothing is acknowledged on: committed at once, flushed to disk with the next write that needs it. */
-const DEFERRED: SubmitOptions = { deferFlush: true };
+const DEFERRED: WriteOptions = { deferFlush: true };
 
 export type { Muting } from "./muting-stages.ts";
 
@@ -38,8 +38,8 @@ export interface DeliveryObserver {
 export interface PipelineDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly repo: NotifyRepo;
+  readonly queue: WriteQueue;
+  readonly repo: NotifyStore;
   readonly nflog: NotificationLog;
   readonly externalURL: string;
   muting(): Muting;

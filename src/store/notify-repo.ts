@@ -32,8 +32,35 @@ export interface DeliveryRow {
   readonly resolved: number;
 }
 
-/** Notification log, outbox and delivery records. Callers run writes inside a CommitQueue unit. */
-export class NotifyRepo {
+/**
+ * Where the notification log, the outbox and the delivery records are kept: writes inside a WriteQueue unit,
+ * the log and the outbox read once at startup (SQLite: NotifyRepo; PostgreSQL: pg/notify-repo.ts).
+ */
+export interface NotifyStore {
+  loadLog(): NflogRow[];
+  saveLog(e: NflogRow): void;
+  pruneLog(beforeMs: number): void;
+  saveOutbox(o: OutboxRow): void;
+  /** Removes the row only if it is still the same decision (a newer one may have replaced it). */
+  removeOutbox(o: Pick<OutboxRow, "groupKey" | "receiver" | "integration" | "createdMs">): void;
+  loadOutbox(): OutboxRow[];
+  recordDelivery(d: DeliveryRow): void;
+  pruneDeliveries(beforeMs: number): void;
+}
+
+export type NflogSqlRow = { group_key: string; receiver: string; integration: string; firing: string; resolved: string; sent_at_ms: number };
+export type OutboxSqlRow = { group_key: string; receiver: string; integration: string; payload: string; created_ms: number };
+
+export function toNflogRow(r: NflogSqlRow): NflogRow {
+  return { groupKey: r.group_key, receiver: r.receiver, integration: r.integration, firing: JSON.parse(r.firing) as string[], resolved: JSON.parse(r.resolved) as string[], sentAtMs: r.sent_at_ms };
+}
+
+export function toOutboxRow(r: OutboxSqlRow): OutboxRow {
+  return { groupKey: r.group_key, receiver: r.receiver, integration: r.integration, payload: r.payload, createdMs: r.created_ms };
+}
+
+/** Notification log, outbox and delivery records on SQLite. */
+export class NotifyRepo implements NotifyStore {
   private readonly upsertLog: Statement;
   private readonly upsertOutbox: Statement;
   private readonly deleteOutbox: Statement;
@@ -50,8 +77,7 @@ export class NotifyRepo {
   }
 
   loadLog(): NflogRow[] {
-    const rows = this.db.prepare("SELECT * FROM nflog").all() as Array<{ group_key: string; receiver: string; integration: string; firing: string; resolved: string; sent_at_ms: number }>;
-    return rows.map((r) => ({ groupKey: r.group_key, receiver: r.receiver, integration: r.integration, firing: JSON.parse(r.firing) as string[], resolved: JSON.parse(r.resolved) as string[], sentAtMs: r.sent_at_ms }));
+    return (this.db.prepare("SELECT * FROM nflog").all() as NflogSqlRow[]).map(toNflogRow);
   }
 
   saveLog(e: NflogRow): void {
@@ -72,8 +98,7 @@ export class NotifyRepo {
   }
 
   loadOutbox(): OutboxRow[] {
-    const rows = this.db.prepare("SELECT * FROM outbox ORDER BY created_ms").all() as Array<{ group_key: string; receiver: string; integration: string; payload: string; created_ms: number }>;
-    return rows.map((r) => ({ groupKey: r.group_key, receiver: r.receiver, integration: r.integration, payload: r.payload, createdMs: r.created_ms }));
+    return (this.db.prepare("SELECT * FROM outbox ORDER BY created_ms").all() as OutboxSqlRow[]).map(toOutboxRow);
   }
 
   recordDelivery(d: DeliveryRow): void {

@@ -17,6 +17,11 @@ import type { WriteQueue } from "../write-queue.ts";
 import { migrate } from "./migrate.ts";
 import { PgCommitQueue } from "./commit-queue.ts";
 import { PgSilencesRepo } from "./silences-repo.ts";
+import { NotifyRepo, type NotifyStore } from "../notify-repo.ts";
+import { PgNotifyRepo } from "./notify-repo.ts";
+import { NotificationLog } from "../../nflog/nflog.ts";
+import { rows as pgRows } from "./types.ts";
+import type { Database } from "../db.ts";
 
 const H = 3_600_000;
 const RETENTION = 120 * H;
@@ -25,6 +30,10 @@ const LIMITS = { current: () => ({ maxSilences: 2, maxSilenceSizeBytes: 4096 }),
 interface Backend {
   readonly name: string;
   readonly store: SilencesStore;
+  readonly notify: NotifyStore;
+  /** A table's rows in a fixed order, flags as 0/1 on both. */
+  table(name: string, orderBy: string): Promise<Array<Record<string, unknown>>>;
+  reopenNotify(): Promise<NotifyStore>;
   readonly queue: WriteQueue;
   /** The stored rows, as SQLite and PostgreSQL both give them. */
   rows(): Promise<SilenceRow[]>;
@@ -32,7 +41,13 @@ interface Backend {
   reopen(): Promise<SilencesStore>;
 }
 
-describe("the write side: Silences on SQLite and on PostgreSQL", () => {
+function sqliteTable(db: Database, name: string, orderBy: string): Array<Record<string, unknown>> {
+  return db.prepare(`SELECT * FROM ${name} ORDER BY ${orderBy}`).all() as Array<Record<string, unknown>>;
+}
+
+const flagsAsNumbers = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "boolean" ? Number(v) : v]));
+
+describe("the write side: services on SQLite and on PostgreSQL", () => {
   let cluster: PostgresCluster;
   let pool: pg.Pool;
   let backends: Backend[];
@@ -47,6 +62,9 @@ describe("the write side: Silences on SQLite and on PostgreSQL", () => {
       {
         name: "sqlite",
         store: lite.silences,
+        notify: new NotifyRepo(lite.db),
+        table: (name, orderBy) => Promise.resolve(sqliteTable(lite.db, name, orderBy)),
+        reopenNotify: () => Promise.resolve(new NotifyRepo(lite.db)),
         queue: lite.queue,
         rows: () => Promise.resolve(lite.db.prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences").all() as SilenceRow[]),
         reopen: () => Promise.resolve(lite.silences),
@@ -54,6 +72,9 @@ describe("the write side: Silences on SQLite and on PostgreSQL", () => {
       {
         name: "postgres",
         store: await PgSilencesRepo.open(pgQueue, pool),
+        notify: await PgNotifyRepo.open(pgQueue, pool),
+        table: async (name, orderBy) => (await pgRows<Record<string, unknown>>(pool, `SELECT * FROM ${name} ORDER BY ${orderBy}`)).map(flagsAsNumbers),
+        reopenNotify: () => PgNotifyRepo.open(pgQueue, pool),
         queue: pgQueue,
         rows: async () => (await pool.query<SilenceRow>("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")).rows,
         reopen: () => PgSilencesRepo.open(pgQueue, pool),
@@ -145,5 +166,39 @@ describe("the write side: Silences on SQLite and on PostgreSQL", () => {
     assert.ok((refused as PromiseRejectedResult).reason instanceof StorageError);
     assert.equal(kept.status, "fulfilled");
     assert.deepEqual(silences.list().map((s) => s.comment), ["fine"]);
+  });
+
+  it("the notification log, the outbox and the delivery records: the same rows, and the same state restored", async () => {
+    const logs = backends.map((b) => new NotificationLog(b.notify));
+    const key = (g: string) => ({ groupKey: `{}:{alertname="${g}"}`, receiver: "team", integration: "webhook/0" });
+    const outbox = (g: string, createdMs: number) => ({ ...key(g), payload: JSON.stringify({ g, createdMs }), createdMs });
+    const delivery = (atMs: number, ok: boolean) => ({
+      atMs, ...key("A"), attempt: ok ? 2 : 1, status: ok ? "success" as const : "failed" as const, retryable: !ok, error: ok ? undefined : "HTTP 503 ✗", durationMs: 12.5, firing: 3, resolved: 1,
+    });
+    const steps: Array<(b: Backend, log: NotificationLog) => void> = [
+      (b, log) => { log.record(key("A"), new Set(["f2", "f1"]), new Set(), 1_000); b.notify.saveOutbox(outbox("A", 900)); },
+      (b, log) => { log.record(key("B"), new Set(["f3"]), new Set(["f4"]), 1_200); b.notify.saveOutbox(outbox("B", 1_100)); },
+      (b) => b.notify.recordDelivery(delivery(1_000, false)),
+      (b) => b.notify.recordDelivery(delivery(1_300, true)),
+      (b, log) => { log.record(key("A"), new Set(["f1"]), new Set(["f2"]), 2_000); b.notify.saveOutbox(outbox("A", 1_900)); },
+      // A stale removal (an older decision's time) leaves the newer row; a matching one removes it.
+      (b) => b.notify.removeOutbox(outbox("A", 900)),
+      (b) => b.notify.removeOutbox(outbox("B", 1_100)),
+      (b, log) => { log.prune(1_500); b.notify.pruneDeliveries(1_100); },
+    ];
+    for (const [i, step] of steps.entries()) {
+      await Promise.all(backends.map((b, j) => b.queue.submit(() => step(b, logs[j]!))));
+      for (const [table, order] of [["nflog", "group_key, receiver, integration"], ["outbox", "group_key, receiver, integration"], ["deliveries", "id"]] as const) {
+        assert.deepEqual(await backends[1]!.table(table, order), await backends[0]!.table(table, order), `${table} after step ${i + 1}`);
+      }
+    }
+    assert.deepEqual((await backends[0]!.table("outbox", "group_key")).map((r) => r.created_ms), [1_900]);
+    assert.equal((await backends[0]!.table("nflog", "group_key")).length, 1);
+    const reopened = await Promise.all(backends.map((b) => b.reopenNotify()));
+    assert.deepEqual(reopened[1]!.loadLog(), reopened[0]!.loadLog());
+    assert.deepEqual(reopened[1]!.loadOutbox(), reopened[0]!.loadOutbox());
+    const restored = reopened.map((r) => new NotificationLog(r));
+    assert.deepEqual(restored.map((l) => l.load()), [1, 1]);
+    assert.deepEqual(restored[1]!.get(key("A")), logs[1]!.get(key("A")));
   });
 });
