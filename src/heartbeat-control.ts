@@ -5,8 +5,8 @@ import { formatRfc3339Nano, fromMillis } from "./types/time.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/log.ts";
 import { errorMessage } from "./lib/errors.ts";
-import type { CommitQueue } from "./store/commit-queue.ts";
-import type { HeartbeatsRepo } from "./store/heartbeats-repo.ts";
+import type { WriteQueue } from "./store/write-queue.ts";
+import type { HeartbeatsStore } from "./store/heartbeats-repo.ts";
 import type { AlertProvider } from "./provider/alert-provider.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import { Route } from "./dispatch/route.ts";
@@ -22,8 +22,8 @@ import {
 export interface HeartbeatControlDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly repo: HeartbeatsRepo;
+  readonly queue: WriteQueue;
+  readonly repo: HeartbeatsStore;
   readonly provider: AlertProvider;
   readonly metrics: Metrics;
   readonly externalURL: string;

@@ -5,7 +5,7 @@ import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
 import type { CommitQueue } from "../store/commit-queue.ts";
 import type { AckRow, AcksRepo, CommentRow } from "../store/acks-repo.ts";
-import type { AuditRepo } from "../store/audit-repo.ts";
+import type { AuditStore } from "../store/audit-repo.ts";
 import { matchesAll, type Matcher } from "../matchers/index.ts";
 import type { ActiveAck, AckLookup } from "../noise/ack-stage.ts";
 
@@ -29,7 +29,7 @@ export interface AckBookDeps {
   readonly log: Logger;
   readonly queue: CommitQueue;
   readonly repo: AcksRepo;
-  readonly audit: AuditRepo;
+  readonly audit: AuditStore;
   /** The alert history (alert_events): acked, unacked and commented are appended there. */
   readonly history: { appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail?: Readonly<Record<string, unknown>>): void };
   readonly alerts: LiveAlerts;

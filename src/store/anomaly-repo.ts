@@ -2,18 +2,40 @@ import type { Database, Statement } from "better-sqlite3";
 import type { StoredRule, StoredSeries } from "../anomaly/rules/store.ts";
 import type { LabelSet } from "../types/labels.ts";
 
-interface SeriesRow {
+export interface AnomalySeriesRow {
   fingerprint: string;
   labels: string;
   state: string;
   model: Buffer | null;
 }
 
+export type AnomalyRuleRow = { name: string; state_key: string; last_eval_ms: number; saved_ms: number };
+
+export function toStoredRule(r: AnomalyRuleRow, series: readonly AnomalySeriesRow[]): StoredRule {
+  return {
+    name: r.name, stateKey: r.state_key, lastEvalMs: r.last_eval_ms, savedAtMs: r.saved_ms,
+    series: series.map((s): StoredSeries => ({
+      fp: s.fingerprint,
+      labels: JSON.parse(s.labels) as LabelSet,
+      state: JSON.parse(s.state) as unknown,
+      ...(s.model ? { model: s.model } : {}),
+    })),
+  };
+}
+
+/** Where anomaly rule state is saved: writes inside a WriteQueue unit (SQLite: AnomalyRepo; PostgreSQL: pg/anomaly-repo.ts). */
+export interface AnomalyStore {
+  load(name: string): StoredRule | undefined;
+  save(rule: StoredRule): void;
+  /** Deletes the state of rules not named in `keep`. */
+  retain(keep: readonly string[]): void;
+}
+
 /**
  * The saved state of anomaly rules and predictions. A save replaces the rule's rows whole (the state of
  * all its series is one consistent point in time); runs inside the caller's transaction.
  */
-export class AnomalyRepo {
+export class AnomalyRepo implements AnomalyStore {
   private readonly getRule: Statement;
   private readonly getSeries: Statement;
   private readonly upsertRule: Statement;
@@ -34,15 +56,8 @@ export class AnomalyRepo {
   }
 
   load(name: string): StoredRule | undefined {
-    const r = this.getRule.get(name) as { name: string; state_key: string; last_eval_ms: number; saved_ms: number } | undefined;
-    if (!r) return undefined;
-    const series = (this.getSeries.all(name) as SeriesRow[]).map((s): StoredSeries => ({
-      fp: s.fingerprint,
-      labels: JSON.parse(s.labels) as LabelSet,
-      state: JSON.parse(s.state) as unknown,
-      ...(s.model ? { model: s.model } : {}),
-    }));
-    return { name: r.name, stateKey: r.state_key, lastEvalMs: r.last_eval_ms, savedAtMs: r.saved_ms, series };
+    const r = this.getRule.get(name) as AnomalyRuleRow | undefined;
+    return r && toStoredRule(r, this.getSeries.all(name) as AnomalySeriesRow[]);
   }
 
   save(rule: StoredRule): void {

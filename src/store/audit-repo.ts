@@ -31,8 +31,14 @@ export interface AuditReads {
   list(q: AuditQuery): Promise<AuditEntry[]>;
 }
 
-/** The audit log: who changed what. Callers run writes inside a CommitQueue unit. */
-export class AuditRepo implements AuditReads {
+/** The audit log, read and written: records inside a WriteQueue unit. */
+export interface AuditStore extends AuditReads {
+  record(e: Omit<AuditEntry, "id">): void;
+  prune(beforeMs: number): void;
+}
+
+/** The audit log on SQLite: who changed what. */
+export class AuditRepo implements AuditStore {
   private readonly insert: Statement;
 
   constructor(private readonly db: Database) {

@@ -1,8 +1,20 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { HeartbeatState } from "../heartbeat/index.ts";
 
-/** The remembered state of each heartbeat. Writes run inside the caller's commit unit. */
-export class HeartbeatsRepo {
+/** The remembered state of each heartbeat: writes inside a WriteQueue unit (SQLite: HeartbeatsRepo; PostgreSQL: pg/heartbeats-repo.ts). */
+export interface HeartbeatsStore {
+  load(id: string): HeartbeatState | undefined;
+  save(id: string, state: HeartbeatState): void;
+  delete(id: string): void;
+}
+
+export type HeartbeatSqlRow = { first_seen_ms: number; last_arrival_ms: number | null };
+
+export function toHeartbeatState(r: HeartbeatSqlRow): HeartbeatState {
+  return { firstSeenMs: r.first_seen_ms, lastArrivalMs: r.last_arrival_ms ?? undefined };
+}
+
+export class HeartbeatsRepo implements HeartbeatsStore {
   private readonly getOne: Statement;
   private readonly upsert: Statement;
   private readonly deleteOne: Statement;
@@ -15,8 +27,8 @@ export class HeartbeatsRepo {
   }
 
   load(id: string): HeartbeatState | undefined {
-    const r = this.getOne.get(id) as { first_seen_ms: number; last_arrival_ms: number | null } | undefined;
-    return r === undefined ? undefined : { firstSeenMs: r.first_seen_ms, lastArrivalMs: r.last_arrival_ms ?? undefined };
+    const r = this.getOne.get(id) as HeartbeatSqlRow | undefined;
+    return r === undefined ? undefined : toHeartbeatState(r);
   }
 
   save(id: string, state: HeartbeatState): void {

@@ -15,7 +15,7 @@ import type { AggregationGroup } from "../../dispatch/aggr-group.ts";
 import type { Muting } from "../../notify/muting-stages.ts";
 import type { Notifier } from "../../notify/notifier.ts";
 import type { TimeIntervalSet } from "../../timeinterval/index.ts";
-import type { AuditRepo } from "../../store/audit-repo.ts";
+import type { AuditStore } from "../../store/audit-repo.ts";
 import type { AckBook } from "../../ops/acks.ts";
 import { ackModule } from "./ack-routes.ts";
 import type { ExplainRepo } from "../../store/explain-repo.ts";
@@ -46,7 +46,7 @@ export interface OpsApiDeps {
   readonly silences: Silences;
   readonly nflog: NotificationLog;
   /** Every write through the ops API is recorded here (in the same commit unit as the write). */
-  readonly auditRepo: AuditRepo;
+  readonly auditRepo: AuditStore;
   /** Acknowledgements and comments (writes). */
   readonly acks: AckBook;
   /** Reads behind explain (series, lifecycle events, acks) and statistics. */

@@ -5,7 +5,7 @@
 import type { OpsModule } from "./openapi.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Silences } from "../../silence/silences.ts";
-import type { AuditRepo } from "../../store/audit-repo.ts";
+import type { AuditStore } from "../../store/audit-repo.ts";
 import { parseDuration } from "../../config/duration.ts";
 import { fromMillis } from "../../types/time.ts";
 import { ValidationError } from "../../lib/errors.ts";
@@ -14,7 +14,7 @@ import { OpsError } from "./route-table.ts";
 
 const MAX_DURATION_MS = 366 * 86_400_000;
 
-export function silenceModule(deps: { readonly clock: Clock; readonly silences: Silences; readonly auditRepo: AuditRepo }): OpsModule {
+export function silenceModule(deps: { readonly clock: Clock; readonly silences: Silences; readonly auditRepo: AuditStore }): OpsModule {
   return {
     schemas: {
       SilenceRequest: {

@@ -1,9 +1,21 @@
-import { toAuditEntry, type AuditEntry, type AuditQuery, type AuditReads, type AuditSqlRow } from "../audit-repo.ts";
+import { toAuditEntry, type AuditEntry, type AuditQuery, type AuditSqlRow, type AuditStore } from "../audit-repo.ts";
+import type { PgCommitQueue } from "./commit-queue.ts";
 import { rows, type Queryable } from "./types.ts";
 
-/** The audit log's read side on PostgreSQL: the same pages as SQLite's AuditRepo. */
-export class PgAuditRepo implements AuditReads {
-  constructor(private readonly db: Queryable) {}
+/** The audit log on PostgreSQL: records written in the current unit, the same pages as SQLite's AuditRepo. */
+export class PgAuditRepo implements AuditStore {
+  constructor(
+    private readonly db: Queryable,
+    private readonly queue: PgCommitQueue,
+  ) {}
+
+  record(e: Omit<AuditEntry, "id">): void {
+    this.queue.record("INSERT INTO audit (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)", [e.atMs, e.actor, e.action, e.target, JSON.stringify(e.detail)]);
+  }
+
+  prune(beforeMs: number): void {
+    this.queue.record("DELETE FROM audit WHERE at_ms < $1", [beforeMs]);
+  }
 
   async list(q: AuditQuery): Promise<AuditEntry[]> {
     const where: string[] = [];

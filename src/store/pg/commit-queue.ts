@@ -7,6 +7,8 @@ import { safeErrorMessage } from "./safe-error.ts";
 export interface RecordedStatement {
   readonly text: string;
   readonly values: readonly unknown[];
+  /** Runs once the group holding the statement committed (a repository's cache follows the database). */
+  readonly committed?: (() => void) | undefined;
 }
 
 interface Pending {
@@ -57,10 +59,13 @@ export class PgCommitQueue implements WriteQueue {
     });
   }
 
-  /** Called by the PostgreSQL repositories' write methods, inside a unit's work. */
-  record(text: string, values: readonly unknown[]): void {
+  /**
+   * Called by the PostgreSQL repositories' write methods, inside a unit's work; `committed` runs after the
+   * statement's group committed, never if its unit was undone.
+   */
+  record(text: string, values: readonly unknown[], committed?: () => void): void {
     if (!this.recording) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
-    this.recording.push({ text, values });
+    this.recording.push({ text, values, committed });
   }
 
   /** Resolves once everything submitted so far is committed or rejected. */
@@ -153,6 +158,7 @@ export class PgCommitQueue implements WriteQueue {
       // A connection whose transaction failed is closed rather than given to the next group.
       client.release(broken);
     }
+    for (const u of stored) for (const st of u.statements) st.committed?.();
     for (const u of stored) u.p.resolve(u.value);
     if (stored.length > 0) this.observer?.committed(stored.length);
   }

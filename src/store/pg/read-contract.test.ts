@@ -20,6 +20,7 @@ import { PgStatsRepo } from "./stats-repo.ts";
 import { computeStats, type StatsSource } from "../../ops/stats.ts";
 import { AuditRepo, type AuditReads } from "../audit-repo.ts";
 import { PgAuditRepo } from "./audit-repo.ts";
+import { PgCommitQueue } from "./commit-queue.ts";
 import { ExplainRepo, type ExplainReads } from "../explain-repo.ts";
 import { PgExplainRepo } from "./explain-repo.ts";
 import { fingerprint, type LabelSet } from "../../types/labels.ts";
@@ -305,7 +306,7 @@ describe("the read side: SQLite and PostgreSQL answer the same", () => {
 
   it("the audit log's pages and explain's reads", async () => {
     const liteAudit: AuditReads = new AuditRepo(sqlite);
-    const pgAudit: AuditReads = new PgAuditRepo(pool);
+    const pgAudit: AuditReads = new PgAuditRepo(pool, new PgCommitQueue(pool));
     for (const q of [{ limit: 25 }, { actor: "Ωps", limit: 10 }, { action: "ack.create", sinceMs: 20_000, untilMs: 70_000, limit: 50 }, { beforeId: 60, limit: 7 }]) {
       let beforeId = q.beforeId;
       let pages = 0;

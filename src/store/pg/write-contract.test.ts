@@ -22,6 +22,13 @@ import { PgNotifyRepo } from "./notify-repo.ts";
 import { NotificationLog } from "../../nflog/nflog.ts";
 import { rows as pgRows } from "./types.ts";
 import type { Database } from "../db.ts";
+import { AuditRepo, type AuditStore } from "../audit-repo.ts";
+import { PgAuditRepo } from "./audit-repo.ts";
+import { HeartbeatsRepo, type HeartbeatsStore } from "../heartbeats-repo.ts";
+import { PgHeartbeatsRepo } from "./heartbeats-repo.ts";
+import { AnomalyRepo, type AnomalyStore } from "../anomaly-repo.ts";
+import { PgAnomalyRepo } from "./anomaly-repo.ts";
+import type { StoredRule } from "../../anomaly/rules/store.ts";
 
 const H = 3_600_000;
 const RETENTION = 120 * H;
@@ -34,6 +41,11 @@ interface Backend {
   /** A table's rows in a fixed order, flags as 0/1 on both. */
   table(name: string, orderBy: string): Promise<Array<Record<string, unknown>>>;
   reopenNotify(): Promise<NotifyStore>;
+  readonly audit: AuditStore;
+  readonly heartbeats: HeartbeatsStore;
+  readonly anomaly: AnomalyStore;
+  reopenHeartbeats(): Promise<HeartbeatsStore>;
+  reopenAnomaly(): Promise<AnomalyStore>;
   readonly queue: WriteQueue;
   /** The stored rows, as SQLite and PostgreSQL both give them. */
   rows(): Promise<SilenceRow[]>;
@@ -65,6 +77,11 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
         notify: new NotifyRepo(lite.db),
         table: (name, orderBy) => Promise.resolve(sqliteTable(lite.db, name, orderBy)),
         reopenNotify: () => Promise.resolve(new NotifyRepo(lite.db)),
+        audit: new AuditRepo(lite.db),
+        heartbeats: new HeartbeatsRepo(lite.db),
+        anomaly: new AnomalyRepo(lite.db),
+        reopenHeartbeats: () => Promise.resolve(new HeartbeatsRepo(lite.db)),
+        reopenAnomaly: () => Promise.resolve(new AnomalyRepo(lite.db)),
         queue: lite.queue,
         rows: () => Promise.resolve(lite.db.prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences").all() as SilenceRow[]),
         reopen: () => Promise.resolve(lite.silences),
@@ -75,6 +92,11 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
         notify: await PgNotifyRepo.open(pgQueue, pool),
         table: async (name, orderBy) => (await pgRows<Record<string, unknown>>(pool, `SELECT * FROM ${name} ORDER BY ${orderBy}`)).map(flagsAsNumbers),
         reopenNotify: () => PgNotifyRepo.open(pgQueue, pool),
+        audit: new PgAuditRepo(pool, pgQueue),
+        heartbeats: await PgHeartbeatsRepo.open(pgQueue, pool),
+        anomaly: await PgAnomalyRepo.open(pgQueue, pool),
+        reopenHeartbeats: () => PgHeartbeatsRepo.open(pgQueue, pool),
+        reopenAnomaly: () => PgAnomalyRepo.open(pgQueue, pool),
         queue: pgQueue,
         rows: async () => (await pool.query<SilenceRow>("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")).rows,
         reopen: () => PgSilencesRepo.open(pgQueue, pool),
@@ -200,5 +222,44 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
     const restored = reopened.map((r) => new NotificationLog(r));
     assert.deepEqual(restored.map((l) => l.load()), [1, 1]);
     assert.deepEqual(restored[1]!.get(key("A")), logs[1]!.get(key("A")));
+  });
+
+  it("the audit log, heartbeat state and anomaly rule state: the same rows, loads and restored state", async () => {
+    const rule = (name: string, savedAtMs: number, series: StoredRule["series"]): StoredRule => ({ name, stateKey: `key-${name}`, lastEvalMs: savedAtMs - 60_000, savedAtMs, series });
+    const series = (fp: string, model?: Buffer) => ({ fp, labels: { instance: fp, note: "Ω" }, state: { mean: 1.5, n: 3 }, ...(model ? { model } : {}) });
+    const steps: Array<(b: Backend) => void> = [
+      (b) => { b.audit.record({ atMs: 1_000, actor: "alice", action: "silence.create", target: "s1", detail: { comment: "✓" } }); b.heartbeats.save("hb-1", { firstSeenMs: 1_000, lastArrivalMs: undefined }); },
+      (b) => { b.heartbeats.save("hb-1", { firstSeenMs: 1_000, lastArrivalMs: 5_000 }); b.heartbeats.save("hb-2", { firstSeenMs: 2_000, lastArrivalMs: 2_500 }); },
+      (b) => b.anomaly.save(rule("cpu", 10_000, [series("a", Buffer.from([0, 1, 0xff])), series("b")])),
+      (b) => b.anomaly.save(rule("mem", 11_000, [series("c")])),
+      (b) => { b.anomaly.save(rule("cpu", 20_000, [series("b")])); b.audit.record({ atMs: 3_000, actor: "bob", action: "ack.create", target: "f", detail: {} }); },
+      (b) => { b.heartbeats.delete("hb-2"); b.anomaly.retain(["cpu", "disk"]); b.audit.prune(2_000); },
+    ];
+    const tables = [["audit", "id"], ["heartbeats", "id"], ["anomaly_rules", "name"], ["anomaly_series", "rule, fingerprint"]] as const;
+    for (const [i, step] of steps.entries()) {
+      await Promise.all(backends.map((b) => b.queue.submit(() => step(b))));
+      for (const [table, order] of tables) {
+        assert.deepEqual(await backends[1]!.table(table, order), await backends[0]!.table(table, order), `${table} after step ${i + 1}`);
+      }
+      for (const id of ["hb-1", "hb-2"]) assert.deepEqual(backends[1]!.heartbeats.load(id), backends[0]!.heartbeats.load(id), `heartbeat ${id} after step ${i + 1}`);
+      for (const name of ["cpu", "mem"]) assert.deepEqual(backends[1]!.anomaly.load(name), backends[0]!.anomaly.load(name), `rule ${name} after step ${i + 1}`);
+    }
+    assert.deepEqual((await backends[0]!.table("audit", "id")).map((r) => r.actor), ["bob"]);
+    assert.equal(backends[0]!.anomaly.load("mem"), undefined);
+    assert.deepEqual(backends[0]!.anomaly.load("cpu")?.series.map((x) => x.fp), ["b"]);
+    const [liteHb, pgHb] = await Promise.all(backends.map((b) => b.reopenHeartbeats()));
+    assert.deepEqual(pgHb!.load("hb-1"), liteHb!.load("hb-1"));
+    assert.equal(pgHb!.load("hb-2"), undefined);
+    const [liteRules, pgRules] = await Promise.all(backends.map((b) => b.reopenAnomaly()));
+    assert.deepEqual(pgRules!.load("cpu"), liteRules!.load("cpu"));
+    const pagesOf = async (b: Backend) => b.audit.list({ limit: 10 });
+    assert.deepEqual(await pagesOf(backends[1]!), await pagesOf(backends[0]!));
+  });
+
+  it("on PostgreSQL a repository's cache follows only committed writes", async () => {
+    const pgBackend = backends[1]!;
+    const refused = pgBackend.queue.submit(() => pgBackend.heartbeats.save("nul\u0000id", { firstSeenMs: 1, lastArrivalMs: undefined }));
+    await assert.rejects(refused, StorageError);
+    assert.equal(pgBackend.heartbeats.load("nul\u0000id"), undefined);
   });
 });
