@@ -6,8 +6,8 @@ import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { currentOrigin, type Origin } from "../lib/correlation.ts";
-import type { AlertsRepo } from "../store/alerts-repo.ts";
-import type { CommitQueue } from "../store/commit-queue.ts";
+import type { AlertsStore } from "../store/alerts-repo.ts";
+import type { WriteQueue } from "../store/write-queue.ts";
 import { applyIncoming } from "./merge.ts";
 import { statusEvents, type StatusSource, type StatusEvent } from "./status.ts";
 import type { SilenceChange } from "../silence/silences.ts";
@@ -48,8 +48,8 @@ export interface Transition {
 export type TransitionListener = (transitions: readonly Transition[]) => void;
 
 export interface ProviderOptions {
-  readonly repo: AlertsRepo;
-  readonly queue: CommitQueue;
+  readonly repo: AlertsStore;
+  readonly queue: WriteQueue;
   readonly clock: Clock;
   readonly log: Logger;
   readonly status: StatusSource;

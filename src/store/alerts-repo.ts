@@ -20,14 +20,92 @@ export interface AlertEvent {
   readonly labels: LabelSet;
 }
 
-interface AlertRow {
+export interface AlertRow {
   series_id: number; fingerprint: string; labels: string; annotations: string; starts_at: string; ends_at: string;
-  updated_at: string; generator_url: string; timeout: number; state: "firing" | "resolved";
+  updated_at: string; generator_url: string;
+  /** 0/1 in SQLite, boolean in PostgreSQL. */
+  timeout: number | boolean;
+  state: "firing" | "resolved";
   silenced_by: string; inhibited_by: string; sources: string;
 }
 
-/** The live alert set and its history. Callers run these inside a CommitQueue unit. */
-export class AlertsRepo {
+/**
+ * Where the live alert set and its history are kept: writes inside a WriteQueue unit, the live set read
+ * once at startup (SQLite: AlertsRepo; PostgreSQL: pg/alerts-repo.ts).
+ */
+export interface AlertsStore {
+  save(s: StoredAlert): void;
+  saveStatus(fingerprint: string, status: AlertStatus): void;
+  saveState(fingerprint: string, state: "firing" | "resolved"): void;
+  delete(fingerprint: string): void;
+  appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail?: Readonly<Record<string, unknown>>): void;
+  /** A unit that wrote series is being rolled back (see AlertsRepo). */
+  forgetUncommittedSeries(): void;
+  loadAll(): StoredAlert[];
+  /** Retention: history older than `beforeMs` and unreferenced label sets; `pruned` learns how many events went, once known. */
+  pruneHistory(beforeMs: number, pruned?: (events: number) => void): void;
+}
+
+/** A stored alert's column values (its series is referenced apart: by id on SQLite, by fingerprint on PostgreSQL). */
+export function alertValues(s: StoredAlert): {
+  annotations: string; starts_at: string; ends_at: string; updated_at: string; ends_at_ms: number; generator_url: string;
+  timeout: boolean; state: "firing" | "resolved"; silenced_by: string; inhibited_by: string; sources: string;
+} {
+  const a = s.alert;
+  return {
+    annotations: JSON.stringify(a.annotations),
+    starts_at: formatRfc3339Nano(a.startsAt),
+    ends_at: formatRfc3339Nano(a.endsAt),
+    updated_at: formatRfc3339Nano(a.updatedAt),
+    ends_at_ms: a.endsAt.ms,
+    generator_url: a.generatorURL,
+    timeout: a.timeout,
+    state: s.state,
+    silenced_by: JSON.stringify(s.status.silencedBy),
+    inhibited_by: JSON.stringify(s.status.inhibitedBy),
+    sources: s.sources && s.sources.length > 0 ? JSON.stringify(s.sources) : "[]",
+  };
+}
+
+/**
+ * Stored rows → alerts. Alerts of one batch share their times and a rule's alerts their annotations: one
+ * (immutable) object for each distinct stored text, as ingest shares them, rather than one per alert.
+ */
+export function toStoredAlerts(rows: readonly AlertRow[]): StoredAlert[] {
+  const annotationSets = new Map<string, LabelSet>();
+  const annotations = (json: string): LabelSet => {
+    let set = annotationSets.get(json);
+    if (set === undefined) annotationSets.set(json, (set = Object.freeze(JSON.parse(json) as LabelSet)));
+    return set;
+  };
+  const times = new Map<string, Timestamp>();
+  const time = (text: string): Timestamp => {
+    let t = times.get(text);
+    if (t === undefined) times.set(text, (t = parseApiTime(text)));
+    return t;
+  };
+  return rows.map((r) => {
+    const sources = r.sources === "[]" ? undefined : (JSON.parse(r.sources) as LabelSet[]);
+    return {
+      alert: {
+        fingerprint: r.fingerprint,
+        labels: JSON.parse(r.labels) as LabelSet,
+        annotations: annotations(r.annotations),
+        startsAt: time(r.starts_at),
+        endsAt: time(r.ends_at),
+        updatedAt: time(r.updated_at),
+        generatorURL: r.generator_url,
+        timeout: r.timeout === 1 || r.timeout === true,
+      },
+      state: r.state,
+      status: alertStatus(JSON.parse(r.silenced_by) as string[], JSON.parse(r.inhibited_by) as string[]),
+      ...(sources ? { sources } : {}),
+    };
+  });
+}
+
+/** The live alert set and its history on SQLite. */
+export class AlertsRepo implements AlertsStore {
   /** fingerprint → series id, for every series in the database; labels never change for a fingerprint. */
   private readonly seriesIds = new Map<string, number>();
   private seriesIdsStale = false;
@@ -93,21 +171,8 @@ export class AlertsRepo {
   }
 
   save(s: StoredAlert): void {
-    const a = s.alert;
-    this.upsert.run({
-      series_id: this.ensureSeries(a),
-      annotations: JSON.stringify(a.annotations),
-      starts_at: formatRfc3339Nano(a.startsAt),
-      ends_at: formatRfc3339Nano(a.endsAt),
-      updated_at: formatRfc3339Nano(a.updatedAt),
-      ends_at_ms: a.endsAt.ms,
-      generator_url: a.generatorURL,
-      timeout: a.timeout ? 1 : 0,
-      state: s.state,
-      silenced_by: JSON.stringify(s.status.silencedBy),
-      inhibited_by: JSON.stringify(s.status.inhibitedBy),
-      sources: s.sources && s.sources.length > 0 ? JSON.stringify(s.sources) : "[]",
-    });
+    const v = alertValues(s);
+    this.upsert.run({ ...v, series_id: this.ensureSeries(s.alert), timeout: v.timeout ? 1 : 0 });
   }
 
   saveStatus(fingerprint: string, status: AlertStatus): void {
@@ -127,40 +192,7 @@ export class AlertsRepo {
   }
 
   loadAll(): StoredAlert[] {
-    const rows = this.db.prepare(`
-      SELECT a.*, s.fingerprint, s.labels FROM alerts a JOIN series s ON s.id = a.series_id`).all() as AlertRow[];
-    // Alerts of one batch share their times and a rule's alerts their annotations: one (immutable)
-    // object for each distinct stored text, as ingest shares them, rather than one per alert.
-    const annotationSets = new Map<string, LabelSet>();
-    const annotations = (json: string): LabelSet => {
-      let set = annotationSets.get(json);
-      if (set === undefined) annotationSets.set(json, (set = Object.freeze(JSON.parse(json) as LabelSet)));
-      return set;
-    };
-    const times = new Map<string, Timestamp>();
-    const time = (text: string): Timestamp => {
-      let t = times.get(text);
-      if (t === undefined) times.set(text, (t = parseApiTime(text)));
-      return t;
-    };
-    return rows.map((r) => {
-      const sources = r.sources === "[]" ? undefined : (JSON.parse(r.sources) as LabelSet[]);
-      return {
-        alert: {
-          fingerprint: r.fingerprint,
-          labels: JSON.parse(r.labels) as LabelSet,
-          annotations: annotations(r.annotations),
-          startsAt: time(r.starts_at),
-          endsAt: time(r.ends_at),
-          updatedAt: time(r.updated_at),
-          generatorURL: r.generator_url,
-          timeout: r.timeout === 1,
-        },
-        state: r.state,
-        status: alertStatus(JSON.parse(r.silenced_by) as string[], JSON.parse(r.inhibited_by) as string[]),
-        ...(sources ? { sources } : {}),
-      };
-    });
+    return toStoredAlerts(this.db.prepare("SELECT a.*, s.fingerprint, s.labels FROM alerts a JOIN series s ON s.id = a.series_id").all() as AlertRow[]);
   }
 
   /** History, newest first, optionally narrowed by fingerprint, time range, kind and exact label pairs. */
@@ -186,8 +218,9 @@ export class AlertsRepo {
   }
 
   /** Retention: drops history older than `beforeMs` and label sets nothing refers to any more. */
-  pruneHistory(beforeMs: number): number {
+  pruneHistory(beforeMs: number, pruned?: (events: number) => void): number {
     const n = this.db.prepare("DELETE FROM alert_events WHERE at_ms < ?").run(beforeMs).changes;
+    pruned?.(n);
     this.db.prepare(`DELETE FROM series WHERE id NOT IN (SELECT series_id FROM alerts)
       AND id NOT IN (SELECT series_id FROM alert_events)`).run();
     this.loadSeriesIds();

@@ -2,13 +2,14 @@ import type pg from "pg";
 import { StorageError } from "../../lib/errors.ts";
 import type { WriteOptions, WriteQueue } from "../write-queue.ts";
 import { safeErrorMessage } from "./safe-error.ts";
+import { PG_TYPES } from "./types.ts";
 
 /** One SQL statement a unit recorded, sent after the unit returned. */
 export interface RecordedStatement {
   readonly text: string;
   readonly values: readonly unknown[];
-  /** Runs once the group holding the statement committed (a repository's cache follows the database). */
-  readonly committed?: (() => void) | undefined;
+  /** Runs once the group holding the statement committed, with its result (a repository's cache follows the database). */
+  readonly committed?: ((result: pg.QueryResult) => void) | undefined;
 }
 
 interface Pending {
@@ -63,7 +64,7 @@ export class PgCommitQueue implements WriteQueue {
    * Called by the PostgreSQL repositories' write methods, inside a unit's work; `committed` runs after the
    * statement's group committed, never if its unit was undone.
    */
-  record(text: string, values: readonly unknown[], committed?: () => void): void {
+  record(text: string, values: readonly unknown[], committed?: (result: pg.QueryResult) => void): void {
     if (!this.recording) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
     this.recording.push({ text, values, committed });
   }
@@ -130,6 +131,7 @@ export class PgCommitQueue implements WriteQueue {
     }
     let broken = false;
     const stored: typeof units = [];
+    const results = new Map<RecordedStatement, pg.QueryResult>();
     const failedAlone = new Set<(typeof units)[number]>();
     try {
       await client.query("BEGIN");
@@ -137,7 +139,10 @@ export class PgCommitQueue implements WriteQueue {
       for (const u of units) {
         try {
           if (!single) await client.query("SAVEPOINT unit");
-          for (const s of u.statements) await client.query(s.text, s.values as unknown[]);
+          for (const s of u.statements) {
+            const result = await client.query({ text: s.text, values: s.values as unknown[], types: PG_TYPES });
+            if (s.committed) results.set(s, result);
+          }
           if (!single) await client.query("RELEASE SAVEPOINT unit");
           stored.push(u);
         } catch (err) {
@@ -158,7 +163,7 @@ export class PgCommitQueue implements WriteQueue {
       // A connection whose transaction failed is closed rather than given to the next group.
       client.release(broken);
     }
-    for (const u of stored) for (const st of u.statements) st.committed?.();
+    for (const u of stored) for (const st of u.statements) if (st.committed) st.committed(results.get(st)!);
     for (const u of stored) u.p.resolve(u.value);
     if (stored.length > 0) this.observer?.committed(stored.length);
   }

@@ -29,6 +29,16 @@ import { PgHeartbeatsRepo } from "./heartbeats-repo.ts";
 import { AnomalyRepo, type AnomalyStore } from "../anomaly-repo.ts";
 import { PgAnomalyRepo } from "./anomaly-repo.ts";
 import type { StoredRule } from "../../anomaly/rules/store.ts";
+import { AlertsRepo, type AlertsStore } from "../alerts-repo.ts";
+import { PgAlertsRepo } from "./alerts-repo.ts";
+import { AlertProvider } from "../../provider/alert-provider.ts";
+import type { StatusSource } from "../../provider/status.ts";
+import { Inhibitor } from "../../inhibit/inhibitor.ts";
+import { parseAlertmanagerConfig } from "../../config/alertmanager.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { addMillis } from "../../types/time.ts";
+import { fingerprint } from "../../types/labels.ts";
+import type { Alert } from "../../types/alert.ts";
 
 const H = 3_600_000;
 const RETENTION = 120 * H;
@@ -46,6 +56,8 @@ interface Backend {
   readonly anomaly: AnomalyStore;
   reopenHeartbeats(): Promise<HeartbeatsStore>;
   reopenAnomaly(): Promise<AnomalyStore>;
+  readonly alerts: AlertsStore;
+  reopenAlerts(): Promise<AlertsStore>;
   readonly queue: WriteQueue;
   /** The stored rows, as SQLite and PostgreSQL both give them. */
   rows(): Promise<SilenceRow[]>;
@@ -82,6 +94,8 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
         anomaly: new AnomalyRepo(lite.db),
         reopenHeartbeats: () => Promise.resolve(new HeartbeatsRepo(lite.db)),
         reopenAnomaly: () => Promise.resolve(new AnomalyRepo(lite.db)),
+        alerts: lite.alerts,
+        reopenAlerts: () => Promise.resolve(new AlertsRepo(lite.db)),
         queue: lite.queue,
         rows: () => Promise.resolve(lite.db.prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences").all() as SilenceRow[]),
         reopen: () => Promise.resolve(lite.silences),
@@ -97,6 +111,8 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
         anomaly: await PgAnomalyRepo.open(pgQueue, pool),
         reopenHeartbeats: () => PgHeartbeatsRepo.open(pgQueue, pool),
         reopenAnomaly: () => PgAnomalyRepo.open(pgQueue, pool),
+        alerts: await PgAlertsRepo.open(pgQueue, pool),
+        reopenAlerts: () => PgAlertsRepo.open(pgQueue, pool),
         queue: pgQueue,
         rows: async () => (await pool.query<SilenceRow>("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")).rows,
         reopen: () => PgSilencesRepo.open(pgQueue, pool),
@@ -261,5 +277,91 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
     const refused = pgBackend.queue.submit(() => pgBackend.heartbeats.save("nul\u0000id", { firstSeenMs: 1, lastArrivalMs: undefined }));
     await assert.rejects(refused, StorageError);
     assert.equal(pgBackend.heartbeats.load("nul\u0000id"), undefined);
+  });
+
+  it("the alert provider: the same live set, history and restored set through new, re-sent, changed, silenced, inhibited, resolved and collected alerts", async () => {
+    const M = 60_000;
+    const clock = new FakeClock();
+    const config = parseAlertmanagerConfig(`
+route: {receiver: a}
+receivers: [{name: a}]
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [alertname]
+`);
+    const sides = backends.map((b) => {
+      const silences = new Silences(b.store, b.queue, clock, RETENTION);
+      const inhibitor = new Inhibitor(config.inhibitRules);
+      const status: StatusSource = {
+        observe: (a) => inhibitor.observe(a),
+        forget: (fp) => inhibitor.forget(fp),
+        statusOf: (a, now) => ({ silencedBy: silences.mutedBy(a.labels, now), inhibitedBy: inhibitor.inhibitedBy(a, now) }),
+        affectsOthers: (a) => inhibitor.isSource(a),
+        nextTransitionMs: (now) => silences.nextTransitionMs(now),
+        transitionedBetween: (f, t) => silences.transitionedBetween(f, t),
+      };
+      const provider = new AlertProvider({ repo: b.alerts, queue: b.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
+      silences.onChange((change) => provider.silencesChanged(change));
+      return { b, silences, provider };
+    });
+    const alert = (labels: Record<string, string>, p: { endsIn?: number; timeout?: boolean; summary?: string } = {}): Alert => {
+      const now = fromMillis(clock.now());
+      return {
+        fingerprint: fingerprint(labels), labels, annotations: p.summary ? { summary: p.summary } : {}, startsAt: now,
+        endsAt: addMillis(now, p.endsIn ?? 5 * M), updatedAt: now, generatorURL: "http://prometheus/graph", timeout: p.timeout ?? true,
+      };
+    };
+    const tablesByFingerprint = async (b: Backend) => ({
+      series: (await b.table("series", "fingerprint")).map(({ id: _id, ...r }) => r),
+      labels: (await b.table("series_labels l JOIN series s ON s.id = l.series_id", "s.fingerprint, l.name")).map((r) => [r.fingerprint, r.name, r.value]),
+      alerts: (await b.table("alerts a JOIN series s ON s.id = a.series_id", "s.fingerprint")).map(({ series_id: _s, id: _i, labels: _l, ...r }) => r),
+      events: (await b.table("alert_events e JOIN series s ON s.id = e.series_id", "e.id")).map((r) => [r.fingerprint, r.at_ms, r.kind, r.detail]),
+    });
+    /** Each side's silence ids (random UUIDs) → one placeholder, wherever they appear. */
+    const silenceIds: string[][] = sides.map(() => []);
+    const normalise = (i: number, v: unknown): unknown => JSON.parse(silenceIds[i]!.reduce((text, id) => text.split(id).join("<silence>"), JSON.stringify(v)));
+    const compare = async (what: string) => {
+      const [lite, post] = sides.map((side, i) => normalise(i, [...side.provider.all()].map((e) => ({ ...e, origin: undefined })).sort((x, y) => (x.alert.fingerprint < y.alert.fingerprint ? -1 : 1))));
+      assert.deepEqual(post, lite, `live set after ${what}`);
+      assert.deepEqual(normalise(1, await tablesByFingerprint(backends[1]!)), normalise(0, await tablesByFingerprint(backends[0]!)), `tables after ${what}`);
+    };
+    const both = (f: (side: (typeof sides)[number]) => Promise<unknown>) => Promise.all(sides.map(f));
+
+    const warn = { alertname: "Disk", severity: "warning", instance: "db-1" };
+    const crit = { alertname: "Disk", severity: "critical", instance: "db-1" };
+    const batch = Array.from({ length: 30 }, (_, i) => ({ alertname: "Many", i: String(i), note: "Ω ✓" }));
+    await both((x) => x.provider.put([alert(warn, { endsIn: 60 * M }), ...batch.map((l) => alert(l))]));
+    await compare("new alerts");
+    clock.advance(M);
+    await both((x) => x.provider.put(batch.map((l) => alert(l, { endsIn: 10 * M, timeout: false }))));
+    await both((x) => x.provider.put([alert(batch[0]!, { summary: "changed" })]));
+    await compare("re-sends and a changed annotation");
+    await Promise.all(sides.map(async (x, i) => silenceIds[i]!.push(await x.silences.set({ matchers: [{ name: "i", value: "1", isRegex: false, isEqual: true }], startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + 5 * M), createdBy: "ops", comment: "" }))));
+    await both((x) => x.provider.refreshStatuses());
+    await both((x) => x.provider.put([alert(crit, { endsIn: 60 * M })]));
+    await both((x) => x.provider.refreshStatuses());
+    await compare("a silence and an inhibition");
+    await both((x) => x.provider.put([alert(crit, { endsIn: 0, timeout: false })]));
+    await both((x) => x.provider.refreshStatuses());
+    clock.advance(11 * M);
+    await both((x) => x.provider.sweep());
+    await compare("resolutions by endsAt and by timeout, and the silence's end");
+    clock.advance(31 * M);
+    await both((x) => x.provider.sweep());
+    await compare("garbage collection");
+    let pruned = [-1, -1];
+    await Promise.all(backends.map((b, i) => b.queue.submit(() => b.alerts.pruneHistory(clock.now() - 20 * M, (n) => (pruned[i] = n)))));
+    assert.ok(pruned[0]! > 0);
+    assert.equal(pruned[1], pruned[0]);
+    await compare("pruning history");
+    const restored = await Promise.all(backends.map((b) => b.reopenAlerts()));
+    const key = (list: ReturnType<AlertsStore["loadAll"]>) => [...list].sort((x, y) => (x.alert.fingerprint < y.alert.fingerprint ? -1 : 1));
+    assert.deepEqual(key(restored[1]!.loadAll()), key(restored[0]!.loadAll()));
+    assert.ok(restored[0]!.loadAll().length > 0);
+    // After pruning, an alert of a pruned series is written again: the series is recreated.
+    await both((x) => x.provider.put([alert(batch[5]!)]));
+    await compare("an alert of a pruned series again");
+    pruned = [];
   });
 });
