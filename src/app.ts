@@ -16,7 +16,7 @@ import { AlertsRepo } from "./store/alerts-repo.ts";
 import { SilencesRepo } from "./store/silences-repo.ts";
 import { Silences } from "./silence/silences.ts";
 import { AlertProvider } from "./provider/alert-provider.ts";
-import type { StatusSource } from "./provider/status.ts";
+import { mutingStatus, type StatusSource } from "./provider/status.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
 import type { Inhibitor } from "./inhibit/inhibitor.ts";
 import { loadRuntimeConfig, type RuntimeConfig } from "./runtime-config.ts";
@@ -57,7 +57,7 @@ import { LIMIT_KEYS, LIMIT_NAMES, limitsByKey } from "./limits/limits.ts";
 import { withinAlertSize } from "./limits/alert-size.ts";
 import { countRefusalMessages, quoteName } from "./limits/messages.ts";
 import { ThrottledReport } from "./lib/throttled-report.ts";
-import { alertStatus, type Alert } from "./types/alert.ts";
+import type { Alert } from "./types/alert.ts";
 import { BatchTracer, NO_TRACING, annotateCurrentSpan, type Tracing } from "./lib/tracing.ts";
 import { collectorOrigin, exportingTracing } from "./lib/otel-export.ts";
 
@@ -332,15 +332,7 @@ export class App {
   }
 
   private statusSource(inhibitor: Inhibitor): StatusSource {
-    const silences = this.silences;
-    return {
-      observe: (a) => inhibitor.observe(a),
-      forget: (fp) => inhibitor.forget(fp),
-      statusOf: (a, now) => alertStatus(silences.mutedBy(a.labels, now), inhibitor.inhibitedBy(a, now)),
-      affectsOthers: (a) => inhibitor.isSource(a),
-      nextTransitionMs: (now) => silences.nextTransitionMs(now),
-      transitionedBetween: (from, to) => silences.transitionedBetween(from, to),
-    };
+    return mutingStatus(this.silences, inhibitor);
   }
 
   private registerGauges(): void {

@@ -1,19 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
+import { captureStream as capture } from "../test/e2e/harness.ts";
 import { migrateCommand, parseMigrateArgs } from "./migrate-cli.ts";
 import { EXIT } from "./backup-cli.ts";
-
-function capture(): { stream: Writable; text: () => string } {
-  let text = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString("utf8");
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   const out = capture();

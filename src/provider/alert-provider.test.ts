@@ -10,7 +10,7 @@ import { Silences } from "../silence/silences.ts";
 import { Inhibitor } from "../inhibit/inhibitor.ts";
 import { parseAlertmanagerConfig } from "../config/alertmanager.ts";
 import { AlertProvider, rewriteAfter } from "./alert-provider.ts";
-import type { StatusSource } from "./status.ts";
+import { mutingStatus, type StatusSource } from "./status.ts";
 
 const M = 60_000;
 
@@ -27,14 +27,7 @@ inhibit_rules:
     equal: [alertname]
 `);
   const inhibitor = new Inhibitor(config.inhibitRules);
-  const status: StatusSource = {
-    observe: (a) => inhibitor.observe(a),
-    forget: (fp) => inhibitor.forget(fp),
-    statusOf: (a, now) => ({ silencedBy: silences.mutedBy(a.labels, now), inhibitedBy: inhibitor.inhibitedBy(a, now) }),
-    affectsOthers: (a) => inhibitor.isSource(a),
-    nextTransitionMs: (now) => silences.nextTransitionMs(now),
-    transitionedBetween: (f, t) => silences.transitionedBetween(f, t),
-  };
+  const status = mutingStatus(silences, inhibitor);
   const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
   silences.onChange((change) => provider.silencesChanged(change));
   const alert = (labels: Record<string, string>, p: { endsIn?: number; timeout?: boolean } = {}): Alert => {

@@ -1,4 +1,6 @@
-import type { Alert, AlertStatus, AlertEventKind } from "../types/alert.ts";
+import { alertStatus, type Alert, type AlertStatus, type AlertEventKind } from "../types/alert.ts";
+import type { Silences } from "../silence/silences.ts";
+import type { Inhibitor } from "../inhibit/inhibitor.ts";
 
 /** What decides whether an alert is silenced or inhibited; the app composes silences and the inhibitor. */
 export interface StatusSource {
@@ -12,6 +14,21 @@ export interface StatusSource {
   nextTransitionMs(nowMs: number): number | undefined;
   /** Whether such a moment lies in (fromMs, toMs]. */
   transitionedBetween(fromMs: number, toMs: number): boolean;
+}
+
+/** Silences and the inhibitor as one StatusSource: what the app (and tests of the provider) compose. */
+export function mutingStatus(
+  silences: Pick<Silences, "mutedBy" | "nextTransitionMs" | "transitionedBetween">,
+  inhibitor: Pick<Inhibitor, "observe" | "forget" | "inhibitedBy" | "isSource">,
+): StatusSource {
+  return {
+    observe: (a) => inhibitor.observe(a),
+    forget: (fp) => inhibitor.forget(fp),
+    statusOf: (a, now) => alertStatus(silences.mutedBy(a.labels, now), inhibitor.inhibitedBy(a, now)),
+    affectsOthers: (a) => inhibitor.isSource(a),
+    nextTransitionMs: (now) => silences.nextTransitionMs(now),
+    transitionedBetween: (from, to) => silences.transitionedBetween(from, to),
+  };
 }
 
 export type StatusEvent = [AlertEventKind, Record<string, unknown>];

@@ -25,6 +25,20 @@ export interface DeliveryCountRow {
   readonly count: number;
 }
 
+export type SeriesSqlRow = { fingerprint: string; labels: string };
+
+/** A series row as the statistics use it, its parsed labels kept in `cache` (bounded; labels never change). */
+export function seriesFromRow(cache: Map<number, LabelSet>, seriesId: number, r: SeriesSqlRow | undefined): { fingerprint: string; labels: LabelSet } {
+  if (r === undefined) return { fingerprint: "", labels: {} };
+  let labels = cache.get(seriesId);
+  if (labels === undefined) {
+    if (cache.size > 100_000) cache.clear();
+    labels = JSON.parse(r.labels) as LabelSet;
+    cache.set(seriesId, labels);
+  }
+  return { fingerprint: r.fingerprint, labels };
+}
+
 /**
  * The SQL behind `GET /stats` and `/stats/timeseries`. Reads only; every range scan goes through an index
  * (migration 006's partial indexes of firing/resolved events, deliveries by time, acks by time).
@@ -104,15 +118,7 @@ export class StatsRepo {
 
   /** A series' fingerprint and labels (cached: they never change). */
   async series(seriesId: number): Promise<{ fingerprint: string; labels: LabelSet }> {
-    const r = this.seriesStmt.get(seriesId) as { fingerprint: string; labels: string } | undefined;
-    if (r === undefined) return { fingerprint: "", labels: {} };
-    let labels = this.labelsCache.get(seriesId);
-    if (labels === undefined) {
-      if (this.labelsCache.size > 100_000) this.labelsCache.clear();
-      labels = JSON.parse(r.labels) as LabelSet;
-      this.labelsCache.set(seriesId, labels);
-    }
-    return { fingerprint: r.fingerprint, labels };
+    return seriesFromRow(this.labelsCache, seriesId, this.seriesStmt.get(seriesId) as SeriesSqlRow | undefined);
   }
 
   /** Successful deliveries in [fromMs, toMs) per group, receiver and step of `stepMs`. */

@@ -1,5 +1,5 @@
 import type { LabelSet } from "../../types/labels.ts";
-import type { DeliveryCountRow, FirstAckRow, LifecycleRow } from "../stats-repo.ts";
+import { seriesFromRow, type DeliveryCountRow, type FirstAckRow, type LifecycleRow, type SeriesSqlRow } from "../stats-repo.ts";
 import { rows, type Queryable } from "./types.ts";
 
 type LifecycleSqlRow = { id: number; series_id: number; kind: "new" | "resolved"; at_ms: number };
@@ -62,15 +62,8 @@ export class PgStatsRepo {
   }
 
   async series(seriesId: number): Promise<{ fingerprint: string; labels: LabelSet }> {
-    const [r] = await rows<{ fingerprint: string; labels: string }>(this.db, "SELECT fingerprint, labels FROM series WHERE id = $1", [seriesId]);
-    if (r === undefined) return { fingerprint: "", labels: {} };
-    let labels = this.labelsCache.get(seriesId);
-    if (labels === undefined) {
-      if (this.labelsCache.size > 100_000) this.labelsCache.clear();
-      labels = JSON.parse(r.labels) as LabelSet;
-      this.labelsCache.set(seriesId, labels);
-    }
-    return { fingerprint: r.fingerprint, labels };
+    const [r] = await rows<SeriesSqlRow>(this.db, "SELECT fingerprint, labels FROM series WHERE id = $1", [seriesId]);
+    return seriesFromRow(this.labelsCache, seriesId, r);
   }
 
   async deliveries(fromMs: number, toMs: number, stepMs: number): Promise<DeliveryCountRow[]> {

@@ -32,7 +32,7 @@ import type { StoredRule } from "../../anomaly/rules/store.ts";
 import { AlertsRepo, type AlertsStore } from "../alerts-repo.ts";
 import { PgAlertsRepo } from "./alerts-repo.ts";
 import { AlertProvider } from "../../provider/alert-provider.ts";
-import type { StatusSource } from "../../provider/status.ts";
+import { mutingStatus } from "../../provider/status.ts";
 import { Inhibitor } from "../../inhibit/inhibitor.ts";
 import { parseAlertmanagerConfig } from "../../config/alertmanager.ts";
 import { silentLogger } from "../../lib/log.ts";
@@ -293,14 +293,7 @@ inhibit_rules:
     const sides = backends.map((b) => {
       const silences = new Silences(b.store, b.queue, clock, RETENTION);
       const inhibitor = new Inhibitor(config.inhibitRules);
-      const status: StatusSource = {
-        observe: (a) => inhibitor.observe(a),
-        forget: (fp) => inhibitor.forget(fp),
-        statusOf: (a, now) => ({ silencedBy: silences.mutedBy(a.labels, now), inhibitedBy: inhibitor.inhibitedBy(a, now) }),
-        affectsOthers: (a) => inhibitor.isSource(a),
-        nextTransitionMs: (now) => silences.nextTransitionMs(now),
-        transitionedBetween: (f, t) => silences.transitionedBetween(f, t),
-      };
+      const status = mutingStatus(silences, inhibitor);
       const provider = new AlertProvider({ repo: b.alerts, queue: b.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
       silences.onChange((change) => provider.silencesChanged(change));
       return { b, silences, provider };
