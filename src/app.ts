@@ -257,7 +257,7 @@ export class App {
       externalURL: s.externalUrl,
       muting: () => this.muting(),
       stages: () => [this.ack.stage, ...this.noise.stages()],
-      decorate: (data, group) => this.ack.links.decorate(this.unusual.decorate(data), group),
+      decorate: async (data, group) => this.ack.links.decorate(await this.unusual.decorate(data), group),
       decisions: this.noise.decisions,
       tracing: this.tracing,
       origin: (fp) => this.provider.get(fp)?.origin,

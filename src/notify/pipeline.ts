@@ -57,7 +57,7 @@ export interface PipelineDeps {
    * Adds AlertPrism's extras to a notification's data before it is sent and kept in the outbox (each
    * alert's acknowledgement, the group's one-click ack link); the data Alertmanager defines is unchanged.
    */
-  decorate?(data: NotificationData, group: { readonly groupKey: string; readonly receiver: string }): NotificationData;
+  decorate?(data: NotificationData, group: { readonly groupKey: string; readonly receiver: string }): NotificationData | Promise<NotificationData>;
   /** Spans of flushes, stages and delivery attempts (off: none). */
   readonly tracing?: Tracing;
   /** The request that last changed an alert (for log correlation and span links); none after a restart. */
@@ -220,7 +220,7 @@ export class NotifyPipeline {
         }
         return true;
       }
-      const data = this.dataFor(receiver, f.groupKey, f.groupLabels, batch, nowMs);
+      const data = await this.dataFor(receiver, f.groupKey, f.groupLabels, batch, nowMs);
       const ok = await this.deliver(n, { key, data, firing: [...firing], resolved: [...resolved] }, f.deadlineMs);
       decided({ stage: "notify", outcome: ok ? "sent" : "failed", integration, detail: { firing: batch.filter((a) => firing.has(a.fingerprint)).length, resolved: batch.filter((a) => resolved.has(a.fingerprint)).length } });
       return ok;
@@ -258,7 +258,7 @@ export class NotifyPipeline {
     return run;
   }
 
-  private dataFor(receiver: string, groupKey: string, groupLabels: LabelSet, batch: readonly Alert[], nowMs: number): NotificationData {
+  private async dataFor(receiver: string, groupKey: string, groupLabels: LabelSet, batch: readonly Alert[], nowMs: number): Promise<NotificationData> {
     const data = notificationData(receiver, groupLabels, batch, this.deps.externalURL, nowMs);
     return this.deps.decorate ? this.deps.decorate(data, { groupKey, receiver }) : data;
   }
@@ -272,7 +272,7 @@ export class NotifyPipeline {
     const nowMs = this.deps.clock.now();
     const firing = alerts.filter((a) => !isResolvedAt(a, nowMs)).map((a) => a.fingerprint);
     const resolved = alerts.filter((a) => isResolvedAt(a, nowMs)).map((a) => a.fingerprint);
-    const data = this.dataFor(receiver, groupKey, groupLabels, alerts, nowMs);
+    const data = await this.dataFor(receiver, groupKey, groupLabels, alerts, nowMs);
     const results = await Promise.all(this.deps.notifiers(receiver).map((n) =>
       this.deliver(n, { key: { groupKey, receiver, integration: integrationId(n) }, data, firing, resolved }, deadlineMs)));
     return results.every(Boolean);

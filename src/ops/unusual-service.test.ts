@@ -31,7 +31,7 @@ function seeded(): { db: Database.Database; fire(fp: string, labels: Record<stri
   };
 }
 
-test("unusual repo: distinct UTC days of the pair's episode starts in [from, to), other series of the pair included", () => {
+test("unusual repo: distinct UTC days of the pair's episode starts in [from, to), other series of the pair included", async () => {
   const { db, fire } = seeded();
   const disk = { alertname: "Disk", service: "db" };
   fire("a", { ...disk, instance: "1" }, T0 - 40 * DAY); // before the window
@@ -42,29 +42,29 @@ test("unusual repo: distinct UTC days of the pair's episode starts in [from, to)
   fire("d", { alertname: "Disk" }, T0 - 1 * DAY); // no service
   fire("a", { ...disk, instance: "1" }, T0); // the episode itself: not in [from, to)
   const repo = new UnusualRepo(db);
-  const episodeDays = (alertname: string, service: string, from: number, to: number) =>
-    daysInWindow(repo.episodeDayBounds(alertname, service, from, to), from, to);
-  const days = episodeDays("Disk", "db", T0 - 30 * DAY, T0);
+  const episodeDays = async (alertname: string, service: string, from: number, to: number) =>
+    daysInWindow(await repo.episodeDayBounds(alertname, service, from, to), from, to);
+  const days = await episodeDays("Disk", "db", T0 - 30 * DAY, T0);
   assert.deepEqual(days, [Math.floor((T0 - 30 * DAY) / DAY), Math.floor((T0 - 3 * DAY) / DAY)]);
-  assert.deepEqual(repo.episodeDayBounds("Disk", "db", T0 - 30 * DAY, T0)[1], { day: Math.floor((T0 - 3 * DAY) / DAY), firstMs: T0 - 3 * DAY, lastMs: T0 - 3 * DAY + 3_600_000 });
-  assert.deepEqual(episodeDays("Disk", "", T0 - 30 * DAY, T0), [Math.floor((T0 - DAY) / DAY)]);
-  assert.deepEqual(episodeDays("Nope", "db", T0 - 30 * DAY, T0), []);
-  assert.deepEqual(repo.episodeStarts(["a", "b", "zz"], T0 + DAY), new Map([["a", T0], ["b", T0 - 3 * DAY + 3_600_000]]));
-  assert.deepEqual(repo.episodeStarts(["a"], T0 - 1), new Map([["a", T0 - 30 * DAY]]));
-  assert.deepEqual(repo.episodeStarts(["zz"], T0), new Map());
-  assert.deepEqual(repo.episodeStarts([], T0), new Map());
+  assert.deepEqual((await repo.episodeDayBounds("Disk", "db", T0 - 30 * DAY, T0))[1], { day: Math.floor((T0 - 3 * DAY) / DAY), firstMs: T0 - 3 * DAY, lastMs: T0 - 3 * DAY + 3_600_000 });
+  assert.deepEqual(await episodeDays("Disk", "", T0 - 30 * DAY, T0), [Math.floor((T0 - DAY) / DAY)]);
+  assert.deepEqual(await episodeDays("Nope", "db", T0 - 30 * DAY, T0), []);
+  assert.deepEqual(await repo.episodeStarts(["a", "b", "zz"], T0 + DAY), new Map([["a", T0], ["b", T0 - 3 * DAY + 3_600_000]]));
+  assert.deepEqual(await repo.episodeStarts(["a"], T0 - 1), new Map([["a", T0 - 30 * DAY]]));
+  assert.deepEqual(await repo.episodeStarts(["zz"], T0), new Map());
+  assert.deepEqual(await repo.episodeStarts([], T0), new Map());
 
   const u = new UnusualAlerts({ clock: fixedClock(T0 + 1000), source: repo });
-  assert.deepEqual(u.episodeAt("a", { ...disk, instance: "1" }, T0 + 1000), { class: "frequent", daysWithEpisodes: 2, windowDays: 30, startMs: T0 });
-  assert.equal(u.episodeAt("d", { alertname: "Disk" }, T0 + 1000)?.class, "new");
-  assert.equal(u.episodeAt("c", { alertname: "Disk", service: "web" }, T0 + 1000)?.class, "new");
+  assert.deepEqual(await u.episodeAt("a", { ...disk, instance: "1" }, T0 + 1000), { class: "frequent", daysWithEpisodes: 2, windowDays: 30, startMs: T0 });
+  assert.equal((await u.episodeAt("d", { alertname: "Disk" }, T0 + 1000))?.class, "new");
+  assert.equal((await u.episodeAt("c", { alertname: "Disk", service: "web" }, T0 + 1000))?.class, "new");
   // b's first episode (T0 − 3 d): a's start 27 days before it → rare; its second, an hour later, also sees its first → frequent.
-  assert.equal(u.episodeAt("b", { ...disk, instance: "2" }, T0 - 3 * DAY + 60_000)?.class, "rare");
-  assert.equal(u.episodeAt("b", { ...disk, instance: "2" }, T0)?.class, "frequent");
-  assert.equal(u.episodeAt("x", {}, T0), undefined);
+  assert.equal((await u.episodeAt("b", { ...disk, instance: "2" }, T0 - 3 * DAY + 60_000))?.class, "rare");
+  assert.equal((await u.episodeAt("b", { ...disk, instance: "2" }, T0))?.class, "frequent");
+  assert.equal(await u.episodeAt("x", {}, T0), undefined);
 });
 
-test("unusual: the plans use the label and lifecycle indexes", () => {
+test("unusual: the plans use the label and lifecycle indexes", async () => {
   const { db } = seeded();
   const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join("\n");
   const days = plan(`SELECT e.at_ms / 86400000, min(e.at_ms), max(e.at_ms) FROM alert_events e
@@ -82,11 +82,11 @@ test("unusual: the plans use the label and lifecycle indexes", () => {
   assert.doesNotMatch(starts, /SCAN (e|s|alert_events|series)\b/);
 });
 
-test("unusual: a notification's alerts are classified once per episode, with one days query per pair, not per flush", () => {
+test("unusual: a notification's alerts are classified once per episode, with one days query per pair, not per flush", async () => {
   let queries = 0;
   const source: UnusualSource = {
-    episodeStarts: (fps) => { queries++; return new Map(fps.map((fp) => [fp, T0])); },
-    episodeDayBounds: () => { queries++; return []; },
+    episodeStarts: (fps) => { queries++; return Promise.resolve(new Map(fps.map((fp) => [fp, T0]))); },
+    episodeDayBounds: () => { queries++; return Promise.resolve([]); },
   };
   const u = new UnusualAlerts({ clock: fixedClock(T0 + 5000), source });
   const alert = (i: number): NotifyAlert => ({
@@ -97,30 +97,30 @@ test("unusual: a notification's alerts are classified once per episode, with one
     receiver: "r", status: "firing", alerts: Array.from({ length: 1000 }, (_, i) => alert(i)),
     groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
   };
-  const first = u.decorate(data);
+  const first = await u.decorate(data);
   assert.equal(queries, 2, "the 1,000 episode starts at once, and the days of the one (alertname, service) pair once");
   assert.ok(first.alerts.every((a) => a.unusual === "new"));
   assert.equal(data.alerts[0]!.unusual, undefined, "the input is not changed");
-  for (let i = 0; i < 5; i++) u.decorate(data);
+  for (let i = 0; i < 5; i++) await u.decorate(data);
   assert.equal(queries, 2, "later flushes of the same episodes query nothing");
   // Another startsAt: the episode start is looked up again (here history says it is the same episode, whose days are cached).
-  u.decorate({ ...data, alerts: [{ ...alert(1), startsAt: fromMillis(T0 + 1000) }] });
+  await u.decorate({ ...data, alerts: [{ ...alert(1), startsAt: fromMillis(T0 + 1000) }] });
   assert.equal(queries, 3);
 });
 
-test("unusual: unknown (no episode start in history yet) leaves the alert as it is and is not cached", () => {
+test("unusual: unknown (no episode start in history yet) leaves the alert as it is and is not cached", async () => {
   let starts = 0;
-  const u = new UnusualAlerts({ clock: fixedClock(T0), source: { episodeStarts: () => { starts++; return new Map(); }, episodeDayBounds: () => [] } });
+  const u = new UnusualAlerts({ clock: fixedClock(T0), source: { episodeStarts: () => { starts++; return Promise.resolve(new Map()); }, episodeDayBounds: () => Promise.resolve([]) } });
   const data: NotificationData = {
     receiver: "r", status: "firing", groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
     alerts: [{ status: "firing", labels: { alertname: "X" }, annotations: {}, startsAt: fromMillis(T0), endsAt: fromMillis(0), generatorURL: "", fingerprint: "0000000000000001" }],
   };
-  assert.equal(u.decorate(data), data);
-  u.decorate(data);
+  assert.equal(await u.decorate(data), data);
+  await u.decorate(data);
   assert.equal(starts, 2);
 });
 
-test("unusual: a notification classifies each alert as episodeAt does alone, pairs and window edges included", () => {
+test("unusual: a notification classifies each alert as episodeAt does alone, pairs and window edges included", async () => {
   const { db, fire } = seeded();
   const disk = { alertname: "Disk", service: "db" };
   // Starts on the edges of the windows that follow: the first millisecond of one, the last of another.
@@ -144,15 +144,15 @@ test("unusual: a notification classifies each alert as episodeAt does alone, pai
     endsAt: fromMillis(0), generatorURL: "", fingerprint: fingerprint as string,
   }));
   const data: NotificationData = { receiver: "r", status: "firing", alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "" };
-  const together = new UnusualAlerts({ clock: fixedClock(now), source: repo }).decorate(data).alerts.map((a) => a.unusual);
-  const alone = alerts.map((a) => new UnusualAlerts({ clock: fixedClock(now), source: repo }).episodeAt(a.fingerprint, a.labels, now)?.class);
+  const together = (await new UnusualAlerts({ clock: fixedClock(now), source: repo }).decorate(data)).alerts.map((a) => a.unusual);
+  const alone = await Promise.all(alerts.map(async (a) => (await new UnusualAlerts({ clock: fixedClock(now), source: repo }).episodeAt(a.fingerprint, a.labels, now))?.class));
   assert.deepEqual(together, alone);
   // a: its earlier start is its window's first millisecond (and b's, 5 s later, the same day) + c's → 2 days.
   // b: both earlier starts fall out of its window (its own by 1 ms); c's and a's second → 2 days. c: alike.
   assert.deepEqual(alone, ["frequent", "frequent", "frequent", "rare", "rare"]);
 });
 
-test("daysInWindow: interior days count, edge days only by the starts inside the window", () => {
+test("daysInWindow: interior days count, edge days only by the starts inside the window", async () => {
   const d = (day: number, first: number, last: number) => ({ day, firstMs: day * DAY + first, lastMs: day * DAY + last });
   const days = [d(10, 100, 900), d(11, 0, 0), d(40, 50, 60)];
   assert.deepEqual(daysInWindow(days, 10 * DAY + 500, 40 * DAY + 55), [10, 11, 40]);
@@ -161,13 +161,13 @@ test("daysInWindow: interior days count, edge days only by the starts inside the
   assert.deepEqual(daysInWindow([], 0, 30 * DAY), []);
 });
 
-test("unusual: a notification larger than the cache still gets every alert's class", () => {
-  const source: UnusualSource = { episodeStarts: (fps) => new Map(fps.map((fp) => [fp, T0])), episodeDayBounds: () => [] };
+test("unusual: a notification larger than the cache still gets every alert's class", async () => {
+  const source: UnusualSource = { episodeStarts: (fps) => Promise.resolve(new Map(fps.map((fp) => [fp, T0]))), episodeDayBounds: () => Promise.resolve([]) };
   const u = new UnusualAlerts({ clock: fixedClock(T0 + 5000), source, maxCached: 3 });
   const alerts: NotifyAlert[] = Array.from({ length: 10 }, (_, i) => ({
     status: "firing", labels: { alertname: "Many", instance: String(i) }, annotations: {}, startsAt: fromMillis(T0),
     endsAt: fromMillis(0), generatorURL: "", fingerprint: i.toString(16).padStart(16, "0"),
   }));
-  const out = u.decorate({ receiver: "r", status: "firing", alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "" });
+  const out = await u.decorate({ receiver: "r", status: "firing", alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "" });
   assert.deepEqual(out.alerts.map((a) => a.unusual), Array(10).fill("new"));
 });

@@ -3,12 +3,12 @@ import type { LabelSet } from "../types/labels.ts";
 import type { NotificationData } from "../notify/notifier.ts";
 import { classifyUnusual, daysInWindow, UNUSUAL_WINDOW_MS, type EpisodeDay, type Unusual } from "../anomaly/unusual.ts";
 
-/** The history reads behind it (src/store/unusual-repo.ts). */
+/** The history reads behind it (src/store/unusual-repo.ts on SQLite, src/store/pg/unusual-repo.ts on PostgreSQL). */
 export interface UnusualSource {
   /** When each alert's episode going on at `atMs` started (its last `new` event); absent when history has none. */
-  episodeStarts(fingerprints: readonly string[], atMs: number): ReadonlyMap<string, number>;
+  episodeStarts(fingerprints: readonly string[], atMs: number): Promise<ReadonlyMap<string, number>>;
   /** The pair's days with episode starts in [fromMs, toMs), each with its first and last start there. */
-  episodeDayBounds(alertname: string, service: string, fromMs: number, toMs: number): EpisodeDay[];
+  episodeDayBounds(alertname: string, service: string, fromMs: number, toMs: number): Promise<EpisodeDay[]>;
 }
 
 export interface UnusualEpisode extends Unusual {
@@ -43,8 +43,8 @@ export class UnusualAlerts {
    * history has none or the alert has no alertname. An alert without a service label is compared with the
    * series of its alertname that have none either.
    */
-  episodeAt(fingerprint: string, labels: LabelSet, atMs: number): UnusualEpisode | undefined {
-    const [u] = this.classify([{ fingerprint, labels }], atMs);
+  async episodeAt(fingerprint: string, labels: LabelSet, atMs: number): Promise<UnusualEpisode | undefined> {
+    const [u] = await this.classify([{ fingerprint, labels }], atMs);
     return u;
   }
 
@@ -54,13 +54,13 @@ export class UnusualAlerts {
    * notification and one for all their episode starts, not one each per alert (a first notification of 100
    * alerts of one rule took 300 ms otherwise).
    */
-  decorate(data: NotificationData): NotificationData {
+  async decorate(data: NotificationData): Promise<NotificationData> {
     const now = this.deps.clock.now();
     const keys = data.alerts.map((a) => `${a.fingerprint}@${a.startsAt.ms}`);
     // Each alert's class: from the cache, or classified now (held here, as the cache may evict meanwhile).
     const found = keys.map((k) => this.cache.get(k));
     const unknown = found.flatMap((u, i) => (u === undefined ? [i] : []));
-    const classified = this.classify(unknown.map((i) => data.alerts[i]!), now);
+    const classified = await this.classify(unknown.map((i) => data.alerts[i]!), now);
     unknown.forEach((i, j) => {
       const u = classified[j];
       if (u === undefined) return;
@@ -78,12 +78,12 @@ export class UnusualAlerts {
   }
 
   /** The episode going on at `atMs` of each alert (undefined where history has none or there is no alertname). */
-  private classify(alerts: ReadonlyArray<{ fingerprint: string; labels: LabelSet }>, atMs: number): Array<UnusualEpisode | undefined> {
+  private async classify(alerts: ReadonlyArray<{ fingerprint: string; labels: LabelSet }>, atMs: number): Promise<Array<UnusualEpisode | undefined>> {
     const out: Array<UnusualEpisode | undefined> = new Array(alerts.length).fill(undefined);
     // Episodes not cached yet, by (alertname, service) pair.
     const pending = new Map<string, { alertname: string; service: string; items: Array<{ i: number; key: string; startMs: number }> }>();
     const named = alerts.filter((a) => a.labels.alertname);
-    const starts = named.length === 0 ? new Map<string, number>() : this.deps.source.episodeStarts(named.map((a) => a.fingerprint), atMs);
+    const starts = named.length === 0 ? new Map<string, number>() : await this.deps.source.episodeStarts(named.map((a) => a.fingerprint), atMs);
     alerts.forEach((a, i) => {
       const alertname = a.labels.alertname;
       if (!alertname) return;
@@ -108,7 +108,7 @@ export class UnusualAlerts {
         earliest = Math.min(earliest, it.startMs);
         latest = Math.max(latest, it.startMs);
       }
-      const days = this.deps.source.episodeDayBounds(alertname, service, earliest - UNUSUAL_WINDOW_MS, latest);
+      const days = await this.deps.source.episodeDayBounds(alertname, service, earliest - UNUSUAL_WINDOW_MS, latest);
       for (const it of items) {
         const u: UnusualEpisode = { ...classifyUnusual(daysInWindow(days, it.startMs - UNUSUAL_WINDOW_MS, it.startMs)), startMs: it.startMs };
         this.remember(it.key, u);

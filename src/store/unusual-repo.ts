@@ -32,7 +32,7 @@ export class UnusualRepo {
   }
 
   /** When each alert's episode at `atMs` started: its last `new` event at or before then (absent: none recorded). */
-  episodeStarts(fingerprints: readonly string[], atMs: number): Map<string, number> {
+  async episodeStarts(fingerprints: readonly string[], atMs: number): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (fingerprints.length === 0) return out;
     const rows = this.startOf.all({ fingerprints: JSON.stringify(fingerprints), at: atMs }) as Array<{ fingerprint: string; startMs: number | null }>;
@@ -45,7 +45,7 @@ export class UnusualRepo {
    * alertname and service ("" for the series without a service label), ascending, each with the first and
    * last such event of the day in that range: enough to answer any narrower window (`daysInWindow`).
    */
-  episodeDayBounds(alertname: string, service: string, fromMs: number, toMs: number): EpisodeDay[] {
+  async episodeDayBounds(alertname: string, service: string, fromMs: number, toMs: number): Promise<EpisodeDay[]> {
     const stmt = service === "" ? this.daysWithoutService : this.daysWithService;
     return stmt.all({ alertname, from: fromMs, to: toMs, ...(service === "" ? {} : { service }) }) as EpisodeDay[];
   }

@@ -390,7 +390,7 @@ export function historyModule(deps: HistoryRoutesDeps): OpsModule {
         if (!page) throw new OpsError(404, `no alert with fingerprint ${fingerprint} was ever seen`);
         const a = page.alert;
         const live = a.live;
-        const u = deps.unusual?.episodeAt(a.fingerprint, a.labels, deps.clock.now());
+        const u = await deps.unusual?.episodeAt(a.fingerprint, a.labels, deps.clock.now());
         return {
           status: 200,
           json: {

@@ -23,6 +23,9 @@ import { PgAuditRepo } from "./audit-repo.ts";
 import { PgCommitQueue } from "./commit-queue.ts";
 import { ExplainRepo, type ExplainReads } from "../explain-repo.ts";
 import { PgExplainRepo } from "./explain-repo.ts";
+import { UnusualRepo } from "../unusual-repo.ts";
+import { PgUnusualRepo } from "./unusual-repo.ts";
+import { UnusualAlerts, type UnusualSource } from "../../ops/unusual-service.ts";
 import { fingerprint, type LabelSet } from "../../types/labels.ts";
 import { parseMatcher } from "../../matchers/index.ts";
 import { queryHistory } from "../../ops/history.ts";
@@ -55,6 +58,7 @@ function fill(db: Database): void {
     const labels: Record<string, string> = { alertname: pick(["Disk", "CPU", "Mem", "Net", "Ωmega"]), instance: `host-${i}` };
     const team = pick(["db", "web", "", "Ops"]);
     if (team) labels.team = team;
+    if (i % 4 === 0) labels.service = i % 8 === 0 ? "api" : "db";
     const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
     const fp = fingerprint(sorted);
     FINGERPRINTS.push(fp);
@@ -326,6 +330,32 @@ describe("the read side: SQLite and PostgreSQL answer the same", () => {
     }
     for (const id of [1, 5, 40]) {
       for (const at of [0, 60_000, Number.MAX_SAFE_INTEGER]) assert.deepEqual(await pgExplain.lastLifecycle(id, at), await liteExplain.lastLifecycle(id, at), `${id} ${at}`);
+    }
+  });
+
+  it("unusual alerts: episode starts, days per (alertname, service) pair, and the classes built on them", async () => {
+    const lite: UnusualSource = new UnusualRepo(sqlite);
+    const post: UnusualSource = new PgUnusualRepo(pool);
+    for (const at of [0, 60_000, 150_000, 1e12]) {
+      assert.deepEqual(await post.episodeStarts([...FINGERPRINTS, "0000000000000000"], at), await lite.episodeStarts([...FINGERPRINTS, "0000000000000000"], at), `starts at ${at}`);
+    }
+    assert.deepEqual(await post.episodeStarts([], 1), new Map());
+    const pairs = [...new Set(LABELS.map((l) => `${l.alertname}\u0000${l.service ?? ""}`))].map((k) => k.split("\u0000") as [string, string]);
+    pairs.push(["Disk", "nobody"], ["Ωmega", ""]);
+    let days = 0;
+    for (const [alertname, service] of pairs) {
+      for (const [from, to] of [[0, 200_000], [30_000, 90_000], [-1e12, 1e12]]) {
+        const a = await lite.episodeDayBounds(alertname, service, from!, to!);
+        assert.deepEqual(await post.episodeDayBounds(alertname, service, from!, to!), a, `${alertname}/${service} [${from}, ${to})`);
+        days += a.length;
+      }
+    }
+    assert.ok(days > 0, "the fixture has episode days");
+    assert.ok(pairs.some(([, service]) => service !== ""), "pairs with a service are compared too");
+    const clock = { now: () => 200_000 } as ConstructorParameters<typeof UnusualAlerts>[0]["clock"];
+    for (const [i, fp] of FINGERPRINTS.entries()) {
+      const [a, b] = await Promise.all([lite, post].map((source) => new UnusualAlerts({ clock, source }).episodeAt(fp, LABELS[i]!, 200_000)));
+      assert.deepEqual(b, a, fp);
     }
   });
 });
