@@ -58,8 +58,8 @@ export class AckServices {
   }
 
   /** Retention, inside a commit unit. */
-  prune(beforeMs: number): number {
-    return this.deps.repo.prune(beforeMs);
+  prune(beforeMs: number): void {
+    this.deps.repo.prune(beforeMs);
   }
 }
 

@@ -3,8 +3,8 @@ import { isResolvedAt } from "../types/alert.ts";
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
-import type { CommitQueue } from "../store/commit-queue.ts";
-import type { AckRow, AcksRepo, CommentRow } from "../store/acks-repo.ts";
+import type { WriteQueue } from "../store/write-queue.ts";
+import type { AckRow, AcksStore, CommentRow } from "../store/acks-repo.ts";
 import type { AuditStore } from "../store/audit-repo.ts";
 import { matchesAll, type Matcher } from "../matchers/index.ts";
 import type { ActiveAck, AckLookup } from "../noise/ack-stage.ts";
@@ -27,8 +27,8 @@ export interface LiveAlerts {
 export interface AckBookDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly repo: AcksRepo;
+  readonly queue: WriteQueue;
+  readonly repo: AcksStore;
   readonly audit: AuditStore;
   /** The alert history (alert_events): acked, unacked and commented are appended there. */
   readonly history: { appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail?: Readonly<Record<string, unknown>>): void };

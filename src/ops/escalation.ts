@@ -4,8 +4,8 @@ import type { LabelSet } from "../types/labels.ts";
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
-import type { CommitQueue } from "../store/commit-queue.ts";
-import type { AcksRepo, EscalationRow } from "../store/acks-repo.ts";
+import type { WriteQueue } from "../store/write-queue.ts";
+import type { AcksStore, EscalationRow } from "../store/acks-repo.ts";
 import { matchesAll, matchersString, type Matcher } from "../matchers/index.ts";
 import type { LiveAlerts } from "./acks.ts";
 
@@ -38,8 +38,8 @@ export interface EscalationDecision {
 export interface EscalatorDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly repo: AcksRepo;
+  readonly queue: WriteQueue;
+  readonly repo: AcksStore;
   readonly alerts: LiveAlerts;
   /** The rules of the current configuration (a reload is seen at once). */
   rules(): readonly EscalationRule[];

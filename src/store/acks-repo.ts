@@ -37,15 +37,33 @@ export interface EscalationRow {
   readonly cancelledBy: string | undefined;
 }
 
-interface AckDbRow { id: number; fingerprint: string; episode_starts_ms: number; actor: string; comment: string; created_ms: number; expires_ms: number | null; ended_ms: number | null; ended_by: string | null }
-interface EscDbRow { id: number; fingerprint: string; episode_starts_ms: number; rule: string; receiver: string; group_key: string; notified_ms: number; due_ms: number; fired_ms: number | null; cancelled_ms: number | null; cancelled_by: string | null }
+/**
+ * Where acknowledgements, comments and escalations are kept: writes inside a WriteQueue unit, with the audit
+ * row of the same action; what the services load at startup read once (SQLite: AcksRepo; PostgreSQL:
+ * pg/acks-repo.ts). The booleans say whether the row was still open (an ack not ended, an escalation neither
+ * fired nor cancelled), so two racing actions cannot both act.
+ */
+export interface AcksStore {
+  saveAck(a: Omit<AckRow, "id" | "endedMs" | "endedBy">): AckRow;
+  endAck(id: number, atMs: number, by: string): boolean;
+  openAcks(): AckRow[];
+  saveComment(c: Omit<CommentRow, "id">): CommentRow;
+  scheduleEscalation(e: Omit<EscalationRow, "id" | "firedMs" | "cancelledMs" | "cancelledBy">): EscalationRow | undefined;
+  markEscalationFired(id: number, atMs: number): boolean;
+  cancelEscalation(id: number, atMs: number, by: string): boolean;
+  escalationsSince(sinceMs: number): EscalationRow[];
+  prune(beforeMs: number): void;
+}
 
-const ackOf = (r: AckDbRow): AckRow => ({
+export interface AckDbRow { id: number; fingerprint: string; episode_starts_ms: number; actor: string; comment: string; created_ms: number; expires_ms: number | null; ended_ms: number | null; ended_by: string | null }
+export interface EscDbRow { id: number; fingerprint: string; episode_starts_ms: number; rule: string; receiver: string; group_key: string; notified_ms: number; due_ms: number; fired_ms: number | null; cancelled_ms: number | null; cancelled_by: string | null }
+
+export const ackOf = (r: AckDbRow): AckRow => ({
   id: r.id, fingerprint: r.fingerprint, episodeStartsMs: r.episode_starts_ms, actor: r.actor, comment: r.comment,
   createdMs: r.created_ms, expiresMs: r.expires_ms ?? undefined, endedMs: r.ended_ms ?? undefined, endedBy: r.ended_by ?? undefined,
 });
 
-const escOf = (r: EscDbRow): EscalationRow => ({
+export const escOf = (r: EscDbRow): EscalationRow => ({
   id: r.id, fingerprint: r.fingerprint, episodeStartsMs: r.episode_starts_ms, rule: r.rule, receiver: r.receiver, groupKey: r.group_key,
   notifiedMs: r.notified_ms, dueMs: r.due_ms, firedMs: r.fired_ms ?? undefined, cancelledMs: r.cancelled_ms ?? undefined, cancelledBy: r.cancelled_by ?? undefined,
 });
@@ -54,7 +72,7 @@ const escOf = (r: EscDbRow): EscalationRow => ({
  * Acknowledgements, comments and escalations (migration 005). Writes run inside a CommitQueue unit, with
  * the audit row of the same action.
  */
-export class AcksRepo {
+export class AcksRepo implements AcksStore {
   private readonly insertAck: Statement;
   private readonly endAckStmt: Statement;
   private readonly insertComment: Statement;

@@ -10,6 +10,8 @@ export interface RecordedStatement {
   readonly values: readonly unknown[];
   /** Runs once the group holding the statement committed, with its result (a repository's cache follows the database). */
   readonly committed?: ((result: pg.QueryResult) => void) | undefined;
+  /** Runs if the statement's unit is undone: reverts what the repository assumed when recording it. */
+  readonly undone?: (() => void) | undefined;
 }
 
 interface Pending {
@@ -61,12 +63,13 @@ export class PgCommitQueue implements WriteQueue {
   }
 
   /**
-   * Called by the PostgreSQL repositories' write methods, inside a unit's work; `committed` runs after the
-   * statement's group committed, never if its unit was undone.
+   * Called by the PostgreSQL repositories' write methods, inside a unit's work. `committed` runs after the
+   * statement's group committed, never if its unit was undone; `undone` runs if it was (before the unit's
+   * own onRollback), newest statement first.
    */
-  record(text: string, values: readonly unknown[], committed?: (result: pg.QueryResult) => void): void {
+  record(text: string, values: readonly unknown[], committed?: (result: pg.QueryResult) => void, undone?: () => void): void {
     if (!this.recording) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
-    this.recording.push({ text, values, committed });
+    this.recording.push({ text, values, committed, undone });
   }
 
   /** Resolves once everything submitted so far is committed or rejected. */
@@ -173,6 +176,7 @@ export class PgCommitQueue implements WriteQueue {
     const error = cause instanceof StorageError ? cause : new StorageError(`the write was not stored: ${safeErrorMessage(cause)}`, (cause as { code?: string }).code);
     for (const u of [...units].reverse()) {
       try {
+        for (const st of [...u.statements].reverse()) st.undone?.();
         u.p.onRollback?.();
       } catch {
         // An undo that throws must not keep the others from being undone and settled.

@@ -39,8 +39,12 @@ import { silentLogger } from "../../lib/log.ts";
 import { addMillis } from "../../types/time.ts";
 import { fingerprint } from "../../types/labels.ts";
 import type { Alert } from "../../types/alert.ts";
+import { AcksRepo, type AcksStore } from "../acks-repo.ts";
+import { PgAcksRepo } from "./acks-repo.ts";
 
 const H = 3_600_000;
+/** "Now" for the acks steps: escalations are loaded back 31 days from it. */
+const ACKS_NOW = 1_000_000_000_000;
 const RETENTION = 120 * H;
 const LIMITS = { current: () => ({ maxSilences: 2, maxSilenceSizeBytes: 4096 }), refused: () => undefined };
 
@@ -58,6 +62,8 @@ interface Backend {
   reopenAnomaly(): Promise<AnomalyStore>;
   readonly alerts: AlertsStore;
   reopenAlerts(): Promise<AlertsStore>;
+  readonly acks: AcksStore;
+  reopenAcks(nowMs: number): Promise<AcksStore>;
   readonly queue: WriteQueue;
   /** The stored rows, as SQLite and PostgreSQL both give them. */
   rows(): Promise<SilenceRow[]>;
@@ -96,6 +102,8 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
         reopenAnomaly: () => Promise.resolve(new AnomalyRepo(lite.db)),
         alerts: lite.alerts,
         reopenAlerts: () => Promise.resolve(new AlertsRepo(lite.db)),
+        acks: new AcksRepo(lite.db),
+        reopenAcks: () => Promise.resolve(new AcksRepo(lite.db)),
         queue: lite.queue,
         rows: () => Promise.resolve(lite.db.prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences").all() as SilenceRow[]),
         reopen: () => Promise.resolve(lite.silences),
@@ -113,6 +121,8 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
         reopenAnomaly: () => PgAnomalyRepo.open(pgQueue, pool),
         alerts: await PgAlertsRepo.open(pgQueue, pool),
         reopenAlerts: () => PgAlertsRepo.open(pgQueue, pool),
+        acks: await PgAcksRepo.open(pgQueue, pool, ACKS_NOW),
+        reopenAcks: (nowMs) => PgAcksRepo.open(pgQueue, pool, nowMs),
         queue: pgQueue,
         rows: async () => (await pool.query<SilenceRow>("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")).rows,
         reopen: () => PgSilencesRepo.open(pgQueue, pool),
@@ -356,5 +366,51 @@ inhibit_rules:
     await both((x) => x.provider.put([alert(batch[5]!)]));
     await compare("an alert of a pruned series again");
     pruned = [];
+  });
+
+  it("acks, comments and escalations: the same ids, answers, rows and loaded state", async () => {
+    const t = ACKS_NOW;
+    const ack = (fingerprint: string, createdMs: number) => ({ fingerprint, episodeStartsMs: t - H, actor: "alice", comment: "on it ✓", createdMs, expiresMs: createdMs + H });
+    const esc = (fingerprint: string, rule: string) => ({ fingerprint, episodeStartsMs: t - H, rule, receiver: "ops", groupKey: "{}:{}", notifiedMs: t, dueMs: t + 10 * 60_000 });
+    const steps: Array<(r: AcksStore) => unknown> = [
+      (r) => [r.saveAck(ack("f1", t)), r.saveAck(ack("f2", t + 1))],
+      (r) => [r.endAck(1, t + 10, "bob"), r.endAck(1, t + 11, "carol")], // only the first ends it
+      (r) => r.saveComment({ fingerprint: "f1", actor: "bob", text: "looking", createdMs: t + 12 }),
+      (r) => [r.scheduleEscalation(esc("f2", "page")), r.scheduleEscalation(esc("f2", "page")), r.scheduleEscalation(esc("f2", "call"))],
+      (r) => [r.markEscalationFired(1, t + 20), r.cancelEscalation(1, t + 21, "ack"), r.cancelEscalation(2, t + 22, "resolved"), r.markEscalationFired(2, t + 23)],
+      (r) => [r.saveAck(ack("f1", t + 30)), r.endAck(3, t + 31, "replaced"), r.endAck(99, t + 32, "nobody")],
+      (r) => {
+        r.prune(t + 11);
+      },
+    ];
+    const tables = [["acks", "id"], ["comments", "id"], ["escalations", "id"]] as const;
+    for (const [i, step] of steps.entries()) {
+      const answers = await Promise.all(backends.map((b) => b.queue.submit(() => step(b.acks))));
+      assert.deepEqual(answers[1], answers[0], `answers of step ${i + 1}`);
+      for (const [table, order] of tables) {
+        assert.deepEqual(await backends[1]!.table(table, order), await backends[0]!.table(table, order), `${table} after step ${i + 1}`);
+      }
+    }
+    assert.deepEqual((await backends[0]!.table("acks", "id")).map((r) => [r.id, r.ended_by]), [[2, null], [3, "replaced"]]);
+    const reopened = await Promise.all(backends.map((b) => b.reopenAcks(t + 40)));
+    assert.deepEqual(reopened[1]!.openAcks(), reopened[0]!.openAcks());
+    assert.deepEqual(reopened[1]!.escalationsSince(t - 31 * 24 * H), reopened[0]!.escalationsSince(t - 31 * 24 * H));
+    // Another replica's repository reserves its own ids from the same sequences: never one already given.
+    const otherQueue = new PgCommitQueue(pool);
+    const other = await PgAcksRepo.open(otherQueue, pool, t);
+    const comment = await otherQueue.submit(() => other.saveComment({ fingerprint: "f9", actor: "x", text: "", createdMs: t }));
+    assert.ok(comment.id > 64, `id ${comment.id} comes after the first replica's reserved block`);
+  });
+
+  it("on PostgreSQL an undone unit reverts what the acks repository assumed", async () => {
+    const pgBackend = backends[1]!;
+    const repo = pgBackend.acks;
+    const saved = await pgBackend.queue.submit(() => repo.saveAck({ fingerprint: "undo", episodeStartsMs: 1, actor: "a", comment: "", createdMs: 1, expiresMs: undefined }));
+    // The unit ends the ack, then writes a row PostgreSQL refuses: the whole unit is undone, the ack stays open.
+    await assert.rejects(pgBackend.queue.submit(() => {
+      assert.equal(repo.endAck(saved.id, 2, "bob"), true);
+      repo.saveComment({ fingerprint: "undo", actor: "nul\u0000", text: "", createdMs: 2 });
+    }), StorageError);
+    assert.equal(await pgBackend.queue.submit(() => repo.endAck(saved.id, 3, "carol")), true, "still open after the undone unit");
   });
 });
