@@ -278,8 +278,6 @@ export class App {
     const silenceCount = this.silences.load();
     const alertCount = this.provider.load();
     const logCount = this.nflog.load();
-    // After the alerts: flap and storm state are restored against them and the history.
-    this.noise.configure(this.runtime.noiseStages);
     // After the alerts: a missing heartbeat's alert (raised before the restart) is refreshed, not duplicated.
     this.heartbeats.configure(this.runtime.heartbeats);
     const restoredAcks = this.ack.load();
@@ -494,7 +492,7 @@ export class App {
     this.runtime = next;
     this.configLoaded();
     this.provider.setStatusSource(this.statusSource(next.inhibitor));
-    this.noise.configure(next.noiseStages);
+    await this.noise.configure(next.noiseStages);
     this.heartbeats.configure(next.heartbeats);
     await this.anomaly.configure(next.anomaly);
     // Alertmanager rebuilds its dispatcher on reload; the notification log keeps it from re-notifying.
@@ -506,6 +504,9 @@ export class App {
 
   async start(): Promise<AddressInfo> {
     const s = this.opts.settings;
+    // After the alerts were restored (constructor): flap and storm state are restored against them and the
+    // history, which is read asynchronously; before anything is listened to.
+    await this.noise.configure(this.runtime.noiseStages);
     const opsAuth = opsAuthenticator(() => this.authenticator(), this.log.child({ component: "auth" }));
     const http = createHttpApp(this.apiContext(), {
       routePrefix: s.routePrefix,

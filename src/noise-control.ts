@@ -5,8 +5,8 @@ import { formatRfc3339Nano, fromMillis } from "./types/time.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/log.ts";
 import { errorMessage } from "./lib/errors.ts";
-import type { CommitQueue } from "./store/commit-queue.ts";
-import type { NoiseRepo } from "./store/noise-repo.ts";
+import type { WriteQueue } from "./store/write-queue.ts";
+import type { NoiseStore } from "./store/noise-repo.ts";
 import type { AlertProvider, Transition } from "./provider/alert-provider.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import { Route } from "./dispatch/route.ts";
@@ -22,8 +22,8 @@ import {
 export interface NoiseControlDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly repo: NoiseRepo;
+  readonly queue: WriteQueue;
+  readonly repo: NoiseStore;
   readonly provider: AlertProvider;
   readonly metrics: Metrics;
   readonly externalURL: string;
@@ -51,6 +51,8 @@ export class NoiseControl {
   readonly decisions: DecisionLog;
   private flap: { tracker: FlapTracker; stage: Stage } | undefined;
   private storm: { tracker: StormTracker; stage: Stage } | undefined;
+  /** Buffers of the features replaying history right now: what is observed meanwhile (see replayed). */
+  private readonly heldDuringReplay = new Set<AlertChange[]>();
   /** Flap state is written in batches after the changes that caused it (history can replay a lost batch). */
   private readonly flapWrites = new CoalescedWrites<{ state: FlapState; atMs: number } | null>((batch) => {
     const { queue, repo, log } = this.deps;
@@ -72,9 +74,27 @@ export class NoiseControl {
   }
 
   /** Applies the stages of a (re)loaded alertprism.yml; the first call also restores saved state. */
-  configure(cfg: NoiseStagesConfig): void {
-    this.configureFlap(cfg.flapping);
-    this.configureStorm(cfg.storm);
+  /**
+   * The recent firing/resolved changes a feature being switched on replays: history after `afterMs`, then
+   * what was observed while history was being read (PostgreSQL answers asynchronously), without repeats.
+   */
+  private async replayed(afterMs: number): Promise<AlertChange[]> {
+    const held: AlertChange[] = [];
+    this.heldDuringReplay.add(held);
+    try {
+      const history = await this.deps.repo.transitionsSince(afterMs);
+      const key = (c: AlertChange) => `${c.fingerprint}\u0000${c.atMs}\u0000${c.to}`;
+      const seen = new Set(history.map(key));
+      return [...history, ...held.filter((c) => !seen.has(key(c)))];
+    } finally {
+      this.heldDuringReplay.delete(held);
+    }
+  }
+
+  /** Applies the configuration; a feature switched on replays its recent history first. */
+  async configure(cfg: NoiseStagesConfig): Promise<void> {
+    await this.configureFlap(cfg.flapping);
+    await this.configureStorm(cfg.storm);
     this.pinnedRoutes.clear();
   }
 
@@ -125,16 +145,17 @@ export class NoiseControl {
   }
 
   /** Retention, inside a commit unit. */
-  prune(beforeMs: number): number {
-    return this.deps.repo.prune(beforeMs);
+  prune(beforeMs: number): void {
+    this.deps.repo.prune(beforeMs);
   }
 
   private observe(changes: readonly AlertChange[]): void {
+    for (const held of this.heldDuringReplay) held.push(...changes);
     this.flap?.tracker.observe(changes);
     this.storm?.tracker.observe(changes);
   }
 
-  private configureFlap(cfg: NoiseStagesConfig["flapping"]): void {
+  private async configureFlap(cfg: NoiseStagesConfig["flapping"]): Promise<void> {
     if (cfg === undefined) {
       this.flap = undefined;
       return;
@@ -149,12 +170,12 @@ export class NoiseControl {
     });
     const now = this.deps.clock.now();
     const from = tracker.replayFromMs(this.deps.repo.loadFlapStates(), now);
-    tracker.replay(this.deps.repo.transitionsSince(from));
+    tracker.replay(await this.replayed(from));
     this.flap = { tracker, stage: flapStage(tracker) };
   }
 
 
-  private configureStorm(cfg: StormConfig | undefined): void {
+  private async configureStorm(cfg: StormConfig | undefined): Promise<void> {
     if (cfg === undefined) {
       if (this.storm) {
         this.storm.tracker.endAll();
@@ -190,7 +211,7 @@ export class NoiseControl {
     for (const receiver of this.deps.routing().receiverNames) this.deps.metrics.stormActive.set({ receiver }, 0);
     for (const r of restored) this.deps.metrics.stormActive.set({ receiver: r.receiver }, 1);
     const horizon = Math.max(cfg.enterWithinMs, cfg.exitForMs) + 60_000;
-    tracker.restore(restored, this.deps.repo.transitionsSince(now - horizon).map((t) => ({ ...t })));
+    tracker.restore(restored, (await this.replayed(now - horizon)).map((t) => ({ ...t })));
     tracker.tick();
     this.storm = {
       tracker,

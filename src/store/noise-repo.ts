@@ -39,8 +39,39 @@ export interface DecisionRecord {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
-/** Flap and storm state, and notification decisions. Callers run writes inside a CommitQueue unit. */
-export class NoiseRepo {
+/**
+ * Where flap and storm state and notification decisions are kept: writes inside a WriteQueue unit; the
+ * state read when noise control is configured (SQLite: NoiseRepo; PostgreSQL: pg/noise-repo.ts). The
+ * history replayed then is read asynchronously: a reload may ask for it long after startup.
+ */
+export interface NoiseStore {
+  loadFlapStates(): Array<{ fingerprint: string; state: unknown; updatedMs: number }>;
+  saveFlapState(fingerprint: string, state: unknown, updatedMs: number): void;
+  deleteFlapState(fingerprint: string): void;
+  /** Firing/resolved changes recorded in history after `afterMs`, oldest first. */
+  transitionsSince(afterMs: number): Promise<TransitionRow[]>;
+  saveStorm(s: StormRow): void;
+  loadActiveStorms(): Array<{ storm: StormRow; alerts: StormAlertRow[] }>;
+  saveStormAlert(a: StormAlertRow): void;
+  recordDecisions(rows: readonly DecisionRecord[]): void;
+  /** Retention, with the alert history: decisions and ended storms older than `beforeMs`. */
+  prune(beforeMs: number): void;
+}
+
+export type TransitionSqlRow = { fingerprint: string; labels: string; kind: string; at_ms: number };
+
+export function toTransition(r: TransitionSqlRow): TransitionRow {
+  return { fingerprint: r.fingerprint, labels: JSON.parse(r.labels) as LabelSet, to: r.kind === "new" ? "firing" : "resolved", atMs: r.at_ms };
+}
+
+export type StormAlertSqlRow = { fingerprint: string; labels: string; groups: string; first_ms: number; last_ms: number };
+
+export function toStormAlert(stormId: string, a: StormAlertSqlRow): StormAlertRow {
+  return { stormId, fingerprint: a.fingerprint, labels: JSON.parse(a.labels) as LabelSet, groups: JSON.parse(a.groups) as string[], firstMs: a.first_ms, lastMs: a.last_ms };
+}
+
+/** Flap and storm state, and notification decisions, on SQLite. */
+export class NoiseRepo implements NoiseStore {
   private readonly upsertFlap: Statement;
   private readonly deleteFlap: Statement;
   private readonly upsertStorm: Statement;
@@ -72,26 +103,22 @@ export class NoiseRepo {
     this.deleteFlap.run(fingerprint);
   }
 
-  /** Firing/resolved changes recorded in history after `afterMs`, oldest first. */
-  transitionsSince(afterMs: number): TransitionRow[] {
+  async transitionsSince(afterMs: number): Promise<TransitionRow[]> {
     const rows = this.db.prepare(`SELECT s.fingerprint, s.labels, e.kind, e.at_ms FROM alert_events e JOIN series s ON s.id = e.series_id
-      WHERE e.at_ms > ? AND e.kind IN ('new', 'resolved') ORDER BY e.at_ms, e.id`).all(afterMs) as Array<{ fingerprint: string; labels: string; kind: string; at_ms: number }>;
-    return rows.map((r) => ({ fingerprint: r.fingerprint, labels: JSON.parse(r.labels) as LabelSet, to: r.kind === "new" ? "firing" : "resolved", atMs: r.at_ms }));
+      WHERE e.at_ms > ? AND e.kind IN ('new', 'resolved') ORDER BY e.at_ms, e.id`).all(afterMs) as TransitionSqlRow[];
+    return rows.map(toTransition);
   }
 
   saveStorm(s: StormRow): void {
     this.upsertStorm.run(s.id, s.receiver, s.startedMs, s.endedMs ?? null);
   }
 
-  /** Storms still going on, with the alerts each covered. */
   loadActiveStorms(): Array<{ storm: StormRow; alerts: StormAlertRow[] }> {
     const storms = this.db.prepare("SELECT id, receiver, started_ms FROM storms WHERE ended_ms IS NULL").all() as Array<{ id: string; receiver: string; started_ms: number }>;
     const alertsOf = this.db.prepare("SELECT fingerprint, labels, groups, first_ms, last_ms FROM storm_alerts WHERE storm_id = ?");
     return storms.map((s) => ({
       storm: { id: s.id, receiver: s.receiver, startedMs: s.started_ms, endedMs: undefined },
-      alerts: (alertsOf.all(s.id) as Array<{ fingerprint: string; labels: string; groups: string; first_ms: number; last_ms: number }>).map((a) => ({
-        stormId: s.id, fingerprint: a.fingerprint, labels: JSON.parse(a.labels) as LabelSet, groups: JSON.parse(a.groups) as string[], firstMs: a.first_ms, lastMs: a.last_ms,
-      })),
+      alerts: (alertsOf.all(s.id) as StormAlertSqlRow[]).map((a) => toStormAlert(s.id, a)),
     }));
   }
 
@@ -103,7 +130,6 @@ export class NoiseRepo {
     for (const d of rows) this.insertDecision.run(d.atMs, d.groupKey, d.receiver, d.integration, d.fingerprint, d.stage, d.outcome, JSON.stringify(d.detail));
   }
 
-  /** Retention, with the alert history: decisions and ended storms older than `beforeMs`. */
   prune(beforeMs: number): number {
     const n = this.db.prepare("DELETE FROM notify_decisions WHERE at_ms < ?").run(beforeMs).changes;
     this.db.prepare("DELETE FROM storms WHERE ended_ms IS NOT NULL AND ended_ms < ?").run(beforeMs);
