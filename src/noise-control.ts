@@ -73,7 +73,6 @@ export class NoiseControl {
     deps.metrics.registerFlappingGauge(() => this.flap?.tracker.flappingCount(deps.clock.now()) ?? 0);
   }
 
-  /** Applies the stages of a (re)loaded alertprism.yml; the first call also restores saved state. */
   /**
    * The recent firing/resolved changes a feature being switched on replays: history after `afterMs`, then
    * what was observed while history was being read (PostgreSQL answers asynchronously), without repeats.
@@ -91,7 +90,10 @@ export class NoiseControl {
     }
   }
 
-  /** Applies the configuration; a feature switched on replays its recent history first. */
+  /**
+   * Applies the stages of a (re)loaded alertprism.yml; the first call also restores saved state, and a
+   * feature switched on replays its recent history first.
+   */
   async configure(cfg: NoiseStagesConfig): Promise<void> {
     await this.configureFlap(cfg.flapping);
     await this.configureStorm(cfg.storm);
