@@ -20,45 +20,59 @@ import { fingerprint } from "./types/labels.ts";
 const M = 60_000;
 
 /**
- * Flap damping switched on with `changes` as its threshold while an alert fires, resolves and fires again:
- * history is read (snapshot) after the second change but answered only after the third, as a remote
- * database may. Returns whether the alert is flapping then.
+ * Noise control over a real store whose history reads are slow, as a remote database's may be: the replay
+ * asks, `takeSnapshot()` reads history then, `answer()` hands it over later.
  */
-async function flappingAfterSlowReplay(changes: number): Promise<boolean> {
+function slowReplayFixture() {
   const clock = new FakeClock();
   const store = memoryStore();
   const config = parseAlertmanagerConfig("route: {receiver: a}\nreceivers: [{name: a}]\n");
   const silences = new Silences(store.silences, store.queue, clock, 120 * M);
   const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status: mutingStatus(silences, new Inhibitor(config.inhibitRules)), gcIntervalMs: 30 * M });
   const sqlite = new NoiseRepo(store.db);
-  let takeSnapshot: (() => void) | undefined;
-  let answer: (() => void) | undefined;
+  let snapshotter: (() => void) | undefined;
+  let answerer: (() => void) | undefined;
   const repo = Object.assign(Object.create(sqlite) as NoiseRepo, {
     transitionsSince: (afterMs: number) => new Promise<TransitionRow[]>((resolve) => {
-      takeSnapshot = () => {
+      snapshotter = () => {
         const snapshot = sqlite.transitionsSince(afterMs);
-        answer = () => void snapshot.then(resolve);
+        answerer = () => void snapshot.then(resolve);
       };
     }),
   });
   const noise = new NoiseControl({ clock, log: silentLogger(), queue: store.queue, repo, provider, metrics: new Metrics(), externalURL: "http://ap", routing: () => new RoutingTable(config) });
-  const labels = { alertname: "Flappy" };
-  const fp = fingerprint(labels);
-  const alert = (endsIn: number) => {
+  const alert = (labels: Record<string, string>, endsIn: number) => {
     const now = fromMillis(clock.now());
-    return { fingerprint: fp, labels, annotations: {}, startsAt: now, endsAt: addMillis(now, endsIn), updatedAt: now, generatorURL: "", timeout: false };
+    return { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt: now, endsAt: addMillis(now, endsIn), updatedAt: now, generatorURL: "", timeout: false };
   };
-  await provider.put([alert(10 * M)]); // change 1: firing
+  const takeSnapshot = () => {
+    assert.ok(snapshotter, "the replay asked for history");
+    snapshotter();
+  };
+  const answer = () => {
+    assert.ok(answerer, "history was read");
+    answerer();
+  };
+  return { clock, provider, noise, alert, takeSnapshot, answer };
+}
+
+/**
+ * Flap damping switched on with `changes` as its threshold while an alert fires, resolves and fires again:
+ * history is read after the second change but answered only after the third. Whether it flaps then.
+ */
+async function flappingAfterSlowReplay(changes: number): Promise<boolean> {
+  const { clock, provider, noise, alert, takeSnapshot, answer } = slowReplayFixture();
+  const labels = { alertname: "Flappy" };
+  await provider.put([alert(labels, 10 * M)]); // change 1: firing
   const configured = noise.configure({ flapping: { changes, withinMs: 60 * M, quietForMs: 30 * M } });
   clock.advance(M);
-  await provider.put([alert(0)]); // change 2: resolved — in the snapshot and observed
-  assert.ok(takeSnapshot, "the replay asked for history");
+  await provider.put([alert(labels, 0)]); // change 2: resolved — in the snapshot and observed
   takeSnapshot();
   clock.advance(M);
-  await provider.put([alert(10 * M)]); // change 3: firing — observed only
-  answer!();
+  await provider.put([alert(labels, 10 * M)]); // change 3: firing — observed only
+  answer();
   await configured;
-  return noise.flapState(fp, clock.now())?.flapping === true;
+  return noise.flapState(fingerprint(labels), clock.now())?.flapping === true;
 }
 
 test("changes observed while flap damping waits for its history are applied after it", async () => {
@@ -69,35 +83,15 @@ test("a start both in the replayed history and observed meanwhile does not enter
   // Storm mode counts alert starts: two alerts start, one of them after the replay asked for history but
   // before history was read, so it is in both (replayed() drops the repeat). Counted twice it would reach
   // the threshold of 3.
-  const clock = new FakeClock();
-  const store = memoryStore();
-  const config = parseAlertmanagerConfig("route: {receiver: a}\nreceivers: [{name: a}]\n");
-  const silences = new Silences(store.silences, store.queue, clock, 120 * M);
-  const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status: mutingStatus(silences, new Inhibitor(config.inhibitRules)), gcIntervalMs: 30 * M });
-  const sqlite = new NoiseRepo(store.db);
-  let takeSnapshot: (() => void) | undefined;
-  let answer: (() => void) | undefined;
-  const repo = Object.assign(Object.create(sqlite) as NoiseRepo, {
-    transitionsSince: (afterMs: number) => new Promise<TransitionRow[]>((resolve) => {
-      takeSnapshot = () => {
-        const snapshot = sqlite.transitionsSince(afterMs);
-        answer = () => void snapshot.then(resolve);
-      };
-    }),
-  });
-  const noise = new NoiseControl({ clock, log: silentLogger(), queue: store.queue, repo, provider, metrics: new Metrics(), externalURL: "http://ap", routing: () => new RoutingTable(config) });
-  const alert = (name: string) => {
-    const now = fromMillis(clock.now());
-    return { fingerprint: fingerprint({ alertname: name }), labels: { alertname: name }, annotations: {}, startsAt: now, endsAt: addMillis(now, 10 * M), updatedAt: now, generatorURL: "", timeout: false };
-  };
-  await provider.put([alert("A")]);
+  const { provider, noise, alert, takeSnapshot, answer } = slowReplayFixture();
+  await provider.put([alert({ alertname: "A" }, 10 * M)]);
   const configured = noise.configure({ storm: { enterNewAlerts: 3, enterWithinMs: 10 * M, exitBelow: 1, exitForMs: 10 * M, summaryIntervalMs: 10 * M, bypass: [] } });
-  await provider.put([alert("B")]);
-  takeSnapshot!();
-  answer!();
+  await provider.put([alert({ alertname: "B" }, 10 * M)]);
+  takeSnapshot();
+  answer();
   await configured;
   assert.equal(noise.stormState("a"), undefined, "two starts, not three");
-  await provider.put([alert("C")]);
+  await provider.put([alert({ alertname: "C" }, 10 * M)]);
   assert.notEqual(noise.stormState("a"), undefined, "the third start enters the storm (the test can see one)");
   noise.stop();
 });
