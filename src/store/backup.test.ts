@@ -7,7 +7,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { openDatabase, type Database } from "./db.ts";
 import { SCHEMA_VERSION } from "./migrate.ts";
 import { backupDatabase } from "./backup.ts";
-import { BackupError } from "./backup-error.ts";
+import { rejectsWithBackupError } from "../../test/helpers/backup-errors.ts";
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), "alertprism-backup-"));
@@ -27,15 +27,6 @@ function silenceIds(file: string): string[] {
   } finally {
     db.close();
   }
-}
-
-async function rejectsWith(p: Promise<unknown>, reason: BackupError["reason"], message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof BackupError, `expected a BackupError, got ${String(err)}`);
-    assert.equal(err.reason, reason, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 describe("backupDatabase", () => {
@@ -85,7 +76,7 @@ describe("backupDatabase", () => {
     insertSilence(live, 1);
     const dest = join(dir, "backup.db");
     writeFileSync(dest, "precious");
-    await rejectsWith(backupDatabase(join(dir, "alertprism.db"), dest, { overwrite: false }), "exists", /backup\.db exists; pass --force/);
+    await rejectsWithBackupError(backupDatabase(join(dir, "alertprism.db"), dest, { overwrite: false }), "exists", /backup\.db exists; pass --force/);
     assert.equal(readFileSync(dest, "utf8"), "precious");
     await backupDatabase(join(dir, "alertprism.db"), dest, { overwrite: true });
     assert.deepEqual(silenceIds(dest), ["s000001"]);
@@ -96,19 +87,19 @@ describe("backupDatabase", () => {
     const live = openDatabase(join(dir, "alertprism.db"), { synchronous: "normal" });
     t.after(() => live.close());
     const src = join(dir, "alertprism.db");
-    await rejectsWith(backupDatabase(join(dir, "missing.db"), join(dir, "b.db"), { overwrite: false }), "invalid", /no database at .*missing\.db/);
-    await rejectsWith(backupDatabase(src, join(dir, "no-such-dir", "b.db"), { overwrite: false }), "io", /directory .*no-such-dir does not exist/);
-    await rejectsWith(backupDatabase(src, src, { overwrite: true }), "invalid", /would overwrite the live database/);
-    await rejectsWith(backupDatabase(src, `${src}-wal`, { overwrite: true }), "invalid", /would overwrite the live database/);
+    await rejectsWithBackupError(backupDatabase(join(dir, "missing.db"), join(dir, "b.db"), { overwrite: false }), "invalid", /no database at .*missing\.db/);
+    await rejectsWithBackupError(backupDatabase(src, join(dir, "no-such-dir", "b.db"), { overwrite: false }), "io", /directory .*no-such-dir does not exist/);
+    await rejectsWithBackupError(backupDatabase(src, src, { overwrite: true }), "invalid", /would overwrite the live database/);
+    await rejectsWithBackupError(backupDatabase(src, `${src}-wal`, { overwrite: true }), "invalid", /would overwrite the live database/);
 
     const foreign = join(dir, "foreign.db");
     const f = new BetterSqlite3(foreign);
     f.exec("CREATE TABLE t (x)");
     f.close();
-    await rejectsWith(backupDatabase(foreign, join(dir, "b.db"), { overwrite: false }), "invalid", /not an AlertPrism database \(schema version 0, missing tables: alerts/);
+    await rejectsWithBackupError(backupDatabase(foreign, join(dir, "b.db"), { overwrite: false }), "invalid", /not an AlertPrism database \(schema version 0, missing tables: alerts/);
     const text = join(dir, "text.db");
     writeFileSync(text, "this is not a database, it is a text file of some length ".repeat(100));
-    await rejectsWith(backupDatabase(text, join(dir, "b.db"), { overwrite: false }), "invalid", /file is not a database/);
+    await rejectsWithBackupError(backupDatabase(text, join(dir, "b.db"), { overwrite: false }), "invalid", /file is not a database/);
     assert.equal(existsSync(join(dir, "b.db")), false);
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes(".tmp-")), []);
   });

@@ -14,6 +14,7 @@ import { openDatabase, type Database } from "../db.ts";
 import { BackupError } from "../backup-error.ts";
 import { copySqliteFileToPostgres, copySqliteToPostgres, tablesReferencedFirst } from "./copy-from-sqlite.ts";
 import { SCHEMA_VERSION as PG_VERSION } from "./migrate.ts";
+import { rejectsWithBackupError } from "../../../test/helpers/backup-errors.ts";
 
 const BIG = 9_007_199_254_740_993n; // 2^53 + 1: a Number would round it to 2^53
 const TEXT = `it's "quoted" \\ back-slashed, Ω → 🚨`;
@@ -83,15 +84,6 @@ async function pgRows(client: pg.ClientBase, table: string): Promise<Array<Recor
 async function booleanColumns(client: pg.ClientBase, table: string): Promise<Set<string>> {
   const { rows } = await client.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND data_type = 'boolean'", [table]);
   return new Set(rows.map((r) => r.column_name));
-}
-
-async function rejectsWith(p: Promise<unknown>, reason: BackupError["reason"], message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof BackupError, `expected a BackupError, got ${String(err)}`);
-    assert.equal(err.reason, reason, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 describe("copySqliteToPostgres", () => {
@@ -176,7 +168,7 @@ describe("copySqliteToPostgres", () => {
     try {
       await copySqliteFileToPostgres(file, url);
       const before = (await client.query<{ n: string }>("SELECT count(*) AS n FROM alert_events")).rows[0]?.n;
-      await rejectsWith(copySqliteFileToPostgres(file, url), "exists", /already holds data \(tables .*series.*\): migrate into an empty database; nothing was copied/);
+      await rejectsWithBackupError(copySqliteFileToPostgres(file, url), "exists", /already holds data \(tables .*series.*\): migrate into an empty database; nothing was copied/);
       assert.equal((await client.query<{ n: string }>("SELECT count(*) AS n FROM alert_events")).rows[0]?.n, before);
     } finally {
       await client.end();
@@ -190,7 +182,7 @@ describe("copySqliteToPostgres", () => {
       const db = openDatabase(file, { synchronous: "normal" });
       db.prepare("INSERT INTO heartbeats (id, first_seen_ms) VALUES (?, 1)").run("nul\u0000byte");
       db.close();
-      await rejectsWith(copySqliteFileToPostgres(file, url), "io", /PostgreSQL failed copying table heartbeats, nothing was copied: .*0x00/);
+      await rejectsWithBackupError(copySqliteFileToPostgres(file, url), "io", /PostgreSQL failed copying table heartbeats, nothing was copied: .*0x00/);
       for (const table of ["series", "alerts", "alert_events", "silences", "deliveries", "acks", "audit"]) {
         assert.equal((await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`)).rows[0]?.n, "0", table);
       }
@@ -204,13 +196,13 @@ describe("copySqliteToPostgres", () => {
     await client.end();
     const running = openDatabase(file, { synchronous: "normal" });
     try {
-      await rejectsWith(copySqliteFileToPostgres(file, url), "in-use", /is in use \(is AlertPrism running\?\): stop it and run migrate again; nothing was changed/);
+      await rejectsWithBackupError(copySqliteFileToPostgres(file, url), "in-use", /is in use \(is AlertPrism running\?\): stop it and run migrate again; nothing was changed/);
       running.pragma("user_version = 8");
     } finally {
       running.close();
     }
-    await rejectsWith(copySqliteFileToPostgres(file, url), "invalid", /schema version 8, older than this AlertPrism's \(9\): start this AlertPrism on it once/);
-    await rejectsWith(copySqliteFileToPostgres(join(dir, "missing.db"), url), "invalid", /cannot lock the database .*missing\.db/);
+    await rejectsWithBackupError(copySqliteFileToPostgres(file, url), "invalid", /schema version 8, older than this AlertPrism's \(9\): start this AlertPrism on it once/);
+    await rejectsWithBackupError(copySqliteFileToPostgres(join(dir, "missing.db"), url), "invalid", /cannot lock the database .*missing\.db/);
   });
 
   it("reports an unreachable PostgreSQL without the password of its URL", async () => {
