@@ -43,7 +43,7 @@ const SUMMARY_MATCHERS = parseMatchers('{alertname="AlertStorm",alertprism="stor
 
 /**
  * Wires noise control into the running service: the flap and storm trackers (fed by the provider's
- * firing/resolved changes, their state kept in SQLite), their pipeline stages, the storm summaries
+ * firing/resolved changes, their state kept in the store), their pipeline stages, the storm summaries
  * (real alerts, routed straight to their receiver), the decision log and the metrics. Everything is off
  * until alertprism.yml configures it, and a reload turns parts on and off without losing state.
  */

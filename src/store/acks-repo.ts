@@ -68,10 +68,7 @@ export const escOf = (r: EscDbRow): EscalationRow => ({
   notifiedMs: r.notified_ms, dueMs: r.due_ms, firedMs: r.fired_ms ?? undefined, cancelledMs: r.cancelled_ms ?? undefined, cancelledBy: r.cancelled_by ?? undefined,
 });
 
-/**
- * Acknowledgements, comments and escalations (migration 005). Writes run inside a CommitQueue unit, with
- * the audit row of the same action.
- */
+/** Acknowledgements, comments and escalations (migration 005) on SQLite. */
 export class AcksRepo implements AcksStore {
   private readonly insertAck: Statement;
   private readonly endAckStmt: Statement;
