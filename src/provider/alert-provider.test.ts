@@ -6,30 +6,16 @@ import { addMillis, fromMillis } from "../types/time.ts";
 import { EMPTY_STATUS, type Alert } from "../types/alert.ts";
 import { fingerprint } from "../types/labels.ts";
 import { memoryStore } from "../store/test-db.ts";
-import { Silences } from "../silence/silences.ts";
-import { Inhibitor } from "../inhibit/inhibitor.ts";
-import { parseAlertmanagerConfig } from "../config/alertmanager.ts";
 import { AlertProvider, rewriteAfter } from "./alert-provider.ts";
-import { mutingStatus, type StatusSource } from "./status.ts";
+import { testProvider } from "./test-provider.ts";
+import type { StatusSource } from "./status.ts";
 
 const M = 60_000;
 
 function setup() {
   const clock = new FakeClock();
   const store = memoryStore();
-  const silences = new Silences(store.silences, store.queue, clock, 120 * 60 * M);
-  const config = parseAlertmanagerConfig(`
-route: {receiver: a}
-receivers: [{name: a}]
-inhibit_rules:
-  - source_matchers: [severity="critical"]
-    target_matchers: [severity="warning"]
-    equal: [alertname]
-`);
-  const inhibitor = new Inhibitor(config.inhibitRules);
-  const status = mutingStatus(silences, inhibitor);
-  const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
-  silences.onChange((change) => provider.silencesChanged(change));
+  const { provider, silences } = testProvider({ alerts: store.alerts, silences: store.silences, queue: store.queue, clock });
   const alert = (labels: Record<string, string>, p: { endsIn?: number; timeout?: boolean } = {}): Alert => {
     const now = fromMillis(clock.now());
     return { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt: now, endsAt: addMillis(now, p.endsIn ?? 5 * M), updatedAt: now, generatorURL: "", timeout: p.timeout ?? true };

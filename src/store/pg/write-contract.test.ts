@@ -31,11 +31,7 @@ import { PgAnomalyRepo } from "./anomaly-repo.ts";
 import type { StoredRule } from "../../anomaly/rules/store.ts";
 import { AlertsRepo, type AlertsStore } from "../alerts-repo.ts";
 import { PgAlertsRepo } from "./alerts-repo.ts";
-import { AlertProvider } from "../../provider/alert-provider.ts";
-import { mutingStatus } from "../../provider/status.ts";
-import { Inhibitor } from "../../inhibit/inhibitor.ts";
-import { parseAlertmanagerConfig } from "../../config/alertmanager.ts";
-import { silentLogger } from "../../lib/log.ts";
+import { testProvider } from "../../provider/test-provider.ts";
 import { addMillis } from "../../types/time.ts";
 import { fingerprint } from "../../types/labels.ts";
 import type { Alert } from "../../types/alert.ts";
@@ -300,22 +296,7 @@ describe("the write side: services on SQLite and on PostgreSQL", () => {
   it("the alert provider: the same live set, history and restored set through new, re-sent, changed, silenced, inhibited, resolved and collected alerts", async () => {
     const M = 60_000;
     const clock = new FakeClock();
-    const config = parseAlertmanagerConfig(`
-route: {receiver: a}
-receivers: [{name: a}]
-inhibit_rules:
-  - source_matchers: [severity="critical"]
-    target_matchers: [severity="warning"]
-    equal: [alertname]
-`);
-    const sides = backends.map((b) => {
-      const silences = new Silences(b.store, b.queue, clock, RETENTION);
-      const inhibitor = new Inhibitor(config.inhibitRules);
-      const status = mutingStatus(silences, inhibitor);
-      const provider = new AlertProvider({ repo: b.alerts, queue: b.queue, clock, log: silentLogger(), status, gcIntervalMs: 30 * M });
-      silences.onChange((change) => provider.silencesChanged(change));
-      return { b, silences, provider };
-    });
+    const sides = backends.map((b) => ({ b, ...testProvider({ alerts: b.alerts, silences: b.store, queue: b.queue, clock }) }));
     const alert = (labels: Record<string, string>, p: { endsIn?: number; timeout?: boolean; summary?: string } = {}): Alert => {
       const now = fromMillis(clock.now());
       return {
