@@ -6,14 +6,16 @@ import { scheduleLocal, type ScheduledTask } from "./lib/local-schedule.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError, errorMessage } from "./lib/errors.ts";
 import { fromMillis, type Timestamp } from "./types/time.ts";
-import { openDatabase, capDatabasePages, type Database } from "./store/db.ts";
-import { CommitQueue } from "./store/commit-queue.ts";
-import { WalSync } from "./store/wal-sync.ts";
-import { Checkpointer } from "./store/checkpointer.ts";
 import { StorageHealth } from "./store/storage-health.ts";
-import { databaseFileBytes } from "./store/file-size.ts";
-import { AlertsRepo } from "./store/alerts-repo.ts";
-import { SilencesRepo } from "./store/silences-repo.ts";
+import type { Stores } from "./store/stores.ts";
+import { openSqliteStores, type SqliteStores } from "./store/sqlite-stores.ts";
+import type { PgStores } from "./store/pg/stores.ts";
+import type { PgCluster } from "./store/pg/cluster.ts";
+import type { WriteQueue } from "./store/write-queue.ts";
+import type { AlertsStore } from "./store/alerts-repo.ts";
+import type { NotifyStore } from "./store/notify-repo.ts";
+import type { NoiseStore } from "./store/noise-repo.ts";
+import type { AuditStore } from "./store/audit-repo.ts";
 import { Silences } from "./silence/silences.ts";
 import { AlertProvider } from "./provider/alert-provider.ts";
 import { mutingStatus, type StatusSource } from "./provider/status.ts";
@@ -22,19 +24,10 @@ import type { Inhibitor } from "./inhibit/inhibitor.ts";
 import { loadRuntimeConfig, type RuntimeConfig } from "./runtime-config.ts";
 import { createDingTalkChannel, type DingTalkChannel } from "./notify/dingtalk/config.ts";
 import { ConfigWatcher } from "./config/watcher.ts";
-import { NotifyRepo } from "./store/notify-repo.ts";
-import { NoiseRepo } from "./store/noise-repo.ts";
-import { AuditRepo } from "./store/audit-repo.ts";
-import { ExplainRepo } from "./store/explain-repo.ts";
-import { StatsRepo } from "./store/stats-repo.ts";
-import { HistoryRepo } from "./store/history-repo.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { HeartbeatControl } from "./heartbeat-control.ts";
-import { HeartbeatsRepo } from "./store/heartbeats-repo.ts";
 import type { Route } from "./dispatch/route.ts";
-import { AcksRepo } from "./store/acks-repo.ts";
 import { AckServices } from "./ops/ack-services.ts";
-import { UnusualRepo } from "./store/unusual-repo.ts";
 import { UnusualAlerts } from "./ops/unusual-service.ts";
 import { opsRoutes, type OpsApiDeps } from "./api/ops/modules.ts";
 import { opsAuthenticator } from "./api/auth-guard.ts";
@@ -48,10 +41,9 @@ import { HealthModel } from "./health/health.ts";
 import { silenceState } from "./types/silence.ts";
 import { createHttpApp } from "./api/server.ts";
 import type { ApiContext } from "./api/v2/context.ts";
-import { databaseFile, parseListenAddress, type Settings } from "./settings.ts";
+import { databaseFile, parseListenAddress, type PostgresSettings, type Settings } from "./settings.ts";
 import { VERSION } from "./version.ts";
 import { AnomalyEngine } from "./anomaly/rules/engine.ts";
-import { AnomalyRepo } from "./store/anomaly-repo.ts";
 import { labelSetString } from "./types/labels.ts";
 import { LIMIT_KEYS, LIMIT_NAMES, limitsByKey } from "./limits/limits.ts";
 import { withinAlertSize } from "./limits/alert-size.ts";
@@ -66,6 +58,8 @@ export interface AppOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly env?: NodeJS.ProcessEnv;
+  /** The repositories to build on; absent: the SQLite database of the settings (see App.open for PostgreSQL). */
+  readonly stores?: Stores;
 }
 
 type Runtime = RuntimeConfig;
@@ -89,29 +83,31 @@ export class App {
   /** Spans of requests, commits, flushes and deliveries; exported over OTLP/HTTP when configured. */
   private readonly tracing: Tracing;
   private readonly clock: Clock;
-  private readonly db: Database;
-  private readonly queue: CommitQueue;
-  private readonly walSync: WalSync | undefined;
-  private readonly checkpointer: Checkpointer | undefined;
+  private readonly stores: Stores;
+  private readonly queue: WriteQueue;
   /** Whether storage accepts writes now (disk full, read-only, I/O errors); read by tests and logs. */
   readonly storageHealth: StorageHealth;
   /** GET /health: each component's state, fed by events here, read without touching the database. */
   readonly health: HealthModel;
   private readonly silences: Silences;
-  private readonly alertsRepo: AlertsRepo;
+  private readonly alertsRepo: AlertsStore;
   private readonly provider: AlertProvider;
-  private readonly notifyRepo: NotifyRepo;
+  private readonly notifyRepo: NotifyStore;
   private readonly nflog: NotificationLog;
   private readonly pipeline: NotifyPipeline;
   private readonly noise: NoiseControl;
-  private readonly noiseRepo: NoiseRepo;
+  private readonly noiseRepo: NoiseStore;
   private readonly heartbeats: HeartbeatControl;
   private readonly ack: AckServices;
   private readonly unusual: UnusualAlerts;
-  private readonly auditRepo: AuditRepo;
+  private readonly auditRepo: AuditStore;
   private readonly anomaly: AnomalyEngine;
   private authCache: { readonly settings: AuthSettings; readonly auth: Authenticator } | undefined;
   private dispatcher: Dispatcher | undefined;
+  /** Replicas sharing a PostgreSQL database: this one's lease, peers and change feed (absent on SQLite). */
+  private cluster: PgCluster | undefined;
+  /** The takeover under way (re-reading the log and outbox, replaying it), so a quick loss waits for it. */
+  private takeover: Promise<void> = Promise.resolve();
   private readonly dingtalk: DingTalkChannel;
   private watcher: ConfigWatcher | undefined;
   private runtime: Runtime;
@@ -121,6 +117,30 @@ export class App {
   private ready = false;
   private stopping: Promise<void> | undefined;
   private readonly groupLimitReport: ThrottledReport<{ alert: Alert; receiver: string }>;
+
+  /**
+   * Builds the app on the backend the settings choose: SQLite synchronously (the constructor does it), or
+   * PostgreSQL, which is connected to, migrated and loaded first. The pg driver is loaded only then.
+   */
+  static async open(opts: AppOptions): Promise<App> {
+    const postgres = opts.settings.postgres;
+    if (opts.stores || !postgres) return new App(opts);
+    const log = opts.logger ?? createLogger({ level: opts.settings.logLevel, format: opts.settings.logFormat });
+    const { openPgStores } = await import("./store/pg/stores.ts");
+    const stores = await openPgStores({
+      url: postgres.url,
+      poolSize: postgres.poolSize,
+      replicaId: postgres.replicaId,
+      nowMs: (opts.clock ?? new SystemClock()).now(),
+      connectionError: (message) => log.warn({ component: "store", err: message }, "a PostgreSQL connection failed; the pool opens another"),
+    });
+    try {
+      return new App({ ...opts, logger: log, stores });
+    } catch (err) {
+      await stores.close().catch(() => undefined);
+      throw err;
+    }
+  }
 
   constructor(private readonly opts: AppOptions) {
     const s = opts.settings;
@@ -133,12 +153,12 @@ export class App {
     this.health = new HealthModel(this.clock.now());
     this.configLoaded();
 
-    this.db = openDatabase(databaseFile(s), { synchronous: s.synchronous });
-    // FULL durability with the WAL flush on the thread pool instead of inside COMMIT on the event loop.
-    this.walSync = s.synchronous === "full" && !this.db.memory ? WalSync.enable(this.db) : undefined;
-    this.checkpointer = this.db.memory ? undefined : Checkpointer.start(this.db, {
-      onError: (message) => this.log.debug({ component: "store", err: message }, "background checkpoint failed; retrying"),
+    const stores = opts.stores ?? openSqliteStores({
+      file: databaseFile(s),
+      synchronous: s.synchronous,
+      checkpointFailed: (message) => this.log.debug({ component: "store", err: message }, "background checkpoint failed; retrying"),
     });
+    this.stores = stores;
     this.storageHealth = new StorageHealth({
       clock: this.clock,
       log: this.log.child({ component: "store" }),
@@ -156,7 +176,7 @@ export class App {
     // span linked to theirs when tracing.
     const commits = new BatchTracer(this.tracing, "commit");
     const health = this.storageHealth;
-    this.queue = new CommitQueue(this.db, {
+    stores.observe({
       committed: (units, wrote) => {
         annotateCurrentSpan({ "alertprism.committed": units });
         health.committed(units, wrote);
@@ -167,8 +187,9 @@ export class App {
       },
       submitted: () => commits.submitted(),
       group: (units, run) => commits.batch(units, run),
-    }, this.walSync, this.checkpointer?.gate);
-    this.silences = new Silences(new SilencesRepo(this.db), this.queue, this.clock, s.silenceRetentionMs, {
+    });
+    this.queue = stores.queue;
+    this.silences = new Silences(stores.silences, this.queue, this.clock, s.silenceRetentionMs, {
       current: () => this.runtime.limits,
       refused: (limit) => this.metrics.limitRejections.inc({ limit }),
     });
@@ -178,8 +199,8 @@ export class App {
         example: { alertname: alert.labels.alertname ?? "", receiver },
       }, "aggregation group limit reached: alerts that need a new group are not dispatched (limits.max_aggregation_groups; count since the last report)");
     });
-    this.alertsRepo = new AlertsRepo(this.db);
-    this.auditRepo = new AuditRepo(this.db);
+    this.alertsRepo = stores.alerts;
+    this.auditRepo = stores.audit;
     this.provider = new AlertProvider({
       repo: this.alertsRepo,
       queue: this.queue,
@@ -189,13 +210,13 @@ export class App {
       gcIntervalMs: s.gcIntervalMs,
       limits: () => this.runtime.limits,
     });
-    this.notifyRepo = new NotifyRepo(this.db);
+    this.notifyRepo = stores.notify;
     this.nflog = new NotificationLog(this.notifyRepo);
     this.noise = new NoiseControl({
       clock: this.clock,
       log: this.log.child({ component: "noise" }),
       queue: this.queue,
-      repo: (this.noiseRepo = new NoiseRepo(this.db)),
+      repo: (this.noiseRepo = stores.noise),
       provider: this.provider,
       metrics: this.metrics,
       externalURL: s.externalUrl,
@@ -206,7 +227,7 @@ export class App {
       clock: this.clock,
       log: this.log.child({ component: "heartbeat" }),
       queue: this.queue,
-      repo: new HeartbeatsRepo(this.db),
+      repo: stores.heartbeats,
       provider: this.provider,
       metrics: this.metrics,
       externalURL: s.externalUrl,
@@ -216,7 +237,7 @@ export class App {
       clock: this.clock,
       log: this.log.child({ component: "ack" }),
       queue: this.queue,
-      repo: new AcksRepo(this.db),
+      repo: stores.acks,
       audit: this.auditRepo,
       history: this.alertsRepo,
       alerts: this.provider,
@@ -226,7 +247,7 @@ export class App {
       send: (receiver, key, labels, alerts) => this.pipeline.notifyReceiver(receiver, key, labels, alerts, this.clock.now() + ESCALATION_SEND_MS),
       recordDecisions: (rows) => this.noiseRepo.recordDecisions(rows),
     });
-    const anomalyRepo = new AnomalyRepo(this.db);
+    const anomalyRepo = stores.anomaly;
     this.anomaly = new AnomalyEngine({
       clock: this.clock,
       log: this.log.child({ component: "anomaly" }),
@@ -247,7 +268,7 @@ export class App {
       },
       userAgent: `AlertPrism/${VERSION}`,
     });
-    this.unusual = new UnusualAlerts({ clock: this.clock, source: new UnusualRepo(this.db) });
+    this.unusual = new UnusualAlerts({ clock: this.clock, source: stores.unusual });
     this.pipeline = new NotifyPipeline({
       clock: this.clock,
       log: this.log.child({ component: "notify" }),
@@ -261,6 +282,8 @@ export class App {
       decisions: this.noise.decisions,
       tracing: this.tracing,
       origin: (fp) => this.provider.get(fp)?.origin,
+      // On a shared database only the lease holder sends; checked right before every attempt.
+      maySend: () => this.opts.settings.postgres === undefined || (this.cluster?.isSender() ?? false),
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
         attempt: (integration, ok, durationMs, error, key) => {
@@ -282,7 +305,7 @@ export class App {
     this.heartbeats.configure(this.runtime.heartbeats);
     const restoredAcks = this.ack.load();
     this.silences.onChange((change) => this.provider.silencesChanged(change));
-    this.log.info({ db: databaseFile(s), alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
+    this.log.info({ storage: stores.backend, db: stores.location, alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
     this.registerGauges();
   }
 
@@ -352,8 +375,7 @@ export class App {
         return counts;
       },
     );
-    const file = databaseFile(this.opts.settings);
-    this.metrics.registerStorageSizeGauge(() => databaseFileBytes(file));
+    this.metrics.registerStorageSizeGauge(() => this.stores.sizeBytes());
     this.metrics.registerAnomalyGauges(() => this.anomaly.status().map((st) => ({
       rule: st.rule.name,
       health: st.health,
@@ -393,6 +415,7 @@ export class App {
       originalConfig: () => this.runtime.original,
       ingest: (alerts, resolveTimeoutMs) => this.ingest(alerts, resolveTimeoutMs),
       audit: (e) => this.auditRepo.record({ atMs: this.clock.now(), ...e }),
+      ...(this.opts.settings.postgres ? { cluster: () => ({ name: this.opts.settings.postgres!.replicaId, status: "ready" as const, peers: this.cluster?.peers() ?? [] }) } : {}),
     };
   }
 
@@ -422,19 +445,15 @@ export class App {
     return {
       clock: this.clock,
       log: this.log.child({ component: "ops" }),
-      queue: this.queue,
-      alertsRepo: this.alertsRepo,
-      notifyRepo: this.notifyRepo,
-      noiseRepo: this.noiseRepo,
       provider: this.provider,
       silences: this.silences,
       nflog: this.nflog,
       auditRepo: this.auditRepo,
       acks: this.ack.acks,
-      explainRepo: new ExplainRepo(this.db),
-      statsRepo: new StatsRepo(this.db),
+      explainRepo: this.stores.explain,
+      statsRepo: this.stores.stats,
       noise: this.noise,
-      historyRepo: new HistoryRepo(this.db),
+      historyRepo: this.stores.history,
       unusual: this.unusual,
       version: VERSION,
       anomalyRules: () => this.anomaly.status(),
@@ -540,10 +559,15 @@ export class App {
       });
     });
     this.ready = true;
-    // Not awaited: a replay to an endpoint that hangs would hold back every receiver until its deadline.
-    // The pipeline makes a flush of the same group and integration wait for its replay.
-    this.replayOutbox().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "replaying the outbox failed"));
-    this.startDispatcher();
+    if (this.stores.backend === "postgres" && s.postgres) {
+      // The dispatcher starts when this replica becomes the sender, perhaps never (another one is).
+      await this.joinCluster(this.stores as PgStores, s.postgres);
+    } else {
+      // Not awaited: a replay to an endpoint that hangs would hold back every receiver until its deadline.
+      // The pipeline makes a flush of the same group and integration wait for its replay.
+      this.replayOutbox().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "replaying the outbox failed"));
+      this.startDispatcher();
+    }
     await this.anomaly.configure(this.runtime.anomaly);
     this.anomaly.start();
     this.watcher = new ConfigWatcher([s.configFile, ...(s.alertprismFile ? [s.alertprismFile] : [])], () => {
@@ -558,6 +582,68 @@ export class App {
     if (auth) this.log.info(auth.describe(), "auth: on for the ops API, /-/reload and (per alertmanager_api) /api/v2");
     else this.log.warn("no auth: section in alertprism.yml: the ops API (/api/ops/v1) answers only on loopback addresses");
     return addr;
+  }
+
+  /**
+   * Joins the replicas on the shared database: their writes reach this one's memory through the change
+   * feed, and the dispatcher runs while this replica holds the sender lease.
+   */
+  private async joinCluster(stores: PgStores, pgSettings: PostgresSettings): Promise<void> {
+    const log = this.log.child({ component: "cluster", replica: pgSettings.replicaId });
+    const { PgCluster } = await import("./store/pg/cluster.ts");
+    let unreachable: string | undefined;
+    const report = () => this.health.cluster(this.clock.now(), pgSettings.replicaId, this.cluster?.isSender() ?? false, unreachable);
+    this.cluster = await PgCluster.join({
+      url: pgSettings.url,
+      reads: stores.pool,
+      replicaId: pgSettings.replicaId,
+      address: pgSettings.advertiseAddress,
+      leaseMs: pgSettings.leaseMs,
+      senderChanged: (sending) => {
+        report();
+        this.takeover = this.takeover.then(() => (sending ? this.becomeSender(stores, log) : this.becomeStandby(log)));
+      },
+      remote: {
+        alerts: (changed, gone) => this.provider.applyRemote(changed, gone),
+        silences: (changed, gone) => this.silences.applyRemote(changed, gone),
+      },
+      reachableChanged: (reachable, message) => {
+        unreachable = reachable ? undefined : message ?? "unreachable";
+        report();
+        if (reachable) log.info("PostgreSQL reachable again");
+        else log.warn({ err: unreachable }, "PostgreSQL unreachable: not sending; reads are answered from memory");
+      },
+      onError: (message) => log.debug({ err: message }, "cluster coordination"),
+    });
+    stores.notify.fenceLogWrites(() => this.cluster?.fence());
+    report();
+    log.info({ leaseMs: pgSettings.leaseMs, address: pgSettings.advertiseAddress }, "joined the replicas on PostgreSQL");
+  }
+
+  /** Continues where the last sender stopped: its notification log and undelivered outbox, then the dispatcher. */
+  private async becomeSender(stores: PgStores, log: Logger): Promise<void> {
+    if (!this.cluster?.isSender() || this.stopping) return;
+    try {
+      await stores.notify.refresh();
+    } catch (err) {
+      // Without the last sender's log this one would repeat its notifications: wait for the next grant.
+      log.error({ err: errorMessage(err) }, "became the sender but cannot read the notification log; not sending");
+      return;
+    }
+    this.nflog.load();
+    log.info("this replica is the sender now");
+    this.replayOutbox().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "replaying the outbox failed"));
+    this.startDispatcher();
+  }
+
+  /** Another replica may be the sender now: stop dispatching (sends under way are refused by maySend). */
+  private becomeStandby(log: Logger): Promise<void> {
+    if (!this.dispatcher) return Promise.resolve();
+    this.dispatcher.stop();
+    this.dispatcher = undefined;
+    this.health.dispatcher(false);
+    log.warn("this replica is no longer the sender: dispatching stopped");
+    return Promise.resolve();
   }
 
   /** Retention and GC on a schedule: silences hourly, history daily at a quiet minute. */
@@ -581,13 +667,15 @@ export class App {
 
   async pruneHistory(): Promise<number> {
     const before = this.clock.now() - this.opts.settings.historyRetentionMs;
-    const n = await this.queue.submit(() => {
+    let n = 0;
+    await this.queue.submit(() => {
       this.notifyRepo.pruneDeliveries(before);
       this.nflog.prune(this.clock.now() - this.opts.settings.silenceRetentionMs);
       this.noise.prune(before);
       this.ack.prune(before);
       this.auditRepo.prune(before);
-      return this.alertsRepo.pruneHistory(before);
+      // Told the count once it is known: at once on SQLite, at the commit on PostgreSQL (before submit resolves).
+      this.alertsRepo.pruneHistory(before, (events) => (n = events));
     });
     this.metrics.historyPruned.inc(n);
     return n;
@@ -595,7 +683,8 @@ export class App {
 
   /** Caps the database at `pages` pages (SQLite max_page_count): how tests make the disk full and free it again. */
   limitDatabasePages(pages: number): number {
-    return capDatabasePages(this.db, pages);
+    if (!("capPages" in this.stores)) throw new Error("limitDatabasePages: the SQLite backend only");
+    return (this.stores as SqliteStores).capPages(pages);
   }
 
   /** Stops accepting requests, lets in-flight ones finish, commits what was accepted, closes the database. */
@@ -610,6 +699,8 @@ export class App {
     for (const t of this.maintenanceTasks) t.stop();
     // First: its last evaluation may still ingest alerts, and its state is saved through the queue.
     await this.anomaly.stop();
+    // Leaving first: the lease is released, so another replica takes over at once instead of after it lapses.
+    await this.cluster?.leave().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, "leaving the replicas failed; the lease lapses by itself"));
     this.dispatcher?.stop();
     this.health.dispatcher(false);
     this.noise.stop();
@@ -631,10 +722,7 @@ export class App {
     // Sends under way finish (or stay in the outbox for the next start) before the database closes.
     await this.pipeline.drain(10_000);
     this.dingtalk.stop();
-    this.queue.close();
-    this.walSync?.close();
-    await this.checkpointer?.stop();
-    this.db.close();
+    await this.stores.close();
     // The last spans (this shutdown's commits included) go out; a collector that is down cannot hold the stop.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.tracing.shutdown(), new Promise((resolve) => { timer = setTimeout(resolve, TRACE_FLUSH_MS); })]);

@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   if (cmd.kind === "check-config") return (await command(import("./check-config.ts"))).checkConfig(settings, cmd.files, process.stdout);
 
   const { App } = await import("./app.ts");
-  const app = new App({ settings });
+  const app = await App.open({ settings });
   await app.start();
   endStartup();
   let stopping = false;

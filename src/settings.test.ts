@@ -50,3 +50,26 @@ test("both flag forms parse; help lists every flag with its variable", () => {
     assert.ok(help.includes(f.env), f.env);
   }
 });
+
+test("storage.backend postgres: the URL, pool, lease and this replica's identity; ha needs postgres", () => {
+  const dir = mkdtempSync(join(tmpdir(), "settings-"));
+  const write = (name: string, yaml: string) => {
+    writeFileSync(join(dir, name), yaml);
+    return new Map([["alertprism.config.file", join(dir, name)], ["web.listen-address", "0.0.0.0:9093"]]);
+  };
+  const pgYaml = "storage:\n  backend: postgres\n  postgres:\n    url: ${PG_URL}\n";
+  const s = resolveSettings(write("pg.yml", pgYaml), { PG_URL: "postgres://ap:secret@db:5432/alertprism" });
+  assert.equal(s.postgres?.url, "postgres://ap:secret@db:5432/alertprism");
+  assert.equal(s.postgres?.poolSize, 10);
+  assert.equal(s.postgres?.leaseMs, 10_000);
+  assert.match(s.postgres?.replicaId ?? "", /:9093$/);
+  assert.doesNotMatch(s.postgres?.advertiseAddress ?? "", /^0\.0\.0\.0/);
+  const tuned = resolveSettings(write("tuned.yml", `${pgYaml}    pool_size: 3\nha:\n  lease: 4s\n  replica_id: ap-0\n  advertise_address: ap-0.ap:9093\n`), { PG_URL: "postgres://db/ap" });
+  assert.deepEqual(tuned.postgres, { url: "postgres://db/ap", poolSize: 3, leaseMs: 4_000, replicaId: "ap-0", advertiseAddress: "ap-0.ap:9093" });
+  assert.equal(resolveSettings(write("lite.yml", "storage:\n  path: /tmp/x\n"), {}).postgres, undefined);
+
+  assert.throws(() => resolveSettings(write("nourl.yml", "storage:\n  backend: postgres\n"), {}), /backend postgres needs storage\.postgres\.url/);
+  assert.throws(() => resolveSettings(write("badurl.yml", "storage:\n  backend: postgres\n  postgres:\n    url: mysql://db/x\n"), {}), /postgres:\/\/ or postgresql:\/\//);
+  assert.throws(() => resolveSettings(write("haonly.yml", "ha:\n  lease: 10s\n"), {}), /ha: high availability needs storage\.backend: postgres/);
+  assert.throws(() => resolveSettings(write("short.yml", `${pgYaml}ha:\n  lease: 100ms\n`), { PG_URL: "postgres://db/ap" }), /ha\.lease must be at least 1s/);
+});

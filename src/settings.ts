@@ -30,7 +30,24 @@ export interface Settings {
   readonly webhookResolveTimeoutMs: number;
   /** OpenTelemetry tracing; undefined: off (read at start, a reload does not change it). */
   readonly tracing: TracingSettings | undefined;
+  /** storage.backend postgres: the shared database and this replica's place among the others; absent: SQLite. */
+  readonly postgres?: PostgresSettings;
 }
+
+/** The PostgreSQL backend (read at start; a reload does not change it). */
+export interface PostgresSettings {
+  /** Connection URL; it may carry the password, so it is never logged as it is. */
+  readonly url: string;
+  readonly poolSize: number;
+  /** A sender that stops renewing is replaced within this (ha.lease). */
+  readonly leaseMs: number;
+  readonly replicaId: string;
+  /** host:port shown to the other replicas and clients as this replica's peer address. */
+  readonly advertiseAddress: string;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_LEASE = "10s";
 
 interface FlagSpec {
   readonly flag: string;
@@ -183,6 +200,33 @@ export function resolveSettings(flags: ReadonlyMap<string, string>, env: NodeJS.
     webhookBearerToken: env.ALERTPRISM_WEBHOOK_BEARER_TOKEN || file.webhook_receiver?.bearer_token,
     webhookResolveTimeoutMs: duration("webhook.resolve-timeout", file.webhook_receiver?.resolve_timeout),
     tracing: tracingSettings(file.tracing, env, VERSION),
+    ...postgresSettings(file, listenAddress),
+  };
+}
+
+/** Shorter leases would have replicas renewing several times a second and fencing themselves on a GC pause. */
+const MIN_LEASE_MS = 1_000;
+
+function postgresSettings(file: AlertPrismFile, listenAddress: string): { postgres?: PostgresSettings } {
+  const pgFile = file.storage?.postgres;
+  if (file.storage?.backend !== "postgres") {
+    if (file.ha) throw new ConfigError("ha: high availability needs storage.backend: postgres (replicas share one PostgreSQL database)");
+    return {};
+  }
+  // The schema already insists on storage.postgres when the backend is postgres, and on a valid lease.
+  const leaseMs = parseDuration(file.ha?.lease ?? DEFAULT_LEASE);
+  if (leaseMs < MIN_LEASE_MS) throw new ConfigError(`ha.lease must be at least 1s, got ${JSON.stringify(file.ha?.lease)}`);
+  const port = listenAddress.slice(listenAddress.lastIndexOf(":") + 1);
+  const host = listenAddress.slice(0, listenAddress.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  const reachable = host === "" || host === "0.0.0.0" || host === "::" ? hostname() : host;
+  return {
+    postgres: {
+      url: pgFile!.url,
+      poolSize: pgFile!.pool_size ?? DEFAULT_POOL_SIZE,
+      leaseMs,
+      replicaId: file.ha?.replica_id ?? `${hostname()}:${port}`,
+      advertiseAddress: file.ha?.advertise_address ?? `${reachable}:${port}`,
+    },
   };
 }
 

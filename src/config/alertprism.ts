@@ -39,9 +39,27 @@ const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.
 
 export const alertprismSchema = z.strictObject({
   storage: z.strictObject({
+    /** sqlite (the default): one process, one file. postgres: replicas sharing one database (high availability). */
+    backend: z.enum(["sqlite", "postgres"]).optional(),
     path: z.string().optional(),
     synchronous: z.enum(["full", "normal"]).optional(),
     history_retention: durationString.optional(),
+    postgres: z.strictObject({
+      url: z.string().refine((s) => /^postgres(ql)?:\/\/./.test(s), "must be a postgres:// or postgresql:// connection URL"),
+      pool_size: positiveInt.optional(),
+    }).optional(),
+  }).refine((s) => s.backend !== "postgres" || s.postgres !== undefined, {
+    message: "backend postgres needs storage.postgres.url (e.g. url: ${ALERTPRISM_POSTGRES_URL})",
+    path: ["postgres"],
+  }).optional(),
+  /** High availability (storage.backend postgres only): the sender lease and this replica's identity. */
+  ha: z.strictObject({
+    /** A sender that stops renewing is replaced within this. */
+    lease: positiveDuration.optional(),
+    /** Unique among the replicas, stable across restarts (default: host name and listen port). */
+    replica_id: z.string().min(1).optional(),
+    /** host:port other replicas and clients reach this one at, shown as a peer in /api/v2/status. */
+    advertise_address: z.string().min(1).optional(),
   }).optional(),
   web: z.strictObject({
     max_request_bytes: byteSize.optional(),

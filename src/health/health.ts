@@ -58,6 +58,17 @@ export interface PrometheusHealth {
   readonly failingRules: readonly string[];
 }
 
+/** A replica sharing a PostgreSQL database with others (storage.backend postgres). */
+export interface ClusterHealth {
+  readonly status: ComponentStatus;
+  readonly replica: string;
+  /** sender: holds the lease and sends notifications; standby: accepts alerts and API calls, sends nothing. */
+  readonly role: "sender" | "standby";
+  /** Set while the database cannot be reached: this replica sends nothing and answers reads from memory. */
+  readonly warning?: string;
+  readonly unreachableSince?: string;
+}
+
 export interface HealthReport {
   readonly status: OverallStatus;
   readonly components: {
@@ -66,6 +77,7 @@ export interface HealthReport {
     readonly dispatcher: { readonly status: ComponentStatus };
     readonly receivers: Readonly<Record<string, ReceiverHealth>>;
     readonly prometheus?: PrometheusHealth;
+    readonly cluster?: ClusterHealth;
   };
 }
 
@@ -84,6 +96,7 @@ export class HealthModel {
   private readonly attempts = new Map<string, Map<string, Attempt>>();
   private prometheusRules: ReadonlySet<string> | undefined;
   private readonly evaluations = new Map<string, Attempt>();
+  private clusterState: { replica: string; sending: boolean; unreachable?: { sinceMs: number; error: string } } | undefined;
 
   constructor(startedMs: number) {
     this.configLoadedMs = startedMs;
@@ -107,6 +120,13 @@ export class HealthModel {
   /** A reload failed; the previous configuration stays in force. */
   configReloadFailed(atMs: number, error: string): void {
     this.reloadFailure = { atMs, error };
+  }
+
+  /** This replica's place in its cluster: whether it is the sender, and whether the database answers. */
+  cluster(atMs: number, replica: string, sending: boolean, unreachableError: string | undefined): void {
+    const was = this.clusterState?.unreachable;
+    const unreachable = unreachableError === undefined ? undefined : { sinceMs: was?.sinceMs ?? atMs, error: unreachableError };
+    this.clusterState = { replica, sending, ...(unreachable ? { unreachable } : {}) };
   }
 
   dispatcher(running: boolean): void {
@@ -140,15 +160,23 @@ export class HealthModel {
     const config: ConfigHealth = this.reloadFailure
       ? { status: "degraded", loadedAt: iso(this.configLoadedMs), lastReloadError: redactUrls(this.reloadFailure.error), lastReloadFailedAt: iso(this.reloadFailure.atMs) }
       : { status: "ok", loadedAt: iso(this.configLoadedMs) };
-    const dispatcher = { status: (this.dispatcherRunning ? "ok" : "down") as ComponentStatus };
+    const c = this.clusterState;
+    // A standby's dispatcher is off by design: another replica sends.
+    const dispatcher = { status: (this.dispatcherRunning || (c !== undefined && !c.sending) ? "ok" : "down") as ComponentStatus };
+    const cluster: ClusterHealth | undefined = c && {
+      status: c.unreachable ? "degraded" : "ok",
+      replica: c.replica,
+      role: c.sending ? "sender" : "standby",
+      ...(c.unreachable ? { warning: `PostgreSQL unreachable: not sending, answering reads from memory (${redactUrls(c.unreachable.error)})`, unreachableSince: iso(c.unreachable.sinceMs) } : {}),
+    };
     const receivers: Record<string, ReceiverHealth> = {};
     for (const name of this.receiverNames) receivers[name] = this.receiverHealth(name);
     const prometheus = this.prometheusHealth();
-    const statuses = [database.status, config.status, dispatcher.status, ...Object.values(receivers).map((r) => r.status), ...(prometheus ? [prometheus.status] : [])];
+    const statuses = [database.status, config.status, dispatcher.status, ...Object.values(receivers).map((r) => r.status), ...(prometheus ? [prometheus.status] : []), ...(cluster ? [cluster.status] : [])];
     const worst = statuses.reduce<ComponentStatus>((w, s) => (RANK[s] > RANK[w] ? s : w), "ok");
     return {
       status: worst === "unknown" ? "ok" : worst,
-      components: { database, config, dispatcher, receivers, ...(prometheus ? { prometheus } : {}) },
+      components: { database, config, dispatcher, receivers, ...(prometheus ? { prometheus } : {}), ...(cluster ? { cluster } : {}) },
     };
   }
 

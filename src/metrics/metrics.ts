@@ -86,11 +86,13 @@ export class Metrics {
   }
 
   /** alertprism_storage_size_bytes{file}: the database's files on disk, computed at scrape time. */
-  registerStorageSizeGauge(bytes: () => Readonly<Record<string, number>>): void {
+  registerStorageSizeGauge(bytes: () => Promise<Readonly<Record<string, number>>>): void {
     new Gauge({
-      name: "alertprism_storage_size_bytes", help: "Bytes the SQLite database takes on disk (file: database, wal).", labelNames: ["file"], registers: [this.registry],
-      collect() {
-        for (const [file, v] of Object.entries(bytes())) this.set({ file }, v);
+      name: "alertprism_storage_size_bytes", help: "Bytes the database takes (SQLite, on disk: file database, wal; PostgreSQL: file database).", labelNames: ["file"], registers: [this.registry],
+      async collect() {
+        // A database that cannot answer now keeps the last figures: a scrape must not fail for one gauge.
+        const now = await bytes().catch(() => ({}));
+        for (const [file, v] of Object.entries(now)) this.set({ file }, v);
       },
     });
   }

@@ -62,7 +62,16 @@ export interface PipelineDeps {
   readonly tracing?: Tracing;
   /** The request that last changed an alert (for log correlation and span links); none after a restart. */
   origin?(fingerprint: string): Origin | undefined;
+  /**
+   * Whether this process may send now; asked right before every attempt. Replicas sharing a database send
+   * only while holding the sender lease: a refused attempt is not retried and its decision stays in the
+   * outbox for the replica that takes over. Absent: always.
+   */
+  maySend?(): boolean;
 }
+
+/** The attempt's error when another replica is (or may be) the sender now. */
+const NOT_THE_SENDER = "not sent: this replica no longer holds the sender lease (the outbox keeps it for the next sender)";
 
 /** A decided notification as the outbox keeps it, enough to deliver it after a restart. */
 interface Decision {
@@ -307,6 +316,7 @@ export class NotifyPipeline {
           attributes: { "alertprism.receiver": d.key.receiver, "alertprism.integration": d.key.integration, "alertprism.attempt": attempt },
         }, (span) => {
           fallbacks = [];
+          if (this.deps.maySend && !this.deps.maySend()) return Promise.reject(new NotifyError(false, NOT_THE_SENDER));
           const sent = templateErrors.run(fallbacks, () => n.notify({ data: d.data, groupKey: d.key.groupKey, signal: controller.signal }));
           return span.isRecording() ? recordOutcome(span, sent) : sent;
         });

@@ -298,3 +298,36 @@ test("alerts that started together are rewritten spread over 30-50 % of their ho
   assert.ok(counts.some((n) => n > 20 && n < 180), `some rewritten, some not, between 30 and 50 %: ${counts.join(", ")}`);
   assert.ok(rewriteAfter("ffff", 0, 100) > 30 && rewriteAfter("0000", 0, 100) === 50, "the window is 30-50 %, fingerprint-chosen");
 });
+
+test("alerts another replica stored are taken in without writing, newer local versions kept, and heard by listeners", async () => {
+  const here = setup();
+  const there = setup();
+  const labels = { alertname: "Elsewhere", instance: "a" };
+  const fp = fingerprint(labels);
+  await there.provider.put([there.alert(labels)]);
+  const heard: string[] = [];
+  const transitions: string[] = [];
+  here.provider.subscribe((alerts) => heard.push(...alerts.map((a) => a.fingerprint)));
+  here.provider.subscribeTransitions((ts) => transitions.push(...ts.map((t) => `${t.alert.fingerprint} ${t.to}`)));
+
+  here.provider.applyRemote(there.store.alerts.loadAll(), []);
+  assert.equal(here.provider.get(fp)?.state, "firing");
+  assert.deepEqual(heard, [fp]);
+  assert.deepEqual(transitions, [`${fp} firing`]);
+  assert.equal(here.store.alerts.loadAll().length, 0, "nothing written here: it is stored already");
+
+  // A version this replica received later is kept over an older one read back.
+  const stale = there.store.alerts.loadAll();
+  here.clock.advance(M);
+  await here.provider.put([here.alert(labels)]);
+  const mine = here.provider.get(fp)!.alert.updatedAt.ms;
+  here.provider.applyRemote(stale, []);
+  assert.equal(here.provider.get(fp)!.alert.updatedAt.ms, mine);
+
+  // Gone there: dropped here only once resolved here too.
+  here.provider.applyRemote([], [fp]);
+  assert.notEqual(here.provider.get(fp), undefined, "firing here: kept");
+  await here.provider.put([here.alert(labels, { endsIn: 0, timeout: false })]);
+  here.provider.applyRemote([], [fp]);
+  assert.equal(here.provider.get(fp), undefined);
+});

@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { currentOrigin, type Origin } from "../lib/correlation.ts";
-import type { AlertsStore } from "../store/alerts-repo.ts";
+import type { AlertsStore, StoredAlert } from "../store/alerts-repo.ts";
 import type { WriteQueue } from "../store/write-queue.ts";
 import { applyIncoming } from "./merge.ts";
 import { statusEvents, type StatusSource, type StatusEvent } from "./status.ts";
@@ -272,6 +272,44 @@ export class AlertProvider {
     this.emitTransitions(transitions);
     if (committed.length > 0) this.emit(committed);
     return { refused };
+  }
+
+  /**
+   * Alerts another replica stored (storage shared by replicas): taken into the live set without writing,
+   * unless this replica holds a newer version (its own write of a later receive). Listeners hear of them
+   * as of a local change, so the sender dispatches alerts that arrived elsewhere. `gone`: deleted there
+   * (garbage collected); dropped here only if resolved here too.
+   */
+  applyRemote(changed: readonly StoredAlert[], gone: readonly string[]): void {
+    const now = this.opts.clock.now();
+    const applied: Alert[] = [];
+    const transitions: Transition[] = [];
+    for (const stored of changed) {
+      const fp = stored.alert.fingerprint;
+      const local = this.live.get(fp);
+      if (local && compareTime(local.alert.updatedAt, stored.alert.updatedAt) >= 0) continue;
+      const entry: LiveAlert = { alert: stored.alert, state: stored.state, status: stored.status, ...(stored.sources ? { sources: stored.sources } : {}) };
+      this.live.set(fp, entry);
+      this.status.observe(entry.alert);
+      // Its stored endsAt is what was just read: a re-send here rewrites it only when due by that.
+      if (entry.state === "firing") this.rewriteAfterMs.set(fp, rewriteAfter(fp, entry.alert.updatedAt.ms, entry.alert.endsAt.ms));
+      else this.rewriteAfterMs.delete(fp);
+      if ((local?.state ?? "resolved") !== entry.state) {
+        transitions.push({ alert: entry.alert, to: entry.state, atMs: entry.state === "firing" ? entry.alert.startsAt.ms : entry.alert.endsAt.ms });
+      }
+      if (entry.state === "firing" && entry.alert.endsAt.ms > now && entry.alert.endsAt.ms < this.nextSweepAt) this.scheduleSweep(entry.alert.endsAt.ms - now);
+      applied.push(entry.alert);
+    }
+    for (const fp of gone) {
+      const local = this.live.get(fp);
+      if (local && isResolvedAt(local.alert, now)) {
+        this.live.delete(fp);
+        this.status.forget(fp);
+        this.rewriteAfterMs.delete(fp);
+      }
+    }
+    this.emitTransitions(transitions);
+    if (applied.length > 0) this.emit(applied);
   }
 
   private restore(before: Map<string, LiveAlert | undefined>): void {

@@ -95,3 +95,24 @@ test("silences survive a reload from the database", async () => {
   assert.deepEqual(again.get(id), silences.get(id));
   assert.deepEqual(again.mutedBy({ alertname: "X" }, clock.now()), [id]);
 });
+
+test("silences another replica stored take effect here without writing; later local updates win; deletions follow", async () => {
+  const here = setup();
+  const there = setup();
+  const id = await there.silences.set(there.input());
+  const changes: string[][] = [];
+  here.silences.onChange((c) => changes.push([...c.ids]));
+  here.silences.applyRemote(there.store.silences.loadAll(), []);
+  assert.deepEqual(here.silences.mutedBy({ alertname: "X" }, here.clock.now()), [id]);
+  assert.deepEqual(changes, [[id]]);
+  assert.equal(here.store.silences.loadAll().length, 0, "nothing written here");
+
+  const older = there.store.silences.loadAll().map((s) => ({ ...s, comment: "older", updatedAt: fromMillis(s.updatedAt.ms - 1) }));
+  here.silences.applyRemote(older, []);
+  assert.equal(here.silences.get(id)?.comment, "c", "an older version does not replace a newer one");
+
+  here.silences.applyRemote([], [id]);
+  assert.equal(here.silences.get(id), undefined);
+  assert.deepEqual(here.silences.mutedBy({ alertname: "X" }, here.clock.now()), []);
+  assert.deepEqual(changes.at(-1), [id]);
+});

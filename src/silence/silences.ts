@@ -135,6 +135,28 @@ export class Silences {
     return created.id;
   }
 
+  /**
+   * Silences another replica stored (storage shared by replicas): taken without writing, unless this one
+   * holds a version updated later; `gone`: deleted there (GC). Listeners hear of them as of a local change.
+   */
+  applyRemote(changed: readonly Silence[], gone: readonly string[]): void {
+    const ids: string[] = [];
+    for (const s of changed) {
+      const local = this.byId.get(s.id);
+      if (local && compareTime(local.updatedAt, s.updatedAt) > 0) continue;
+      this.remember(s);
+      ids.push(s.id);
+    }
+    for (const id of gone) {
+      if (!this.byId.delete(id)) continue;
+      this.compiled.delete(id);
+      ids.push(id);
+    }
+    if (ids.length === 0) return;
+    const change = this.changeOf(ids);
+    for (const l of this.listeners) l(change);
+  }
+
   /** Expires a silence: active → ends now; pending → starts and ends now; expired → unchanged. */
   async expire(id: string, inUnit?: () => void): Promise<void> {
     const s = this.byId.get(id);

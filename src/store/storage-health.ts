@@ -9,7 +9,7 @@ const LOG_EVERY_MS = 60_000;
 export interface StorageHealthOptions {
   readonly clock: Clock;
   readonly log: Logger;
-  /** Called for every failed group with the primary SQLite code (e.g. "SQLITE_FULL"), its units and the error's message. */
+  /** Called for every failed group with the primary code (e.g. "SQLITE_FULL", "PG_08"), its units and the error's message. */
   readonly onFailure: (code: string, units: number, message: string) => void;
   /** Called with true when writes start failing, false when they succeed again. */
   readonly onState?: (failing: boolean) => void;
@@ -73,7 +73,15 @@ export class StorageHealth implements CommitObserver {
   }
 }
 
-/** "SQLITE_IOERR_WRITE" → "SQLITE_IOERR": a few stable metric series. */
-function primaryCode(code: string | undefined): string {
-  return code?.match(/^SQLITE_[A-Z]+/)?.[0] ?? "unknown";
+/**
+ * A few stable metric series: "SQLITE_IOERR_WRITE" → "SQLITE_IOERR"; a PostgreSQL SQLSTATE → its class
+ * ("57P01" → "PG_57", "AP409" → "PG_AP"); a system error as it is ("ECONNREFUSED").
+ */
+export function primaryCode(code: string | undefined): string {
+  if (code === undefined) return "unknown";
+  const sqlite = /^SQLITE_[A-Z]+/.exec(code)?.[0];
+  if (sqlite) return sqlite;
+  // SQLSTATEs are five characters with a digit among them (EPIPE, also five, is a system error).
+  if (/^[0-9A-Z]{5}$/.test(code) && /[0-9]/.test(code)) return `PG_${code.slice(0, 2)}`;
+  return /^E[A-Z]+$/.test(code) ? code : "unknown";
 }

@@ -3,10 +3,6 @@ import { openApiDocument, openApiModule } from "./openapi.ts";
 import type { OpsRoute } from "./route-table.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { CommitQueue } from "../../store/commit-queue.ts";
-import type { AlertsRepo } from "../../store/alerts-repo.ts";
-import type { NotifyRepo } from "../../store/notify-repo.ts";
-import type { NoiseRepo } from "../../store/noise-repo.ts";
 import type { AlertProvider } from "../../provider/alert-provider.ts";
 import type { Silences } from "../../silence/silences.ts";
 import type { NotificationLog } from "../../nflog/nflog.ts";
@@ -18,8 +14,8 @@ import type { TimeIntervalSet } from "../../timeinterval/index.ts";
 import type { AuditStore } from "../../store/audit-repo.ts";
 import type { AckBook } from "../../ops/acks.ts";
 import { ackModule } from "./ack-routes.ts";
-import type { ExplainRepo } from "../../store/explain-repo.ts";
-import type { StatsRepo } from "../../store/stats-repo.ts";
+import type { ExplainReads } from "../../store/explain-repo.ts";
+import type { StatsSource } from "../../ops/stats.ts";
 import type { NoiseView } from "../../ops/explain.ts";
 import { explainModule } from "./explain-routes.ts";
 import { statsModule } from "./stats-routes.ts";
@@ -38,10 +34,6 @@ import type { HeartbeatListing } from "../../heartbeat-control.ts";
 export interface OpsApiDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly queue: CommitQueue;
-  readonly alertsRepo: AlertsRepo;
-  readonly notifyRepo: NotifyRepo;
-  readonly noiseRepo: NoiseRepo;
   readonly provider: AlertProvider;
   readonly silences: Silences;
   readonly nflog: NotificationLog;
@@ -50,8 +42,8 @@ export interface OpsApiDeps {
   /** Acknowledgements and comments (writes). */
   readonly acks: AckBook;
   /** Reads behind explain (series, lifecycle events, acks) and statistics. */
-  readonly explainRepo: ExplainRepo;
-  readonly statsRepo: StatsRepo;
+  readonly explainRepo: ExplainReads;
+  readonly statsRepo: StatsSource;
   /** Storm and flap state now, read only (explain). */
   readonly noise: NoiseView;
   /** History, timelines, deliveries and storms (read only). */

@@ -25,4 +25,13 @@ export interface ApiContext {
   ingest(alerts: readonly IncomingAlert[], resolveTimeoutMs?: number): Promise<{ errors: string[]; limited: string[] }>;
   /** Writes an audit record; called inside the commit unit of the change it records (auth on only). */
   audit?(entry: { actor: string; action: string; target: string; detail: Readonly<Record<string, unknown>> }): void;
+  /** /api/v2/status's cluster when replicas share a database; absent: "disabled", as a lone Alertmanager. */
+  cluster?(): ClusterStatus;
+}
+
+/** Alertmanager's clusterStatus: this peer's name, "ready", and the live peers (itself included). */
+export interface ClusterStatus {
+  readonly name: string;
+  readonly status: "ready" | "settling" | "disabled";
+  readonly peers: ReadonlyArray<{ readonly name: string; readonly address: string }>;
 }

@@ -9,7 +9,7 @@ export const COMPAT_VERSION = "0.25.0";
 export function getStatus(ctx: ApiContext, version: string) {
   return (_req: Request, res: Response): void => {
     sendJson(res, {
-      cluster: { peers: [], status: "disabled" },
+      cluster: ctx.cluster?.() ?? { peers: [], status: "disabled" },
       config: { original: ctx.originalConfig() },
       uptime: formatApiTime(ctx.startedAt),
       versionInfo: {

@@ -2,6 +2,7 @@ import type { AlertEventKind, AlertStatus } from "../../types/alert.ts";
 import { alertValues, toStoredAlerts, type AlertRow, type AlertsStore, type StoredAlert } from "../alerts-repo.ts";
 import type { PgCommitQueue } from "./commit-queue.ts";
 import { rows, type Queryable } from "./types.ts";
+import { TOPICS } from "./change-feed.ts";
 
 /** A series' id by its fingerprint: statements name series by fingerprint, so no id is needed while recording. */
 const SERIES_ID = "(SELECT id FROM series WHERE fingerprint = $1)";
@@ -47,6 +48,7 @@ export class PgAlertsRepo implements AlertsStore {
 
   save(s: StoredAlert): void {
     this.ensureSeries(s);
+    this.queue.announce(TOPICS.alerts, s.alert.fingerprint);
     const v = alertValues(s);
     this.queue.record(UPSERT_ALERT, [
       s.alert.fingerprint, v.annotations, v.starts_at, v.ends_at, v.updated_at, v.ends_at_ms, v.generator_url, v.timeout, v.state, v.silenced_by, v.inhibited_by, v.sources,
@@ -54,14 +56,17 @@ export class PgAlertsRepo implements AlertsStore {
   }
 
   saveStatus(fingerprint: string, status: AlertStatus): void {
+    this.queue.announce(TOPICS.alerts, fingerprint);
     this.queue.record(`UPDATE alerts SET silenced_by = $2, inhibited_by = $3 WHERE series_id = ${SERIES_ID}`, [fingerprint, JSON.stringify(status.silencedBy), JSON.stringify(status.inhibitedBy)]);
   }
 
   saveState(fingerprint: string, state: "firing" | "resolved"): void {
+    this.queue.announce(TOPICS.alerts, fingerprint);
     this.queue.record(`UPDATE alerts SET state = $2 WHERE series_id = ${SERIES_ID}`, [fingerprint, state]);
   }
 
   delete(fingerprint: string): void {
+    this.queue.announce(TOPICS.alerts, fingerprint);
     this.queue.record(`DELETE FROM alerts WHERE series_id = ${SERIES_ID}`, [fingerprint]);
   }
 

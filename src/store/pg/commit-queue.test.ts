@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { startPostgres, type PostgresCluster } from "../../../test/helpers/postgres.ts";
 import { StorageError } from "../../lib/errors.ts";
-import { PgCommitQueue, type PgCommitObserver } from "./commit-queue.ts";
+import { PgCommitQueue, noticePayloads, type ChangeNotice, type PgCommitObserver } from "./commit-queue.ts";
+import { MAX_PAYLOAD_BYTES } from "./change-feed.ts";
 
 describe("PgCommitQueue", () => {
   let cluster: PostgresCluster;
@@ -126,5 +127,34 @@ describe("PgCommitQueue", () => {
   it("refuses a write recorded outside a unit", () => {
     const { queue } = setup();
     assert.throws(() => put(queue, "outside", "x"), /outside a unit of work/);
+  });
+  it("announces the keys of the stored units on the change feed at COMMIT, split to fit NOTIFY, never those undone", async () => {
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    const heard: ChangeNotice[] = [];
+    listener.on("notification", (m) => heard.push(JSON.parse(m.payload ?? "") as ChangeNotice));
+    await listener.query("LISTEN test_topic");
+    try {
+      const queue = new PgCommitQueue(pool, undefined, "replica-a");
+      const many = Array.from({ length: 1_000 }, (_, i) => `key-${String(i).padStart(20, "0")}`);
+      const stored = queue.submit(() => {
+        put(queue, "announced", "ok");
+        for (const k of many) queue.announce("test_topic", k);
+      });
+      const undone = assert.rejects(queue.submit(() => {
+        put(queue, "refused", "bad"); // the CHECK fails: this unit is rolled back alone
+        queue.announce("test_topic", "never-heard");
+      }), /check constraint/);
+      await stored;
+      await undone;
+      const deadline = Date.now() + 5_000;
+      while (heard.flatMap((n) => n.keys).length < many.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(heard.length > 1, "1,000 keys do not fit one NOTIFY: several notices");
+      assert.ok(heard.every((n) => n.from === "replica-a"));
+      assert.deepEqual(heard.flatMap((n) => n.keys), many);
+      for (const payload of noticePayloads("replica-a", many)) assert.ok(Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES);
+    } finally {
+      await listener.end();
+    }
   });
 });

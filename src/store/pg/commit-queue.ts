@@ -3,6 +3,7 @@ import { StorageError } from "../../lib/errors.ts";
 import type { WriteOptions, WriteQueue } from "../write-queue.ts";
 import { safeErrorMessage } from "./safe-error.ts";
 import { PG_TYPES } from "./types.ts";
+import { MAX_PAYLOAD_BYTES } from "./change-feed.ts";
 
 /** One SQL statement a unit recorded, sent after the unit returned. */
 export interface RecordedStatement {
@@ -21,8 +22,19 @@ interface Pending {
   readonly onRollback: (() => void) | undefined;
 }
 
+/** What a unit changed, by change-feed topic: the keys (fingerprints, ids) other replicas re-read. */
+type Announced = Map<string, Set<string>>;
+
 /** A unit after its work ran: its result and its statements, or why the work itself failed. */
-type Ran = { readonly p: Pending; readonly ok: true; readonly value: unknown; readonly statements: readonly RecordedStatement[] } | { readonly p: Pending; readonly ok: false; readonly error: unknown };
+type Ran =
+  | { readonly p: Pending; readonly ok: true; readonly value: unknown; readonly statements: readonly RecordedStatement[]; readonly announced: Announced }
+  | { readonly p: Pending; readonly ok: false; readonly error: unknown };
+
+/** The change feed's payload: who wrote (so a replica skips its own writes) and what changed. */
+export interface ChangeNotice {
+  readonly from: string;
+  readonly keys: readonly string[];
+}
 
 /** Told about every group, like the SQLite queue's observer. */
 export interface PgCommitObserver {
@@ -46,12 +58,15 @@ export class PgCommitQueue implements WriteQueue {
   private closed = false;
   /** The statements of the unit whose work is running (undefined between units: recording then is a bug). */
   private recording: RecordedStatement[] | undefined;
+  private announcing: Announced | undefined;
   /** The group being sent, while it is. */
   private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly observer?: PgCommitObserver,
+    /** This replica's id: set, the keys units announce are published on the change feed with each commit. */
+    private readonly origin?: string,
   ) {}
 
   submit<T>(work: () => T, onRollback?: () => void, _opts?: WriteOptions): Promise<T> {
@@ -70,6 +85,18 @@ export class PgCommitQueue implements WriteQueue {
   record(text: string, values: readonly unknown[], committed?: (result: pg.QueryResult) => void, undone?: () => void): void {
     if (!this.recording) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
     this.recording.push({ text, values, committed, undone });
+  }
+
+  /**
+   * Called by the repositories' write methods, inside a unit's work: `key` on `topic` changed. The other
+   * replicas hear of it when the group commits (NOTIFY is transactional), never if the unit is undone.
+   */
+  announce(topic: string, key: string): void {
+    if (this.origin === undefined) return;
+    if (!this.announcing) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
+    let keys = this.announcing.get(topic);
+    if (!keys) this.announcing.set(topic, (keys = new Set()));
+    keys.add(key);
   }
 
   /** Resolves once everything submitted so far is committed or rejected. */
@@ -111,13 +138,15 @@ export class PgCommitQueue implements WriteQueue {
 
   private runWork(p: Pending): Ran {
     this.recording = [];
+    this.announcing = new Map();
     try {
       const value = p.work();
-      return { p, ok: true, value, statements: this.recording };
+      return { p, ok: true, value, statements: this.recording, announced: this.announcing };
     } catch (error) {
       return { p, ok: false, error };
     } finally {
       this.recording = undefined;
+      this.announcing = undefined;
     }
   }
 
@@ -156,6 +185,7 @@ export class PgCommitQueue implements WriteQueue {
           this.undo([u], err);
         }
       }
+      await this.publish(client, stored);
       await client.query("COMMIT");
     } catch (err) {
       broken = true;
@@ -169,6 +199,23 @@ export class PgCommitQueue implements WriteQueue {
     for (const u of stored) for (const st of u.statements) if (st.committed) st.committed(results.get(st)!);
     for (const u of stored) u.p.resolve(u.value);
     if (stored.length > 0) this.observer?.committed(stored.length);
+  }
+
+  /** The stored units' announcements, in the group's transaction: one NOTIFY per topic and payload-sized chunk. */
+  private async publish(client: pg.PoolClient, stored: ReadonlyArray<Extract<Ran, { ok: true }>>): Promise<void> {
+    if (this.origin === undefined) return;
+    const byTopic: Announced = new Map();
+    for (const u of stored) {
+      for (const [topic, keys] of u.announced) {
+        let all = byTopic.get(topic);
+        if (!all) byTopic.set(topic, (all = new Set()));
+        for (const k of keys) all.add(k);
+      }
+    }
+    for (const [topic, keys] of byTopic) {
+      const payloads = noticePayloads(this.origin, [...keys]);
+      await client.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [topic, payloads]);
+    }
   }
 
   /** Nothing of these units is stored: undo their memory effects (newest first) and reject them. */
@@ -185,4 +232,25 @@ export class PgCommitQueue implements WriteQueue {
     for (const u of units) u.p.reject(error);
     this.observer?.failed(error, units.length);
   }
+}
+
+/** Splits `keys` into JSON notices that each fit one NOTIFY payload. */
+export function noticePayloads(from: string, keys: readonly string[]): string[] {
+  const out: string[] = [];
+  const overhead = Buffer.byteLength(JSON.stringify({ from, keys: [] }), "utf8");
+  let chunk: string[] = [];
+  let bytes = overhead;
+  for (const k of keys) {
+    const size = Buffer.byteLength(JSON.stringify(k), "utf8") + 1;
+    if (overhead + size > MAX_PAYLOAD_BYTES) throw new RangeError(`change feed key of ${size} bytes does not fit a notice`);
+    if (bytes + size > MAX_PAYLOAD_BYTES && chunk.length > 0) {
+      out.push(JSON.stringify({ from, keys: chunk }));
+      chunk = [];
+      bytes = overhead;
+    }
+    chunk.push(k);
+    bytes += size;
+  }
+  if (chunk.length > 0) out.push(JSON.stringify({ from, keys: chunk }));
+  return out;
 }

@@ -3,22 +3,42 @@ import {
 } from "../notify-repo.ts";
 import type { PgCommitQueue } from "./commit-queue.ts";
 import { rows, type Queryable } from "./types.ts";
+import { fencedPredicate, type Fence } from "./sender-lease.ts";
 
 /**
  * NotifyStore on PostgreSQL: writes recorded into the current unit of the PgCommitQueue; the notification
  * log and the outbox as `open` read them, at startup before any write.
  */
 export class PgNotifyRepo implements NotifyStore {
+  /** Set on replicas sharing the database: the sender lease the notification log's writes must hold. */
+  private fence: (() => Fence | undefined) | undefined;
+
   private constructor(
     private readonly queue: PgCommitQueue,
-    private readonly log: NflogRow[],
-    private readonly outbox: OutboxRow[],
+    private readonly db: Queryable,
+    private log: NflogRow[],
+    private outbox: OutboxRow[],
   ) {}
 
   static async open(queue: PgCommitQueue, db: Queryable): Promise<PgNotifyRepo> {
-    const log = (await rows<NflogSqlRow>(db, "SELECT * FROM nflog")).map(toNflogRow);
-    const outbox = (await rows<OutboxSqlRow>(db, "SELECT * FROM outbox ORDER BY created_ms")).map(toOutboxRow);
-    return new PgNotifyRepo(queue, log, outbox);
+    const repo = new PgNotifyRepo(queue, db, [], []);
+    await repo.refresh();
+    return repo;
+  }
+
+  /** Re-reads the notification log and the outbox: a replica that becomes the sender continues the last one's. */
+  async refresh(): Promise<void> {
+    this.log = (await rows<NflogSqlRow>(this.db, "SELECT * FROM nflog")).map(toNflogRow);
+    this.outbox = (await rows<OutboxSqlRow>(this.db, "SELECT * FROM outbox ORDER BY created_ms")).map(toOutboxRow);
+  }
+
+  /**
+   * From now on every notification-log write carries the sender lease's fence: the database refuses it
+   * (and its unit) unless this replica still holds the lease, so a paused former sender cannot overwrite
+   * what its successor recorded.
+   */
+  fenceLogWrites(fence: () => Fence | undefined): void {
+    this.fence = fence;
   }
 
   loadLog(): NflogRow[] {
@@ -26,10 +46,18 @@ export class PgNotifyRepo implements NotifyStore {
   }
 
   saveLog(e: NflogRow): void {
+    const values: unknown[] = [e.groupKey, e.receiver, e.integration, JSON.stringify(e.firing), JSON.stringify(e.resolved), e.sentAtMs];
+    let source = "VALUES ($1, $2, $3, $4, $5, $6)";
+    if (this.fence) {
+      const f = this.fence();
+      // Not the holder: token 0 is never granted, so ha_fence refuses the write.
+      values.push(f?.lease ?? "sender", f?.token ?? 0);
+      source = `SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint WHERE ${fencedPredicate(7, 8)}`;
+    }
     this.queue.record(
-      `INSERT INTO nflog (group_key, receiver, integration, firing, resolved, sent_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO nflog (group_key, receiver, integration, firing, resolved, sent_at_ms) ${source}
        ON CONFLICT (group_key, receiver, integration) DO UPDATE SET firing = excluded.firing, resolved = excluded.resolved, sent_at_ms = excluded.sent_at_ms`,
-      [e.groupKey, e.receiver, e.integration, JSON.stringify(e.firing), JSON.stringify(e.resolved), e.sentAtMs],
+      values,
     );
   }
 

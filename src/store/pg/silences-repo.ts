@@ -2,6 +2,7 @@ import type { Silence } from "../../types/silence.ts";
 import { silenceValues, toSilence, type SilenceRow, type SilencesStore } from "../silences-repo.ts";
 import type { PgCommitQueue } from "./commit-queue.ts";
 import { rows, type Queryable } from "./types.ts";
+import { TOPICS } from "./change-feed.ts";
 
 const UPSERT = `INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, ends_at_ms, created_by, comment)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -24,10 +25,12 @@ export class PgSilencesRepo implements SilencesStore {
 
   save(s: Silence): void {
     const v = silenceValues(s);
+    this.queue.announce(TOPICS.silences, s.id);
     this.queue.record(UPSERT, [v.id, v.matchers, v.starts_at, v.ends_at, v.updated_at, v.ends_at_ms, v.created_by, v.comment]);
   }
 
   delete(id: string): void {
+    this.queue.announce(TOPICS.silences, id);
     this.queue.record("DELETE FROM silences WHERE id = $1", [id]);
   }
 

@@ -1,0 +1,99 @@
+import pg from "pg";
+import { StorageError } from "../../lib/errors.ts";
+import { redactUrls } from "../../lib/redact.ts";
+import { ObserverRelay, type StoreObserver, type Stores } from "../stores.ts";
+import { PgCommitQueue } from "./commit-queue.ts";
+import { migrate } from "./migrate.ts";
+import { safeErrorMessage } from "./safe-error.ts";
+import { rows } from "./types.ts";
+import { PgAlertsRepo } from "./alerts-repo.ts";
+import { PgSilencesRepo } from "./silences-repo.ts";
+import { PgNotifyRepo } from "./notify-repo.ts";
+import { PgNoiseRepo } from "./noise-repo.ts";
+import { PgHeartbeatsRepo } from "./heartbeats-repo.ts";
+import { PgAcksRepo } from "./acks-repo.ts";
+import { PgAnomalyRepo } from "./anomaly-repo.ts";
+import { PgAuditRepo } from "./audit-repo.ts";
+import { PgExplainRepo } from "./explain-repo.ts";
+import { PgStatsRepo } from "./stats-repo.ts";
+import { PgHistoryRepo } from "./history-repo.ts";
+import { PgUnusualRepo } from "./unusual-repo.ts";
+
+export interface PgStoreOptions {
+  /** This replica's id: the keys its writes change are announced under it on the change feed. */
+  readonly replicaId: string;
+  /** Connection URL (may carry the password: never put in a message as it is). */
+  readonly url: string;
+  readonly poolSize: number;
+  /** Now, for what is loaded relative to it (escalations of the last 31 days). */
+  readonly nowMs: number;
+  /** An idle connection the server dropped (the pool replaces it); the message carries no password. */
+  readonly connectionError?: (message: string) => void;
+}
+
+/** The PostgreSQL backend also hands out its pool, for the replicas' coordination (lease, registry). */
+export interface PgStores extends Stores {
+  readonly pool: pg.Pool;
+  /** With what a replica needs on becoming the sender: re-reading the log and outbox, fencing log writes. */
+  readonly notify: PgNotifyRepo;
+}
+
+/** How long taking a connection may wait: past it the write fails (503) instead of hanging the request. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Connects, brings the schema up to date (under the migration lock, so replicas starting together migrate
+ * once) and builds every repository, each loading what it keeps in memory. Throws a StorageError without
+ * the password when the server cannot be reached or the schema is newer than this build.
+ */
+export async function openPgStores(opts: PgStoreOptions): Promise<PgStores> {
+  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // Without a listener, a connection dropped while idle in the pool would throw from the pool and end the process.
+  pool.on("error", (err) => opts.connectionError?.(safeErrorMessage(err)));
+  try {
+    await migrate(pool);
+    const relay = new ObserverRelay();
+    const queue = new PgCommitQueue(pool, { committed: (units) => relay.committed(units, true), failed: (error, units) => relay.failed(error, units) }, opts.replicaId);
+    const [alerts, silences, notify, noise, heartbeats, acks, anomaly] = await Promise.all([
+      PgAlertsRepo.open(queue, pool),
+      PgSilencesRepo.open(queue, pool),
+      PgNotifyRepo.open(queue, pool),
+      PgNoiseRepo.open(queue, pool),
+      PgHeartbeatsRepo.open(queue, pool),
+      PgAcksRepo.open(queue, pool, opts.nowMs),
+      PgAnomalyRepo.open(queue, pool),
+    ]);
+    return {
+      backend: "postgres",
+      location: redactUrls(opts.url),
+      pool,
+      queue,
+      alerts,
+      silences,
+      notify,
+      noise,
+      heartbeats,
+      acks,
+      anomaly,
+      audit: new PgAuditRepo(pool, queue),
+      explain: new PgExplainRepo(pool),
+      stats: new PgStatsRepo(pool),
+      history: new PgHistoryRepo(pool),
+      unusual: new PgUnusualRepo(pool),
+      sizeBytes: async () => {
+        const [row] = await rows<{ bytes: number }>(pool, "SELECT pg_database_size(current_database()) AS bytes");
+        return { database: row?.bytes ?? 0 };
+      },
+      observe: (observer: StoreObserver) => relay.set(observer),
+      close: async () => {
+        await queue.close();
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (err instanceof StorageError) throw new StorageError(safeErrorMessage(err), err.code);
+    throw new StorageError(`cannot open the PostgreSQL database at ${redactUrls(opts.url)}: ${safeErrorMessage(err)}`, (err as { code?: string }).code);
+  }
+}
+

@@ -1,0 +1,205 @@
+// High availability on PostgreSQL, as operators run it: three AlertPrism processes share one database in a
+// throwaway cluster (initdb + pg_ctl on 127.0.0.1). Every replica accepts alerts and silences and shows the
+// others' within moments; exactly one holds the sender lease and notifies; when it is killed (kill -9) or
+// paused (SIGSTOP) another takes over within the lease and nothing is lost or sent twice.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startPostgres, type PostgresCluster } from "../helpers/postgres.ts";
+import { runAmtool, sleep, startAlertPrism, startWebhookSink, type RunningServer, type WebhookSink } from "./harness.ts";
+
+const LEASE_MS = 3_000;
+/** How long a replica's writes may take to show on another (the issue asks for one second; CI machines are slow). */
+const VISIBLE_WITHIN_MS = 5_000;
+
+const CONFIG = (sinkUrl: string) => `
+route:
+  receiver: hook
+  group_by: [alertname, instance]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: ${sinkUrl}/hook
+`;
+
+const prismYaml = (url: string) => `
+storage:
+  backend: postgres
+  postgres:
+    url: ${url}
+    pool_size: 4
+ha:
+  lease: ${LEASE_MS / 1000}s
+`;
+
+interface Health { components: { cluster?: { role: string; replica: string; warning?: string } } }
+
+async function json<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  assert.equal(res.status < 500 || res.status === 503, true, `${url}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function roleOf(r: RunningServer): Promise<string | undefined> {
+  try {
+    return (await json<Health>(`${r.url}/health`)).components.cluster?.role;
+  } catch {
+    return undefined; // killed or paused
+  }
+}
+
+/** Waits until exactly one of `replicas` reports itself the sender; returns it. */
+async function theSender(replicas: readonly RunningServer[], timeoutMs: number): Promise<RunningServer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const roles = await Promise.all(replicas.map(roleOf));
+    const senders = replicas.filter((_, i) => roles[i] === "sender");
+    if (senders.length === 1) return senders[0]!;
+    if (Date.now() > deadline) throw new Error(`no single sender within ${timeoutMs} ms: roles ${JSON.stringify(roles)}`);
+    await sleep(100);
+  }
+}
+
+async function post(r: RunningServer, path: string, body: unknown): Promise<Response> {
+  return fetch(`${r.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+const alertsFor = (name: string, n: number) => Array.from({ length: n }, (_, i) => ({ labels: { alertname: name, instance: `host-${i}` }, annotations: { summary: `${name} ${i}` } }));
+
+/** Waits until `r` lists every alert named `name` (n of them); returns how long it took. */
+async function visible(r: RunningServer, name: string, n: number): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const listed = await json<Array<{ labels: { alertname: string } }>>(`${r.url}/api/v2/alerts`);
+    if (listed.filter((a) => a.labels.alertname === name).length === n) return Date.now() - start;
+    if (Date.now() - start > VISIBLE_WITHIN_MS) throw new Error(`${r.url} lists ${listed.filter((a) => a.labels.alertname === name).length} of ${n} ${name} alerts after ${VISIBLE_WITHIN_MS} ms`);
+    await sleep(20);
+  }
+}
+
+/** Firing notifications per (alertname, instance) the sink received. */
+function notificationsByGroup(sink: WebhookSink, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of sink.received) {
+    const body = r.body as { status: string; groupLabels: { alertname: string; instance: string } };
+    if (body.groupLabels?.alertname !== name || body.status !== "firing") continue;
+    out.set(body.groupLabels.instance, (out.get(body.groupLabels.instance) ?? 0) + 1);
+  }
+  return out;
+}
+
+async function waitForGroups(sink: WebhookSink, name: string, n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (notificationsByGroup(sink, name).size < n) {
+    if (Date.now() > deadline) throw new Error(`${notificationsByGroup(sink, name).size} of ${n} ${name} groups notified within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe("three replicas on one PostgreSQL database", () => {
+  let cluster: PostgresCluster;
+  let sink: WebhookSink;
+  let replicas: RunningServer[] = [];
+
+  before(async () => {
+    cluster = await startPostgres();
+    sink = await startWebhookSink();
+    const url = await cluster.createDatabase("ha");
+    // One after another: the first migrates, the others find the schema in place.
+    for (let i = 0; i < 3; i++) replicas.push(await startAlertPrism({ configYaml: CONFIG(sink.url), alertprismYaml: prismYaml(url) }));
+  });
+  after(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await sink?.close();
+    await cluster?.stop();
+  });
+
+  it("reports the live replicas as Alertmanager peers, one sender among them", async () => {
+    await theSender(replicas, 3 * LEASE_MS);
+    type Status = { cluster: { status: string; name: string; peers: Array<{ name: string; address: string }> } };
+    for (const r of replicas) {
+      // Each replica re-reads the live replicas every lease / 3: the last to start may not be listed yet.
+      const deadline = Date.now() + LEASE_MS;
+      let status = await json<Status>(`${r.url}/api/v2/status`);
+      while (status.cluster.peers.length < 3 && Date.now() < deadline) {
+        await sleep(100);
+        status = await json<Status>(`${r.url}/api/v2/status`);
+      }
+      assert.equal(status.cluster.status, "ready");
+      assert.equal(status.cluster.peers.length, 3, JSON.stringify(status.cluster));
+      assert.ok(status.cluster.peers.some((p) => p.name === status.cluster.name));
+      assert.ok(status.cluster.peers.some((p) => p.address.endsWith(`:${r.port}`)));
+    }
+    // amtool reads the same: the status, this node's name and every peer.
+    const shown = await runAmtool(["cluster", "show", "--output=json"], replicas[0]!.url);
+    assert.equal(shown.code, 0, shown.stderr);
+    const amtoolView = JSON.parse(shown.stdout) as { status: string; peers: Array<{ address: string }> };
+    assert.equal(amtoolView.status, "ready");
+    assert.deepEqual(amtoolView.peers.map((p) => p.address.split(":").at(-1)).sort(), replicas.map((r) => String(r.port)).sort());
+  });
+
+  it("shows every replica's alerts and silences on every other, and notifies each group once", async () => {
+    const sender = await theSender(replicas, 3 * LEASE_MS);
+    const standby = replicas.find((r) => r !== sender)!;
+    assert.equal((await post(standby, "/api/v2/alerts", alertsFor("Shared", 10))).status, 200);
+    const took = await Promise.all(replicas.map((r) => visible(r, "Shared", 10)));
+    console.log(`# alerts posted to a standby listed by every replica after ${Math.max(...took)} ms`);
+
+    const silence = await post(replicas[2]!, "/api/v2/silences", {
+      matchers: [{ name: "alertname", value: "NeverFires", isRegex: false }], startsAt: new Date().toISOString(), endsAt: "2099-01-01T00:00:00Z", createdBy: "ops", comment: "shared",
+    });
+    assert.equal(silence.status, 200);
+    const { silenceID } = (await silence.json()) as { silenceID: string };
+    for (const r of replicas) {
+      const start = Date.now();
+      while (!(await json<Array<{ id: string }>>(`${r.url}/api/v2/silences`)).some((s) => s.id === silenceID)) {
+        assert.ok(Date.now() - start < VISIBLE_WITHIN_MS, `silence not on ${r.url}`);
+        await sleep(20);
+      }
+    }
+
+    // The sender notifies the groups of alerts posted elsewhere; the standbys send nothing.
+    await waitForGroups(sink, "Shared", 10, 20_000);
+    await sleep(3_000);
+    for (const [instance, n] of notificationsByGroup(sink, "Shared")) assert.equal(n, 1, `${instance} notified ${n} times`);
+  });
+
+  it("after kill -9 of the sender, another takes over within the lease and notifies what follows", async () => {
+    const sender = await theSender(replicas, 3 * LEASE_MS);
+    const survivors = replicas.filter((r) => r !== sender);
+    await sender.kill9();
+    const killedAt = Date.now();
+    assert.equal((await post(survivors[0]!, "/api/v2/alerts", alertsFor("AfterKill", 10))).status, 200);
+    const next = await theSender(survivors, 3 * LEASE_MS);
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`# new sender ${next.url} reports itself ${takeoverMs} ms after kill -9 (lease ${LEASE_MS} ms)`);
+    assert.ok(takeoverMs < 2 * LEASE_MS, `takeover took ${takeoverMs} ms`);
+    await waitForGroups(sink, "AfterKill", 10, 20_000);
+    await sleep(3_000);
+    for (const [instance, n] of notificationsByGroup(sink, "AfterKill")) assert.equal(n, 1, `${instance} notified ${n} times`);
+    // The groups the killed sender had notified are not notified again by its successor.
+    for (const [instance, n] of notificationsByGroup(sink, "Shared")) assert.equal(n, 1, `Shared ${instance} notified ${n} times after the takeover`);
+    replicas = survivors;
+  });
+
+  it("a paused sender stops sending before its successor starts", async () => {
+    const sender = await theSender(replicas, 3 * LEASE_MS);
+    const other = replicas.find((r) => r !== sender)!;
+    process.kill(sender.pid, "SIGSTOP");
+    try {
+      assert.equal((await post(other, "/api/v2/alerts", alertsFor("WhilePaused", 5))).status, 200);
+      assert.equal(await theSender([other], 3 * LEASE_MS), other);
+      await waitForGroups(sink, "WhilePaused", 5, 20_000);
+    } finally {
+      process.kill(sender.pid, "SIGCONT");
+    }
+    // Woken up, the old sender must see its lease gone and send nothing: no group is notified twice.
+    await sleep(2 * LEASE_MS);
+    assert.equal(await roleOf(sender), "standby");
+    for (const name of ["Shared", "AfterKill", "WhilePaused"]) {
+      for (const [instance, n] of notificationsByGroup(sink, name)) assert.equal(n, 1, `${name} ${instance} notified ${n} times`);
+    }
+  });
+});
