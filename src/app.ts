@@ -606,6 +606,10 @@ export class App {
       remote: {
         alerts: (changed, gone) => this.provider.applyRemote(changed, gone),
         silences: (changed, gone) => this.silences.applyRemote(changed, gone),
+        acks: (open, scope) => {
+          stores.acks.followRemote(open, scope);
+          this.ack.acks.applyRemote(open, scope);
+        },
       },
       reachableChanged: (reachable, message) => {
         unreachable = reachable ? undefined : message ?? "unreachable";

@@ -94,6 +94,28 @@ export class AckBook implements AckLookup {
     this.timers.clear();
   }
 
+  /**
+   * Acks another replica opened or ended (storage shared by replicas): `open` are the open acks of the
+   * fingerprints in `scope` ("all": every fingerprint); taken into memory without writing. Listeners hear
+   * of new ones, so escalation stops here too.
+   */
+  applyRemote(open: readonly AckRow[], scope: readonly string[] | "all"): void {
+    const openNow = new Map(open.map((r) => [r.fingerprint, r]));
+    const fingerprints = scope === "all" ? [...this.open.keys(), ...openNow.keys()] : scope;
+    const acked: AckRow[] = [];
+    for (const fp of new Set(fingerprints)) {
+      const row = openNow.get(fp);
+      const current = this.open.get(fp);
+      if (current?.id === row?.id) continue;
+      if (current) this.forget(current);
+      if (!row) continue;
+      this.open.set(fp, row);
+      this.scheduleExpiry(row);
+      acked.push(row);
+    }
+    for (const row of acked) this.tell([row.fingerprint], row.actor, row.createdMs);
+  }
+
   /** Called with the fingerprints of every committed ack (escalation stops there). */
   onAcked(listener: AckListener): void {
     this.listeners.push(listener);
@@ -225,14 +247,18 @@ export class AckBook implements AckLookup {
       for (const r of replaced) this.open.set(r.fingerprint, r);
     });
     for (const r of rows) this.scheduleExpiry(r);
+    this.tell(rows.map((r) => r.fingerprint), actor, now);
+    return rows;
+  }
+
+  private tell(fingerprints: readonly string[], actor: string, atMs: number): void {
     for (const l of this.listeners) {
       try {
-        l(rows.map((r) => r.fingerprint), actor, now);
+        l(fingerprints, actor, atMs);
       } catch (err) {
         this.deps.log.error({ err: errorMessage(err) }, "ack listener failed");
       }
     }
-    return rows;
   }
 
   private transition(alert: Alert, to: "firing" | "resolved", atMs: number): void {

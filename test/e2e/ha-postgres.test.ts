@@ -160,6 +160,21 @@ describe("three replicas on one PostgreSQL database", () => {
       }
     }
 
+    // An ack taken on one replica is in force on the others (the ops API's view), and can be removed there.
+    const listed = await json<Array<{ fingerprint: string; labels: { instance: string; alertname: string } }>>(`${replicas[0]!.url}/api/v2/alerts`);
+    const fp = listed.find((a) => a.labels.alertname === "Shared" && a.labels.instance === "host-3")!.fingerprint;
+    assert.equal((await post(replicas[1]!, `/api/ops/v1/alerts/${fp}/ack`, { comment: "on it" })).status, 200);
+    for (const r of replicas) {
+      const start = Date.now();
+      for (;;) {
+        const now = await json<{ groups: Array<{ alerts: Array<{ fingerprint: string; ack: { comment: string } | null }> }> }>(`${r.url}/api/ops/v1/alerts/now`);
+        if (now.groups.flatMap((g) => g.alerts).find((a) => a.fingerprint === fp)?.ack?.comment === "on it") break;
+        assert.ok(Date.now() - start < VISIBLE_WITHIN_MS, `ack not shown by ${r.url}`);
+        await sleep(20);
+      }
+    }
+    assert.equal((await fetch(`${replicas[2]!.url}/api/ops/v1/alerts/${fp}/ack`, { method: "DELETE" })).status, 200);
+
     // The sender notifies the groups of alerts posted elsewhere; the standbys send nothing.
     await waitForGroups(sink, "Shared", 10, 20_000);
     await sleep(3_000);

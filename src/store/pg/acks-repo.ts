@@ -2,6 +2,7 @@ import { ackOf, escOf, type AckDbRow, type AckRow, type AcksStore, type CommentR
 import type { PgCommitQueue } from "./commit-queue.ts";
 import { IdReserve } from "./id-reserve.ts";
 import { rows, type Queryable } from "./types.ts";
+import { TOPICS } from "./change-feed.ts";
 
 /** Escalations older than this (by episode start) are not loaded; the escalator asks for 31 days. */
 const ESCALATION_HORIZON_MS = 31 * 24 * 3600_000;
@@ -21,7 +22,8 @@ export class PgAcksRepo implements AcksStore {
     private readonly commentIds: IdReserve,
     private readonly escalationIds: IdReserve,
     private readonly open: AckRow[],
-    private readonly openAckIds: Set<number>,
+    /** Open acks: id → fingerprint. */
+    private readonly openAckIds: Map<number, string>,
     private readonly escalations: EscalationRow[],
     /** Pending escalations by id. */
     private readonly pending: Set<number>,
@@ -42,7 +44,7 @@ export class PgAcksRepo implements AcksStore {
       await IdReserve.open(db, "comments"),
       await IdReserve.open(db, "escalations"),
       open,
-      new Set(open.map((a) => a.id)),
+      new Map(open.map((a) => [a.id, a.fingerprint])),
       escalations,
       new Set(escalations.filter((e) => e.firedMs === undefined && e.cancelledMs === undefined).map((e) => e.id)),
       new Set(escalations.map((e) => escalationKey(e.fingerprint, e.episodeStartsMs, e.rule))),
@@ -57,15 +59,28 @@ export class PgAcksRepo implements AcksStore {
       undefined,
       () => this.openAckIds.delete(id),
     );
-    this.openAckIds.add(id);
+    this.queue.announce(TOPICS.acks, a.fingerprint);
+    this.openAckIds.set(id, a.fingerprint);
     return { ...a, id, endedMs: undefined, endedBy: undefined };
   }
 
   endAck(id: number, atMs: number, by: string): boolean {
-    if (!this.openAckIds.has(id)) return false;
-    this.queue.record("UPDATE acks SET ended_ms = $1, ended_by = $2 WHERE id = $3 AND ended_ms IS NULL", [atMs, by, id], undefined, () => this.openAckIds.add(id));
+    const fingerprint = this.openAckIds.get(id);
+    if (fingerprint === undefined) return false;
+    this.queue.record("UPDATE acks SET ended_ms = $1, ended_by = $2 WHERE id = $3 AND ended_ms IS NULL", [atMs, by, id], undefined, () => this.openAckIds.set(id, fingerprint));
+    this.queue.announce(TOPICS.acks, fingerprint);
     this.openAckIds.delete(id);
     return true;
+  }
+
+  /**
+   * Another replica opened or ended acks: `open` are the open acks of the fingerprints in `scope` (every
+   * fingerprint: "all"), so this replica can end them too (and knows not to end the others twice).
+   */
+  followRemote(open: readonly AckRow[], scope: readonly string[] | "all"): void {
+    const inScope = scope === "all" ? undefined : new Set(scope);
+    for (const [id, fp] of this.openAckIds) if (inScope === undefined || inScope.has(fp)) this.openAckIds.delete(id);
+    for (const a of open) this.openAckIds.set(a.id, a.fingerprint);
   }
 
   openAcks(): AckRow[] {

@@ -8,7 +8,7 @@ import pg from "pg";
 import { safeErrorMessage } from "./safe-error.ts";
 
 /** The topics replicas announce their writes on (PgCommitQueue.announce) and re-read from (ReplicaSync). */
-export const TOPICS = { alerts: "alertprism_alerts", silences: "alertprism_silences" } as const;
+export const TOPICS = { alerts: "alertprism_alerts", silences: "alertprism_silences", acks: "alertprism_acks" } as const;
 
 /** NOTIFY refuses a payload of 8000 bytes or more (the server's default page size). */
 export const MAX_PAYLOAD_BYTES = 7999;

@@ -7,6 +7,7 @@
 import type { Silence } from "../../types/silence.ts";
 import { toStoredAlerts, type AlertRow, type StoredAlert } from "../alerts-repo.ts";
 import { toSilence, type SilenceRow } from "../silences-repo.ts";
+import { ackOf, type AckDbRow, type AckRow } from "../acks-repo.ts";
 import type { ChangeFeed } from "./change-feed.ts";
 import { TOPICS } from "./change-feed.ts";
 import type { ChangeNotice } from "./commit-queue.ts";
@@ -19,7 +20,11 @@ export interface RemoteChanges {
   alerts(changed: readonly StoredAlert[], gone: readonly string[]): void;
   /** Silences another replica wrote (`gone`: ids no longer stored). */
   silences(changed: readonly Silence[], gone: readonly string[]): void;
+  /** Acks another replica opened or ended: the open acks of the fingerprints in `scope` ("all": of every one). */
+  acks(open: readonly AckRow[], scope: readonly string[] | "all"): void;
 }
+
+const ALL_TOPICS = [TOPICS.alerts, TOPICS.silences, TOPICS.acks];
 
 const ALERTS = "SELECT a.*, s.fingerprint, s.labels FROM alerts a JOIN series s ON s.id = a.series_id";
 
@@ -42,14 +47,14 @@ export class ReplicaSync {
 
   /** Listens on the feed for both topics. */
   async start(feed: ChangeFeed): Promise<void> {
-    for (const topic of [TOPICS.alerts, TOPICS.silences]) {
+    for (const topic of ALL_TOPICS) {
       await feed.subscribe(topic, (payload) => this.heard(topic, payload));
     }
   }
 
   /** After a reconnect of the feed: re-read everything. */
   resync(): void {
-    for (const topic of [TOPICS.alerts, TOPICS.silences]) this.want(topic, "all");
+    for (const topic of ALL_TOPICS) this.want(topic, "all");
   }
 
   /** Resolves once every change heard so far has been applied (tests). */
@@ -90,7 +95,8 @@ export class ReplicaSync {
       t.pending = new Set();
       try {
         if (topic === TOPICS.alerts) await this.readAlerts(keys);
-        else await this.readSilences(keys);
+        else if (topic === TOPICS.silences) await this.readSilences(keys);
+        else await this.readAcks(keys);
       } catch (err) {
         this.onError(`change feed: re-reading ${topic} failed, the next notice or reconnect reads it again: ${safeErrorMessage(err)}`);
       }
@@ -102,6 +108,13 @@ export class ReplicaSync {
     const found = toStoredAlerts(keys === "all" ? await rows<AlertRow>(this.db, ALERTS) : await rows<AlertRow>(this.db, `${ALERTS} WHERE s.fingerprint = ANY($1)`, [[...keys]]));
     const seen = new Set(found.map((s) => s.alert.fingerprint));
     this.apply.alerts(found, keys === "all" ? [] : [...keys].filter((k) => !seen.has(k)));
+  }
+
+  private async readAcks(keys: Set<string> | "all"): Promise<void> {
+    const open = keys === "all"
+      ? await rows<AckDbRow>(this.db, "SELECT * FROM acks WHERE ended_ms IS NULL ORDER BY id")
+      : await rows<AckDbRow>(this.db, "SELECT * FROM acks WHERE ended_ms IS NULL AND fingerprint = ANY($1) ORDER BY id", [[...keys]]);
+    this.apply.acks(open.map(ackOf), keys === "all" ? "all" : [...keys]);
   }
 
   private async readSilences(keys: Set<string> | "all"): Promise<void> {
