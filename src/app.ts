@@ -604,7 +604,10 @@ export class App {
         this.takeover = this.takeover.then(() => (sending ? this.becomeSender(stores, log) : this.becomeStandby(log)));
       },
       remote: {
-        alerts: (changed, gone) => this.provider.applyRemote(changed, gone),
+        alerts: (changed, gone) => {
+          stores.alerts.forgetSeries(gone);
+          this.provider.applyRemote(changed, gone);
+        },
         silences: (changed, gone) => this.silences.applyRemote(changed, gone),
         acks: (open, scope) => {
           stores.acks.followRemote(open, scope);

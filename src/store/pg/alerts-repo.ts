@@ -13,6 +13,14 @@ const UPSERT_ALERT = `INSERT INTO alerts (series_id, annotations, starts_at, end
     updated_at = excluded.updated_at, ends_at_ms = excluded.ends_at_ms, generator_url = excluded.generator_url, timeout = excluded.timeout,
     state = excluded.state, silenced_by = excluded.silenced_by, inhibited_by = excluded.inhibited_by, sources = excluded.sources`;
 
+/** A new or resolved event, unless the series' last lifecycle event is the same (a new one: of the same start). */
+const LIFECYCLE_EVENT = `INSERT INTO alert_events (series_id, at_ms, kind, detail)
+  SELECT s.id, $2::bigint, $3::text, $4::text FROM series s WHERE s.fingerprint = $1 AND NOT EXISTS (
+    SELECT 1 FROM (
+      SELECT e.kind, e.detail FROM alert_events e WHERE e.series_id = s.id AND e.kind IN ('new', 'resolved') ORDER BY e.id DESC LIMIT 1
+    ) last
+    WHERE last.kind = $3 AND ($3 = 'resolved' OR (last.detail::jsonb -> 'startsAt') = ($4::text::jsonb -> 'startsAt')))`;
+
 /**
  * AlertsStore on PostgreSQL. SQLite hands out a series id while the unit runs; a recorded statement cannot
  * wait for one, so every statement names its series by fingerprint (the unique key) and the database finds
@@ -71,7 +79,25 @@ export class PgAlertsRepo implements AlertsStore {
   }
 
   appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail: Readonly<Record<string, unknown>> = {}): void {
-    this.queue.record(`INSERT INTO alert_events (series_id, at_ms, kind, detail) VALUES (${SERIES_ID}, $2, $3, $4)`, [fingerprint, atMs, kind, JSON.stringify(detail)]);
+    const values = [fingerprint, atMs, kind, JSON.stringify(detail)];
+    if (kind !== "new" && kind !== "resolved") {
+      this.queue.record(`INSERT INTO alert_events (series_id, at_ms, kind, detail) VALUES (${SERIES_ID}, $2, $3, $4)`, values);
+      return;
+    }
+    // Replicas that all receive the alert (Prometheus sends to every one) each see it start and resolve.
+    // The episode is recorded once: under the series' row lock (held to the commit; the next statement
+    // sees what a replica that held it before committed), a lifecycle event that repeats the series' last
+    // one is left out. One process alone never writes such a repeat, so nothing else changes.
+    this.queue.record("SELECT 1 FROM series WHERE fingerprint = $1 FOR UPDATE", [fingerprint]);
+    this.queue.record(LIFECYCLE_EVENT, values);
+  }
+
+  /**
+   * Fingerprints whose alert another replica deleted: their series may be pruned there too, so the next
+   * write here inserts it again (idempotently) instead of assuming it.
+   */
+  forgetSeries(fingerprints: readonly string[]): void {
+    for (const fp of fingerprints) this.series.delete(fp);
   }
 
   /** Nothing to forget: a series counts as known only once the group that inserted it committed. */

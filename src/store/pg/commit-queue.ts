@@ -166,30 +166,25 @@ export class PgCommitQueue implements WriteQueue {
     const results = new Map<RecordedStatement, pg.QueryResult>();
     const failedAlone = new Set<(typeof units)[number]>();
     try {
-      await client.query("BEGIN");
-      const single = units.length === 1;
-      for (const u of units) {
+      for (let attempt = 1; ; attempt++) {
+        stored.length = 0;
+        results.clear();
         try {
-          if (!single) await client.query("SAVEPOINT unit");
-          for (const s of u.statements) {
-            const result = await client.query({ text: s.text, values: s.values as unknown[], types: PG_TYPES });
-            if (s.committed) results.set(s, result);
-          }
-          if (!single) await client.query("RELEASE SAVEPOINT unit");
-          stored.push(u);
+          await client.query("BEGIN");
+          await this.runUnits(client, units, stored, results, failedAlone);
+          await this.publish(client, stored);
+          await client.query("COMMIT");
+          break;
         } catch (err) {
-          if (single) throw err;
-          // The unit alone is undone; the transaction goes on with the next.
-          await client.query("ROLLBACK TO SAVEPOINT unit");
-          failedAlone.add(u);
-          this.undo([u], err);
+          await client.query("ROLLBACK").catch(() => undefined);
+          // Replicas writing the same rows in different orders deadlock: PostgreSQL aborts one of them,
+          // and the same statements succeed when sent again (the units' work is not run again).
+          if (attempt < CONFLICT_ATTEMPTS && isConflict(err)) continue;
+          throw err;
         }
       }
-      await this.publish(client, stored);
-      await client.query("COMMIT");
     } catch (err) {
       broken = true;
-      await client.query("ROLLBACK").catch(() => undefined);
       this.undo(units.filter((u) => !failedAlone.has(u)), err);
       return;
     } finally {
@@ -199,6 +194,40 @@ export class PgCommitQueue implements WriteQueue {
     for (const u of stored) for (const st of u.statements) if (st.committed) st.committed(results.get(st)!);
     for (const u of stored) u.p.resolve(u.value);
     if (stored.length > 0) this.observer?.committed(stored.length);
+  }
+
+  /** Each unit's statements, in a savepoint of its own when the group has several (a refused unit is undone alone). */
+  private async runUnits(
+    client: pg.PoolClient,
+    units: ReadonlyArray<Extract<Ran, { ok: true }>>,
+    stored: Array<Extract<Ran, { ok: true }>>,
+    results: Map<RecordedStatement, pg.QueryResult>,
+    failedAlone: Set<Extract<Ran, { ok: true }>>,
+  ): Promise<void> {
+    const single = units.length === 1;
+    for (const u of units) {
+      if (failedAlone.has(u)) continue;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (!single) await client.query("SAVEPOINT unit");
+          for (const s of u.statements) {
+            const result = await client.query({ text: s.text, values: s.values as unknown[], types: PG_TYPES });
+            if (s.committed) results.set(s, result);
+          }
+          if (!single) await client.query("RELEASE SAVEPOINT unit");
+          stored.push(u);
+          break;
+        } catch (err) {
+          if (single) throw err;
+          // The unit alone is undone (its locks released); the transaction goes on with the next.
+          await client.query("ROLLBACK TO SAVEPOINT unit");
+          if (attempt < CONFLICT_ATTEMPTS && isConflict(err)) continue;
+          failedAlone.add(u);
+          this.undo([u], err);
+          break;
+        }
+      }
+    }
   }
 
   /** The stored units' announcements, in the group's transaction: one NOTIFY per topic and payload-sized chunk. */
@@ -232,6 +261,15 @@ export class PgCommitQueue implements WriteQueue {
     for (const u of units) u.p.reject(error);
     this.observer?.failed(error, units.length);
   }
+}
+
+/** How often a unit or group that lost a deadlock or serialization conflict is sent. */
+const CONFLICT_ATTEMPTS = 3;
+
+/** deadlock_detected and serialization_failure: another transaction won; trying again is the remedy. */
+function isConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
 }
 
 /** Splits `keys` into JSON notices that each fit one NOTIFY payload. */

@@ -36,6 +36,8 @@ export interface PgStores extends Stores {
   readonly pool: pg.Pool;
   /** With what a replica needs on becoming the sender: re-reading the log and outbox, fencing log writes. */
   readonly notify: PgNotifyRepo;
+  /** With what a replica needs when another deletes alerts (their series may go with them). */
+  readonly alerts: PgAlertsRepo;
   /** With what a replica needs to follow the acks the others open and end. */
   readonly acks: PgAcksRepo;
 }

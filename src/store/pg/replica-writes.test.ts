@@ -1,0 +1,85 @@
+// Replicas writing the same rows at once, against a real PostgreSQL: two processes' worth of commit queues
+// and repositories on one database. Prometheus sends every alert to every replica, so each sees the same
+// alert start and resolve: the history must record each episode once. And writers that lock rows in
+// different orders deadlock: the loser's statements are sent again instead of failing the request.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { startPostgres, type PostgresCluster } from "../../../test/helpers/postgres.ts";
+import { FakeClock } from "../../lib/clock.ts";
+import { addMillis, fromMillis } from "../../types/time.ts";
+import { fingerprint } from "../../types/labels.ts";
+import type { Alert } from "../../types/alert.ts";
+import { testProvider } from "../../provider/test-provider.ts";
+import { migrate } from "./migrate.ts";
+import { PgCommitQueue } from "./commit-queue.ts";
+import { PgAlertsRepo } from "./alerts-repo.ts";
+import { PgSilencesRepo } from "./silences-repo.ts";
+
+const M = 60_000;
+
+describe("replicas writing the same rows", () => {
+  let cluster: PostgresCluster;
+  let pool: pg.Pool;
+
+  before(async () => {
+    cluster = await startPostgres();
+    pool = new pg.Pool({ connectionString: await cluster.createDatabase("replicas"), max: 6 });
+    await migrate(pool);
+  });
+  after(async () => {
+    await pool?.end();
+    await cluster?.stop();
+  });
+
+  async function replica(id: string, clock: FakeClock) {
+    const queue = new PgCommitQueue(pool, undefined, id);
+    const alerts = await PgAlertsRepo.open(queue, pool);
+    const { provider } = testProvider({ alerts, silences: await PgSilencesRepo.open(queue, pool), queue, clock });
+    return provider;
+  }
+
+  const lifecycle = async (fp: string) => (await pool.query<{ kind: string }>(
+    "SELECT e.kind FROM alert_events e JOIN series s ON s.id = e.series_id WHERE s.fingerprint = $1 AND e.kind IN ('new', 'resolved') ORDER BY e.id", [fp],
+  )).rows.map((r) => r.kind);
+
+  it("records an episode once when every replica receives its start and its resolve", async () => {
+    const clock = new FakeClock();
+    const replicas = await Promise.all(["a", "b", "c"].map((id) => replica(id, clock)));
+    const labels = { alertname: "FannedOut", instance: "x" };
+    const startsAt = fromMillis(clock.now());
+    const firing: Alert = { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt, endsAt: addMillis(startsAt, 5 * M), updatedAt: startsAt, generatorURL: "", timeout: false };
+    await Promise.all(replicas.map((p) => p.put([firing])));
+    assert.deepEqual(await lifecycle(firing.fingerprint), ["new"]);
+
+    clock.advance(M);
+    const resolved = { ...firing, endsAt: fromMillis(clock.now()), updatedAt: fromMillis(clock.now()) };
+    await Promise.all(replicas.map((p) => p.put([resolved])));
+    assert.deepEqual(await lifecycle(firing.fingerprint), ["new", "resolved"]);
+
+    // Firing again later is a new episode, recorded once more.
+    clock.advance(M);
+    const again = { ...firing, startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + 5 * M), updatedAt: fromMillis(clock.now()) };
+    await Promise.all(replicas.map((p) => p.put([again])));
+    assert.deepEqual(await lifecycle(firing.fingerprint), ["new", "resolved", "new"]);
+  });
+
+  it("sends again the statements of a writer that lost a deadlock: every write commits", async () => {
+    await pool.query("CREATE TABLE pair (k text PRIMARY KEY, n int NOT NULL)");
+    await pool.query("INSERT INTO pair VALUES ('x', 0), ('y', 0)");
+    const one = new PgCommitQueue(pool);
+    const two = new PgCommitQueue(pool);
+    const bump = (q: PgCommitQueue, k: string) => q.record("UPDATE pair SET n = n + 1 WHERE k = $1", [k]);
+    // Slow enough between the two updates that opposite orders overlap.
+    const pause = (q: PgCommitQueue) => q.record("SELECT pg_sleep(0.05)", []);
+    const rounds = 5;
+    const writes: Array<Promise<void>> = [];
+    for (let i = 0; i < rounds; i++) {
+      writes.push(one.submit(() => { bump(one, "x"); pause(one); bump(one, "y"); }));
+      writes.push(two.submit(() => { bump(two, "y"); pause(two); bump(two, "x"); }));
+      await Promise.all(writes.splice(0));
+    }
+    const { rows } = await pool.query<{ k: string; n: number }>("SELECT k, n FROM pair ORDER BY k");
+    assert.deepEqual(rows.map((r) => [r.k, r.n]), [["x", 2 * rounds], ["y", 2 * rounds]]);
+  });
+});
