@@ -15,6 +15,7 @@ import { anomalyScenario, printAnomaly } from "./anomaly.ts";
 import { faultScenario, printFaults } from "./faults.ts";
 import { tracingScenario, printTracing } from "./tracing.ts";
 import { soakScenario, printSoak } from "./soak.ts";
+import { haScenario, printHa } from "./ha.ts";
 import { evaluateTargets, machineLine, printTargets, writeReadmeTable } from "./targets.ts";
 
 const SINK_PORT = 19399;
@@ -188,6 +189,12 @@ async function main(): Promise<void> {
     console.log("\n" + JSON.stringify({ date: new Date().toISOString(), storm }, null, 2));
     return;
   }
+  if (process.env.BENCH_ONLY === "ha") {
+    const ha = await haScenario();
+    printHa(ha);
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), ha }, null, 2));
+    return;
+  }
   if (process.env.BENCH_ONLY === "tracing") {
     const tracing = await tracingScenario();
     printTracing(tracing);
@@ -247,7 +254,9 @@ async function main(): Promise<void> {
   printStorm(storm);
   const tracing = await tracingScenario();
   printTracing(tracing);
-  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm, tracing }, null, 2));
+  const ha = await haScenario();
+  printHa(ha);
+  console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes, storm, tracing, ha }, null, 2));
 }
 
 function numbersOf(r: Record<string, number | Result>): Record<string, number> {
