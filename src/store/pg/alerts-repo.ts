@@ -13,13 +13,26 @@ const UPSERT_ALERT = `INSERT INTO alerts (series_id, annotations, starts_at, end
     updated_at = excluded.updated_at, ends_at_ms = excluded.ends_at_ms, generator_url = excluded.generator_url, timeout = excluded.timeout,
     state = excluded.state, silenced_by = excluded.silenced_by, inhibited_by = excluded.inhibited_by, sources = excluded.sources`;
 
-/** A new or resolved event, unless the series' last lifecycle event is the same (a new one: of the same start). */
-const LIFECYCLE_EVENT = `INSERT INTO alert_events (series_id, at_ms, kind, detail)
+/**
+ * Events that alternate within a family, with the detail field that tells two of the same kind apart (an
+ * episode's start, the silences or inhibiting alerts): one process never writes the same twice in a row.
+ */
+const FAMILIES: Readonly<Partial<Record<AlertEventKind, { readonly kinds: readonly AlertEventKind[]; readonly key: string }>>> = {
+  new: { kinds: ["new", "resolved"], key: "startsAt" },
+  resolved: { kinds: ["new", "resolved"], key: "" },
+  silenced: { kinds: ["silenced", "unsilenced"], key: "silencedBy" },
+  unsilenced: { kinds: ["silenced", "unsilenced"], key: "" },
+  inhibited: { kinds: ["inhibited", "uninhibited"], key: "inhibitedBy" },
+  uninhibited: { kinds: ["inhibited", "uninhibited"], key: "" },
+};
+
+/** An event of a family, unless the series' last event of that family is the same ($5: the family, $6: the key). */
+const FAMILY_EVENT = `INSERT INTO alert_events (series_id, at_ms, kind, detail)
   SELECT s.id, $2::bigint, $3::text, $4::text FROM series s WHERE s.fingerprint = $1 AND NOT EXISTS (
     SELECT 1 FROM (
-      SELECT e.kind, e.detail FROM alert_events e WHERE e.series_id = s.id AND e.kind IN ('new', 'resolved') ORDER BY e.id DESC LIMIT 1
+      SELECT e.kind, e.detail FROM alert_events e WHERE e.series_id = s.id AND e.kind = ANY($5::text[]) ORDER BY e.id DESC LIMIT 1
     ) last
-    WHERE last.kind = $3 AND ($3 = 'resolved' OR (last.detail::jsonb -> 'startsAt') = ($4::text::jsonb -> 'startsAt')))`;
+    WHERE last.kind = $3 AND (last.detail::jsonb -> $6::text) IS NOT DISTINCT FROM ($4::text::jsonb -> $6::text))`;
 
 /**
  * AlertsStore on PostgreSQL. SQLite hands out a series id while the unit runs; a recorded statement cannot
@@ -80,16 +93,17 @@ export class PgAlertsRepo implements AlertsStore {
 
   appendEvent(fingerprint: string, atMs: number, kind: AlertEventKind, detail: Readonly<Record<string, unknown>> = {}): void {
     const values = [fingerprint, atMs, kind, JSON.stringify(detail)];
-    if (kind !== "new" && kind !== "resolved") {
+    const family = FAMILIES[kind];
+    if (family === undefined) {
       this.queue.record(`INSERT INTO alert_events (series_id, at_ms, kind, detail) VALUES (${SERIES_ID}, $2, $3, $4)`, values);
       return;
     }
-    // Replicas that all receive the alert (Prometheus sends to every one) each see it start and resolve.
-    // The episode is recorded once: under the series' row lock (held to the commit; the next statement
-    // sees what a replica that held it before committed), a lifecycle event that repeats the series' last
-    // one is left out. One process alone never writes such a repeat, so nothing else changes.
+    // Replicas that all receive the alert (Prometheus sends to every one) each see it start, resolve, get
+    // silenced. Each change is recorded once: under the series' row lock (held to the commit; the next
+    // statement sees what a replica that held it before committed), an event that repeats the series' last
+    // of its family is left out. One process alone never writes such a repeat, so nothing else changes.
     this.queue.record("SELECT 1 FROM series WHERE fingerprint = $1 FOR UPDATE", [fingerprint]);
-    this.queue.record(LIFECYCLE_EVENT, values);
+    this.queue.record(FAMILY_EVENT, [...values, family.kinds, family.key]);
   }
 
   /**

@@ -15,6 +15,7 @@ import { migrate } from "./migrate.ts";
 import { PgCommitQueue } from "./commit-queue.ts";
 import { PgAlertsRepo } from "./alerts-repo.ts";
 import { PgSilencesRepo } from "./silences-repo.ts";
+import { toSilence, type SilenceRow } from "../silences-repo.ts";
 
 const M = 60_000;
 
@@ -35,32 +36,45 @@ describe("replicas writing the same rows", () => {
   async function replica(id: string, clock: FakeClock) {
     const queue = new PgCommitQueue(pool, undefined, id);
     const alerts = await PgAlertsRepo.open(queue, pool);
-    const { provider } = testProvider({ alerts, silences: await PgSilencesRepo.open(queue, pool), queue, clock });
-    return provider;
+    return testProvider({ alerts, silences: await PgSilencesRepo.open(queue, pool), queue, clock });
   }
 
   const lifecycle = async (fp: string) => (await pool.query<{ kind: string }>(
     "SELECT e.kind FROM alert_events e JOIN series s ON s.id = e.series_id WHERE s.fingerprint = $1 AND e.kind IN ('new', 'resolved') ORDER BY e.id", [fp],
   )).rows.map((r) => r.kind);
 
-  it("records an episode once when every replica receives its start and its resolve", async () => {
+  it("records an episode, and its silencing, once when every replica sees them", async () => {
     const clock = new FakeClock();
     const replicas = await Promise.all(["a", "b", "c"].map((id) => replica(id, clock)));
     const labels = { alertname: "FannedOut", instance: "x" };
     const startsAt = fromMillis(clock.now());
     const firing: Alert = { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt, endsAt: addMillis(startsAt, 5 * M), updatedAt: startsAt, generatorURL: "", timeout: false };
-    await Promise.all(replicas.map((p) => p.put([firing])));
+    await Promise.all(replicas.map((r) => r.provider.put([firing])));
     assert.deepEqual(await lifecycle(firing.fingerprint), ["new"]);
+
+    // A silence made on one replica reaches the others (as the change feed hands it over); each refreshes
+    // the alert's status itself, and the history says once that it was silenced.
+    const [first, ...others] = replicas;
+    const id = await first!.silences.set({
+      matchers: [{ name: "alertname", value: "FannedOut", isRegex: false, isEqual: true }],
+      startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + 60 * M), createdBy: "ops", comment: "fanned out",
+    });
+    const stored = (await pool.query<SilenceRow>("SELECT * FROM silences WHERE id = $1", [id])).rows.map(toSilence);
+    for (const r of others) r.silences.applyRemote(stored, []);
+    const silencedEvents = async () => (await pool.query("SELECT 1 FROM alert_events WHERE kind = 'silenced'")).rowCount;
+    for (let waited = 0; (await silencedEvents()) < 1 && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await silencedEvents(), 1);
 
     clock.advance(M);
     const resolved = { ...firing, endsAt: fromMillis(clock.now()), updatedAt: fromMillis(clock.now()) };
-    await Promise.all(replicas.map((p) => p.put([resolved])));
+    await Promise.all(replicas.map((r) => r.provider.put([resolved])));
     assert.deepEqual(await lifecycle(firing.fingerprint), ["new", "resolved"]);
 
     // Firing again later is a new episode, recorded once more.
     clock.advance(M);
     const again = { ...firing, startsAt: fromMillis(clock.now()), endsAt: fromMillis(clock.now() + 5 * M), updatedAt: fromMillis(clock.now()) };
-    await Promise.all(replicas.map((p) => p.put([again])));
+    await Promise.all(replicas.map((r) => r.provider.put([again])));
     assert.deepEqual(await lifecycle(firing.fingerprint), ["new", "resolved", "new"]);
   });
 
