@@ -246,6 +246,7 @@ export class App {
       escalationRules: () => this.runtime.ops.escalation,
       send: (receiver, key, labels, alerts) => this.pipeline.notifyReceiver(receiver, key, labels, alerts, this.clock.now() + ESCALATION_SEND_MS),
       recordDecisions: (rows) => this.noiseRepo.recordDecisions(rows),
+      escalating: () => this.sending(),
     });
     const anomalyRepo = stores.anomaly;
     this.anomaly = new AnomalyEngine({
@@ -283,7 +284,7 @@ export class App {
       tracing: this.tracing,
       origin: (fp) => this.provider.get(fp)?.origin,
       // On a shared database only the lease holder sends; checked right before every attempt.
-      maySend: () => this.opts.settings.postgres === undefined || (this.cluster?.isSender() ?? false),
+      maySend: () => this.sending(),
       notifiers: (receiver) => this.runtime.notifiers.get(receiver) ?? [],
       observer: {
         attempt: (integration, ok, durationMs, error, key) => {
@@ -307,6 +308,11 @@ export class App {
     this.silences.onChange((change) => this.provider.silencesChanged(change));
     this.log.info({ storage: stores.backend, db: stores.location, alerts: alertCount, silences: silenceCount, nflog: logCount, ...restoredAcks }, "state restored");
     this.registerGauges();
+  }
+
+  /** Whether this process sends notifications now: always alone, while holding the sender lease among replicas. */
+  private sending(): boolean {
+    return this.opts.settings.postgres === undefined || (this.cluster?.isSender() ?? false);
   }
 
   /** Tells the health model what the configuration now in force holds. */
@@ -632,13 +638,15 @@ export class App {
     if (!this.cluster?.isSender() || this.stopping) return;
     try {
       await stores.notify.refresh();
+      await stores.acks.refreshEscalations(this.clock.now());
     } catch (err) {
       // Without the last sender's log this one would repeat its notifications: wait for the next grant.
       log.error({ err: errorMessage(err) }, "became the sender but cannot read the notification log; not sending");
       return;
     }
     this.nflog.load();
-    log.info("this replica is the sender now");
+    const escalations = this.ack.resumeEscalations();
+    log.info({ pendingEscalations: escalations }, "this replica is the sender now");
     this.replayOutbox().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "replaying the outbox failed"));
     this.startDispatcher();
   }

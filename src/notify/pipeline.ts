@@ -290,6 +290,8 @@ export class NotifyPipeline {
   /** Persists the decision, sends it with retries until the deadline, then logs it and clears the outbox. */
   async deliver(n: Notifier, d: Decision, deadlineMs: number): Promise<boolean> {
     const { clock, queue, repo, nflog, log } = this.deps;
+    // Not the sender (a standby among replicas): it decides nothing, so nothing of it waits in the outbox.
+    if (this.deps.maySend && !this.deps.maySend()) return false;
     const decidedMs = clock.now();
     const createdMs = (this.lastOutboxMs = Math.max(decidedMs, this.lastOutboxMs + 1));
     const row: OutboxRow = { ...d.key, payload: JSON.stringify(d), createdMs };

@@ -14,6 +14,8 @@ export interface AckServicesDeps extends AckBookDeps {
   escalationRules(): readonly EscalationRule[];
   /** Sends one notification to a receiver's integrations (the pipeline's notifyReceiver). */
   send(receiver: string, logGroupKey: string, groupLabels: LabelSet, alerts: readonly Alert[]): Promise<boolean>;
+  /** Whether this process escalates now (see Escalator's `active`); absent: always. */
+  escalating?(): boolean;
   /** Writes decisions to notify_decisions; called inside a commit unit. */
   recordDecisions(rows: ReadonlyArray<EscalationDecision & { readonly stage: string; readonly integration: string }>): void;
 }
@@ -43,8 +45,14 @@ export class AckServices {
       groupLabels: (a, groupKey) => groupLabelsOf(deps.routing(), a, groupKey),
       send: (receiver, key, labels, alerts) => deps.send(receiver, key, labels, alerts),
       recordDecisions: (rows) => deps.recordDecisions(rows.map((r) => ({ ...r, stage: "escalation", integration: "" }))),
+      ...(deps.escalating ? { active: deps.escalating } : {}),
     });
     this.acks.onAcked((fps, actor, atMs) => this.escalator.acknowledged(fps, actor, atMs));
+  }
+
+  /** Takes over the escalations a previous sender scheduled (after the repository re-read them). */
+  resumeEscalations(): number {
+    return this.escalator.load();
   }
 
   /** Restores acks and pending escalations; call after the alerts are loaded. */

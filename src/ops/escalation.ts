@@ -51,6 +51,11 @@ export interface EscalatorDeps {
   send(receiver: string, logGroupKey: string, groupLabels: LabelSet, alerts: readonly Alert[]): Promise<boolean>;
   /** Records decisions; called inside a commit unit. */
   recordDecisions(rows: readonly EscalationDecision[]): void;
+  /**
+   * Whether this process escalates now (absent: always). Replicas sharing a database escalate only while
+   * sending: a standby's due escalation is left to the sender, which took it over (load) when it became one.
+   */
+  active?(): boolean;
 }
 
 /**
@@ -79,7 +84,7 @@ export class Escalator {
     const stale: EscalationRow[] = [];
     for (const row of this.deps.repo.escalationsSince(horizon)) {
       this.known.add(knownKey(row.fingerprint, row.episodeStartsMs, row.rule));
-      if (row.firedMs !== undefined || row.cancelledMs !== undefined) continue;
+      if (row.firedMs !== undefined || row.cancelledMs !== undefined || this.pending.has(row.id)) continue;
       const live = this.deps.alerts.get(row.fingerprint);
       if (!live || live.state !== "firing" || isResolvedAt(live.alert, now) || live.alert.startsAt.ms > row.episodeStartsMs) stale.push(row);
       else this.arm(row);
@@ -160,7 +165,7 @@ export class Escalator {
 
   private async fire(row: EscalationRow): Promise<void> {
     this.pending.delete(row.id);
-    if (this.stopped) return;
+    if (this.stopped || (this.deps.active !== undefined && !this.deps.active())) return;
     const now = this.deps.clock.now();
     const live = this.deps.alerts.get(row.fingerprint);
     const rule = this.deps.rules().find((r) => r.id === row.rule);

@@ -18,6 +18,7 @@ const escalationKey = (fingerprint: string, episodeStartsMs: number, rule: strin
 export class PgAcksRepo implements AcksStore {
   private constructor(
     private readonly queue: PgCommitQueue,
+    private readonly db: Queryable,
     private readonly ackIds: IdReserve,
     private readonly commentIds: IdReserve,
     private readonly escalationIds: IdReserve,
@@ -33,13 +34,10 @@ export class PgAcksRepo implements AcksStore {
 
   static async open(queue: PgCommitQueue, db: Queryable, nowMs: number): Promise<PgAcksRepo> {
     const open = (await rows<AckDbRow>(db, "SELECT * FROM acks WHERE ended_ms IS NULL ORDER BY id")).map(ackOf);
-    const escalations = (await rows<EscDbRow>(
-      db,
-      "SELECT * FROM escalations WHERE episode_starts_ms >= $1 OR (fired_ms IS NULL AND cancelled_ms IS NULL) ORDER BY id",
-      [nowMs - ESCALATION_HORIZON_MS],
-    )).map(escOf);
+    const escalations = await readEscalations(db, nowMs);
     return new PgAcksRepo(
       queue,
+      db,
       await IdReserve.open(db, "acks"),
       await IdReserve.open(db, "comments"),
       await IdReserve.open(db, "escalations"),
@@ -71,6 +69,18 @@ export class PgAcksRepo implements AcksStore {
     this.queue.announce(TOPICS.acks, fingerprint);
     this.openAckIds.delete(id);
     return true;
+  }
+
+  /**
+   * Re-reads the escalations (and which are pending): a replica that becomes the sender takes over the
+   * ones the last sender scheduled.
+   */
+  async refreshEscalations(nowMs: number): Promise<void> {
+    const fresh = await readEscalations(this.db, nowMs);
+    this.escalations.splice(0, this.escalations.length, ...fresh);
+    this.pending.clear();
+    for (const e of fresh) if (e.firedMs === undefined && e.cancelledMs === undefined) this.pending.add(e.id);
+    for (const e of fresh) this.escalationKeys.add(escalationKey(e.fingerprint, e.episodeStartsMs, e.rule));
   }
 
   /**
@@ -136,4 +146,13 @@ export class PgAcksRepo implements AcksStore {
     this.queue.record("DELETE FROM comments WHERE created_ms < $1", [beforeMs]);
     this.queue.record("DELETE FROM escalations WHERE (fired_ms IS NOT NULL OR cancelled_ms IS NOT NULL) AND due_ms < $1", [beforeMs]);
   }
+}
+
+/** Escalations of the last 31 days, and every pending one. */
+async function readEscalations(db: Queryable, nowMs: number): Promise<EscalationRow[]> {
+  return (await rows<EscDbRow>(
+    db,
+    "SELECT * FROM escalations WHERE episode_starts_ms >= $1 OR (fired_ms IS NULL AND cancelled_ms IS NULL) ORDER BY id",
+    [nowMs - ESCALATION_HORIZON_MS],
+  )).map(escOf);
 }

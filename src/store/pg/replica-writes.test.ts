@@ -61,7 +61,7 @@ describe("replicas writing the same rows", () => {
     });
     const stored = (await pool.query<SilenceRow>("SELECT * FROM silences WHERE id = $1", [id])).rows.map(toSilence);
     for (const r of others) r.silences.applyRemote(stored, []);
-    const silencedEvents = async () => (await pool.query("SELECT 1 FROM alert_events WHERE kind = 'silenced'")).rowCount;
+    const silencedEvents = async () => (await pool.query("SELECT 1 FROM alert_events WHERE kind = 'silenced'")).rowCount ?? 0;
     for (let waited = 0; (await silencedEvents()) < 1 && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await silencedEvents(), 1);
