@@ -629,13 +629,16 @@ export class App {
       onError: (message) => log.debug({ err: message }, "cluster coordination"),
     });
     stores.notify.fenceLogWrites(() => this.cluster?.fence());
+    // A grant that came before join() returned found no cluster to act on: act on it now.
+    if (this.cluster.isSender()) this.takeover = this.takeover.then(() => this.becomeSender(stores, log));
     report();
     log.info({ leaseMs: pgSettings.leaseMs, address: pgSettings.advertiseAddress }, "joined the replicas on PostgreSQL");
   }
 
   /** Continues where the last sender stopped: its notification log and undelivered outbox, then the dispatcher. */
   private async becomeSender(stores: PgStores, log: Logger): Promise<void> {
-    if (!this.cluster?.isSender() || this.stopping) return;
+    // Once per grant: a second replay would deliver again what the first one delivered.
+    if (!this.cluster?.isSender() || this.stopping || this.dispatcher) return;
     try {
       await stores.notify.refresh();
       await stores.acks.refreshEscalations(this.clock.now());
