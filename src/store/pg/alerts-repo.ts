@@ -59,9 +59,10 @@ export class PgAlertsRepo implements AlertsStore {
     const fp = s.alert.fingerprint;
     if (this.series.has(fp)) return;
     const labels = JSON.stringify(s.alert.labels);
-    this.queue.record("INSERT INTO series (fingerprint, labels) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING", [fp, labels]);
+    // The label rows come with the series, in the same statement: a series that existed already has them.
     this.queue.record(
-      `INSERT INTO series_labels (name, value, series_id) SELECT key, value, ${SERIES_ID} FROM jsonb_each_text($2::jsonb) ON CONFLICT DO NOTHING`,
+      `WITH s AS (INSERT INTO series (fingerprint, labels) VALUES ($1::text, $2::text) ON CONFLICT (fingerprint) DO NOTHING RETURNING id)
+       INSERT INTO series_labels (name, value, series_id) SELECT key, value, s.id FROM s, jsonb_each_text($2::text::jsonb) ON CONFLICT DO NOTHING`,
       [fp, labels],
       () => this.series.add(fp),
     );

@@ -3,6 +3,7 @@ import { StorageError } from "../../lib/errors.ts";
 import type { WriteOptions, WriteQueue } from "../write-queue.ts";
 import { safeErrorMessage } from "./safe-error.ts";
 import { PG_TYPES } from "./types.ts";
+import { inlineStatement } from "./inline-sql.ts";
 import { MAX_PAYLOAD_BYTES } from "./change-feed.ts";
 
 /** One SQL statement a unit recorded, sent after the unit returned. */
@@ -21,6 +22,9 @@ interface Pending {
   readonly reject: (e: unknown) => void;
   readonly onRollback: (() => void) | undefined;
 }
+
+/** A unit ready to send: its statements with their values written in. */
+type Unit = Extract<Ran, { ok: true }> & { readonly sql: readonly string[] };
 
 /** What a unit changed, by change-feed topic: the keys (fingerprints, ids) other replicas re-read. */
 type Announced = Map<string, Set<string>>;
@@ -152,7 +156,16 @@ export class PgCommitQueue implements WriteQueue {
 
   private async send(ran: readonly Ran[]): Promise<void> {
     for (const r of ran) if (!r.ok) r.p.reject(r.error);
-    const units = ran.filter((r): r is Extract<Ran, { ok: true }> => r.ok);
+    const units: Unit[] = [];
+    for (const r of ran) {
+      if (!r.ok) continue;
+      // A value that cannot be written refuses its unit alone, before anything is sent.
+      try {
+        units.push({ ...r, sql: r.statements.map((st) => inlineStatement(st.text, st.values)) });
+      } catch (err) {
+        this.undo([r], err);
+      }
+    }
     if (units.length === 0) return;
     let client: pg.PoolClient;
     try {
@@ -162,27 +175,10 @@ export class PgCommitQueue implements WriteQueue {
       return;
     }
     let broken = false;
-    const stored: typeof units = [];
-    const results = new Map<RecordedStatement, pg.QueryResult>();
-    const failedAlone = new Set<(typeof units)[number]>();
+    let outcome: { stored: Unit[]; results: Map<RecordedStatement, pg.QueryResult> };
+    const failedAlone = new Set<Unit>();
     try {
-      for (let attempt = 1; ; attempt++) {
-        stored.length = 0;
-        results.clear();
-        try {
-          await client.query("BEGIN");
-          await this.runUnits(client, units, stored, results, failedAlone);
-          await this.publish(client, stored);
-          await client.query("COMMIT");
-          break;
-        } catch (err) {
-          await client.query("ROLLBACK").catch(() => undefined);
-          // Replicas writing the same rows in different orders deadlock: PostgreSQL aborts one of them,
-          // and the same statements succeed when sent again (the units' work is not run again).
-          if (attempt < CONFLICT_ATTEMPTS && isConflict(err)) continue;
-          throw err;
-        }
-      }
+      outcome = await this.commitGroup(client, units, failedAlone);
     } catch (err) {
       broken = true;
       this.undo(units.filter((u) => !failedAlone.has(u)), err);
@@ -191,34 +187,98 @@ export class PgCommitQueue implements WriteQueue {
       // A connection whose transaction failed is closed rather than given to the next group.
       client.release(broken);
     }
+    const { stored, results } = outcome;
     for (const u of stored) for (const st of u.statements) if (st.committed) st.committed(results.get(st)!);
     for (const u of stored) u.p.resolve(u.value);
     if (stored.length > 0) this.observer?.committed(stored.length);
   }
 
-  /** Each unit's statements, in a savepoint of its own when the group has several (a refused unit is undone alone). */
-  private async runUnits(
-    client: pg.PoolClient,
-    units: ReadonlyArray<Extract<Ran, { ok: true }>>,
-    stored: Array<Extract<Ran, { ok: true }>>,
-    results: Map<RecordedStatement, pg.QueryResult>,
-    failedAlone: Set<Extract<Ran, { ok: true }>>,
-  ): Promise<void> {
+  /**
+   * The group in one round trip (BEGIN, each unit in its savepoint, the announcements, COMMIT); if the
+   * database refuses something, again unit by unit, so that only the refused unit is undone. A group or unit
+   * that lost a deadlock is sent again as it was.
+   */
+  private async commitGroup(client: pg.PoolClient, units: readonly Unit[], failedAlone: Set<Unit>): Promise<{ stored: Unit[]; results: Map<RecordedStatement, pg.QueryResult> }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.allAtOnce(client, units);
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        if (attempt < CONFLICT_ATTEMPTS && isConflict(err)) continue;
+        if (units.length === 1 || !isRefusal(err)) throw err;
+        break;
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      const stored: Unit[] = [];
+      const results = new Map<RecordedStatement, pg.QueryResult>();
+      try {
+        await client.query("BEGIN");
+        await this.unitByUnit(client, units, stored, results, failedAlone);
+        await client.query(this.publishSql(stored).concat("COMMIT").join(";\n"));
+        return { stored, results };
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        // Replicas writing the same rows in different orders deadlock: PostgreSQL aborts one of them,
+        // and the same statements succeed when sent again (the units' work is not run again).
+        if (attempt < CONFLICT_ATTEMPTS && isConflict(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Every unit and the announcements in one simple-protocol query, from BEGIN to COMMIT. */
+  private async allAtOnce(client: pg.PoolClient, units: readonly Unit[]): Promise<{ stored: Unit[]; results: Map<RecordedStatement, pg.QueryResult> }> {
     const single = units.length === 1;
+    const parts: string[] = ["BEGIN"];
+    const slots: Array<RecordedStatement | undefined> = [undefined];
+    for (const u of units) {
+      if (!single) {
+        parts.push("SAVEPOINT unit");
+        slots.push(undefined);
+      }
+      u.statements.forEach((st, i) => {
+        parts.push(u.sql[i]!);
+        slots.push(st);
+      });
+      if (!single) {
+        parts.push("RELEASE SAVEPOINT unit");
+        slots.push(undefined);
+      }
+    }
+    for (const sql of [...this.publishSql(units), "COMMIT"]) {
+      parts.push(sql);
+      slots.push(undefined);
+    }
+    const answer = await client.query({ text: parts.join(";\n"), types: PG_TYPES });
+    const all = (Array.isArray(answer) ? answer : [answer]) as pg.QueryResult[];
+    const results = new Map<RecordedStatement, pg.QueryResult>();
+    slots.forEach((st, i) => {
+      if (st?.committed) results.set(st, all[i]!);
+    });
+    return { stored: [...units], results };
+  }
+
+  /** Each unit in one round trip of its own, in its savepoint: a unit the database refuses is undone alone. */
+  private async unitByUnit(
+    client: pg.PoolClient,
+    units: readonly Unit[],
+    stored: Unit[],
+    results: Map<RecordedStatement, pg.QueryResult>,
+    failedAlone: Set<Unit>,
+  ): Promise<void> {
     for (const u of units) {
       if (failedAlone.has(u)) continue;
       for (let attempt = 1; ; attempt++) {
         try {
-          if (!single) await client.query("SAVEPOINT unit");
-          for (const s of u.statements) {
-            const result = await client.query({ text: s.text, values: s.values as unknown[], types: PG_TYPES });
-            if (s.committed) results.set(s, result);
-          }
-          if (!single) await client.query("RELEASE SAVEPOINT unit");
+          const answer = await client.query({ text: ["SAVEPOINT unit", ...u.sql, "RELEASE SAVEPOINT unit"].join(";\n"), types: PG_TYPES });
+          const all = (Array.isArray(answer) ? answer : [answer]) as pg.QueryResult[];
+          u.statements.forEach((st, i) => {
+            if (st.committed) results.set(st, all[i + 1]!);
+          });
           stored.push(u);
           break;
         } catch (err) {
-          if (single) throw err;
           // The unit alone is undone (its locks released); the transaction goes on with the next.
           await client.query("ROLLBACK TO SAVEPOINT unit");
           if (attempt < CONFLICT_ATTEMPTS && isConflict(err)) continue;
@@ -230,9 +290,9 @@ export class PgCommitQueue implements WriteQueue {
     }
   }
 
-  /** The stored units' announcements, in the group's transaction: one NOTIFY per topic and payload-sized chunk. */
-  private async publish(client: pg.PoolClient, stored: ReadonlyArray<Extract<Ran, { ok: true }>>): Promise<void> {
-    if (this.origin === undefined) return;
+  /** The stored units' announcements, for their transaction: one NOTIFY per topic and payload-sized chunk. */
+  private publishSql(stored: readonly Unit[]): string[] {
+    if (this.origin === undefined) return [];
     const byTopic: Announced = new Map();
     for (const u of stored) {
       for (const [topic, keys] of u.announced) {
@@ -241,10 +301,11 @@ export class PgCommitQueue implements WriteQueue {
         for (const k of keys) all.add(k);
       }
     }
+    const out: string[] = [];
     for (const [topic, keys] of byTopic) {
-      const payloads = noticePayloads(this.origin, [...keys]);
-      await client.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [topic, payloads]);
+      for (const payload of noticePayloads(this.origin, [...keys])) out.push(inlineStatement("SELECT pg_notify($1, $2)", [topic, payload]));
     }
+    return out;
   }
 
   /** Nothing of these units is stored: undo their memory effects (newest first) and reject them. */
@@ -265,6 +326,15 @@ export class PgCommitQueue implements WriteQueue {
 
 /** How often a unit or group that lost a deadlock or serialization conflict is sent. */
 const CONFLICT_ATTEMPTS = 3;
+
+/**
+ * The database refused a statement (a constraint, a bad value, a fence): worth sending the units one by one
+ * to find which. Anything else (a lost connection, a server shutting down) fails every unit alike.
+ */
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|23|42|P0|AP|40)/.test(code);
+}
 
 /** deadlock_detected and serialization_failure: another transaction won; trying again is the remedy. */
 function isConflict(err: unknown): boolean {
