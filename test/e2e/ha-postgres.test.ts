@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startPostgres, type PostgresCluster } from "../helpers/postgres.ts";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 import { runAmtool, sleep, startAlertPrism, startWebhookSink, type RunningServer, type WebhookSink } from "./harness.ts";
 
 const LEASE_MS = 3_000;
@@ -214,6 +215,63 @@ describe("three replicas on one PostgreSQL database", () => {
     await sleep(2 * LEASE_MS);
     assert.equal(await roleOf(sender), "standby");
     for (const name of ["Shared", "AfterKill", "WhilePaused"]) {
+      for (const [instance, n] of notificationsByGroup(sink, name)) assert.equal(n, 1, `${name} ${instance} notified ${n} times`);
+    }
+  });
+});
+
+describe("a sender cut off from the database (its connections blackholed)", () => {
+  let cluster: PostgresCluster;
+  let sink: WebhookSink;
+  let proxy: TcpProxy;
+  const replicas: RunningServer[] = [];
+
+  before(async () => {
+    cluster = await startPostgres();
+    sink = await startWebhookSink();
+    const url = await cluster.createDatabase("cutoff");
+    proxy = await startTcpProxy(cluster.port);
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    // The first replica reaches the database through the proxy, and becomes the sender (it is alone).
+    replicas.push(await startAlertPrism({ configYaml: CONFIG(sink.url), alertprismYaml: prismYaml(viaProxy.toString()) }));
+    await theSender(replicas, 3 * LEASE_MS);
+    replicas.push(await startAlertPrism({ configYaml: CONFIG(sink.url), alertprismYaml: prismYaml(url) }));
+  });
+  after(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await proxy?.close();
+    await sink?.close();
+    await cluster?.stop();
+  });
+
+  it("stops sending, says so in /health, answers reads from memory; the other takes over and notifies once", async () => {
+    const [cutOff, other] = replicas as [RunningServer, RunningServer];
+    assert.equal((await post(other, "/api/v2/alerts", alertsFor("BeforeCut", 3))).status, 200);
+    await visible(cutOff, "BeforeCut", 3);
+    await waitForGroups(sink, "BeforeCut", 3, 20_000);
+
+    proxy.blackhole();
+    const cutAt = Date.now();
+    assert.equal(await theSender([other], 3 * LEASE_MS), other);
+    console.log(`# the other replica is the sender ${Date.now() - cutAt} ms after the cut (lease ${LEASE_MS} ms)`);
+    const health = await json<Health & { status: string }>(`${cutOff.url}/health`);
+    assert.equal(health.components.cluster?.role, "standby");
+    assert.match(health.components.cluster?.warning ?? "", /PostgreSQL unreachable/);
+    assert.doesNotMatch(JSON.stringify(health), new RegExp(new URL(cluster.url).password));
+    // Reads come from memory: the alerts it knew are still listed.
+    const listed = await json<Array<{ labels: { alertname: string } }>>(`${cutOff.url}/api/v2/alerts`);
+    assert.equal(listed.filter((a) => a.labels.alertname === "BeforeCut").length, 3);
+
+    assert.equal((await post(other, "/api/v2/alerts", alertsFor("DuringCut", 4))).status, 200);
+    await waitForGroups(sink, "DuringCut", 4, 20_000);
+    proxy.restore();
+    // Back in touch, the cut-off replica catches up and stays a standby: no group is notified twice.
+    await visible(cutOff, "DuringCut", 4).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${cutOff.logs()}`);
+    });
+    await sleep(2 * LEASE_MS);
+    for (const name of ["BeforeCut", "DuringCut"]) {
       for (const [instance, n] of notificationsByGroup(sink, name)) assert.equal(n, 1, `${name} ${instance} notified ${n} times`);
     }
   });

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { StorageError } from "../../lib/errors.ts";
 import type { WriteOptions, WriteQueue } from "../write-queue.ts";
 import { safeErrorMessage } from "./safe-error.ts";
-import { PG_TYPES } from "./types.ts";
+import { PG_TYPES, checkout, type Checkout } from "./types.ts";
 import { inlineStatement } from "./inline-sql.ts";
 import { MAX_PAYLOAD_BYTES } from "./change-feed.ts";
 
@@ -167,9 +167,9 @@ export class PgCommitQueue implements WriteQueue {
       }
     }
     if (units.length === 0) return;
-    let client: pg.PoolClient;
+    let taken: Checkout;
     try {
-      client = await this.pool.connect();
+      taken = await checkout(this.pool);
     } catch (err) {
       this.undo(units, err);
       return;
@@ -178,14 +178,14 @@ export class PgCommitQueue implements WriteQueue {
     let outcome: { stored: Unit[]; results: Map<RecordedStatement, pg.QueryResult> };
     const failedAlone = new Set<Unit>();
     try {
-      outcome = await this.commitGroup(client, units, failedAlone);
+      outcome = await this.commitGroup(taken.client, units, failedAlone);
     } catch (err) {
       broken = true;
       this.undo(units.filter((u) => !failedAlone.has(u)), err);
       return;
     } finally {
       // A connection whose transaction failed is closed rather than given to the next group.
-      client.release(broken);
+      taken.release(broken);
     }
     const { stored, results } = outcome;
     for (const u of stored) for (const st of u.statements) if (st.committed) st.committed(results.get(st)!);

@@ -6,6 +6,7 @@ import { lockExclusively } from "../exclusive-lock.ts";
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "../migrate.ts";
 import { MIGRATION_LOCK_KEY, migrate } from "./migrate.ts";
 import { safeErrorMessage } from "./safe-error.ts";
+import { checkout } from "./types.ts";
 
 export interface TableCopy {
   readonly table: string;
@@ -53,14 +54,14 @@ export async function copySqliteToPostgres(sqliteFile: string, pool: pg.Pool): P
       );
     }
     await migrateTarget(pool);
-    const client = await pool.connect();
+    const taken = await checkout(pool);
     try {
-      const tables = await copyAll(sqlite, client);
-      client.release();
+      const tables = await copyAll(sqlite, taken.client);
+      taken.release();
       return { schemaVersion, tables, rows: tables.reduce((n, t) => n + t.rows, 0) };
     } catch (err) {
       // A session whose transaction failed half-way is not given back to the pool.
-      client.release(true);
+      taken.release(true);
       throw err;
     }
   } finally {

@@ -10,6 +10,7 @@ import { sql as m007 } from "./migrations/007-deliveries-by-group.ts";
 import { sql as m008 } from "./migrations/008-anomaly-rules.ts";
 import { sql as m009 } from "./migrations/009-heartbeats.ts";
 import { sql as m010 } from "./migrations/010-ha-coordination.ts";
+import { checkout } from "./types.ts";
 
 /**
  * Ordered, append-only, numbered as the SQLite migrations: version N means the same schema on both, but
@@ -44,18 +45,19 @@ INSERT INTO schema_version (version) VALUES (0) ON CONFLICT DO NOTHING;
  * database written by newer code before writing anything.
  */
 export async function migrate(pool: pg.Pool): Promise<{ from: number; to: number }> {
-  const client = await pool.connect();
+  const taken = await checkout(pool);
+  const client = taken.client;
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     const from = await checkSchemaVersion(client);
     if (from < SCHEMA_VERSION) await client.query(VERSION_TABLE);
     for (let v = from; v < SCHEMA_VERSION; v++) await applyMigration(client, v);
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
-    client.release();
+    taken.release();
     return { from, to: SCHEMA_VERSION };
   } catch (err) {
     // Closing the session frees the lock and any transaction left open, whatever state it failed in.
-    client.release(true);
+    taken.release(true);
     throw err;
   }
 }

@@ -44,6 +44,11 @@ export interface PgStores extends Stores {
 
 /** How long taking a connection may wait: past it the write fails (503) instead of hanging the request. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a query may go unanswered: a database cut off by the network never answers, and a group commit
+ * waiting for it would hold every later write. Past it the writes fail (503) and the connection is closed.
+ */
+const QUERY_TIMEOUT_MS = 15_000;
 
 /**
  * Connects, brings the schema up to date (under the migration lock, so replicas starting together migrate
@@ -51,7 +56,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * the password when the server cannot be reached or the schema is newer than this build.
  */
 export async function openPgStores(opts: PgStoreOptions): Promise<PgStores> {
-  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, keepAlive: true });
   // Without a listener, a connection dropped while idle in the pool would throw from the pool and end the process.
   pool.on("error", (err) => opts.connectionError?.(safeErrorMessage(err)));
   try {

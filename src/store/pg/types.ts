@@ -27,3 +27,27 @@ export interface Queryable {
 export async function rows<R extends pg.QueryResultRow>(db: Queryable, text: string, values: readonly unknown[] = []): Promise<R[]> {
   return (await db.query<R>({ text, values: values as unknown[], types: PG_TYPES })).rows;
 }
+
+/** A connection taken from a pool; give it back with `release` (true: it failed, close it). */
+export interface Checkout {
+  readonly client: pg.PoolClient;
+  release(broken?: boolean): void;
+}
+
+/**
+ * Takes a connection from the pool for several queries. While taken, the pool does not listen for its
+ * errors, and a connection that dies (a server restart, a dropped route) emits one: without a listener
+ * that would end the process. The failure reaches the caller through the query under way (or the next).
+ */
+export async function checkout(pool: pg.Pool): Promise<Checkout> {
+  const client = await pool.connect();
+  const ignore = (): void => undefined;
+  client.on("error", ignore);
+  return {
+    client,
+    release: (broken = false) => {
+      client.off("error", ignore);
+      client.release(broken);
+    },
+  };
+}
