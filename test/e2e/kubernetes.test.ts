@@ -1,13 +1,15 @@
 // deploy/kubernetes, rendered by the real `kubectl kustomize` (offline, the kustomize built into kubectl;
-// Debian 12's kubernetes-client on CI) for the base and the example overlay, then:
+// Debian 12's kubernetes-client on CI) for the base, the example overlay and the ha overlay, then:
 // - every object validated against the Kubernetes schemas (kubernetes-models' validators, and
 //   @kubernetes-models/prometheus-operator's for the ServiceMonitor and PrometheusRule); unknown kinds fail;
 // - what the deployment relies on: one replica with its own volume, probes on the listen port, the
 //   security context, resources within the V8 heap setting, every credential from a Secret, the
 //   ConfigMap equal to alertmanager/, selectors that select, the PrometheusRule equal to rules/alert.rules;
-// - the overlay changes what it says it changes, and nothing else;
+// - the overlays change what they say they change, and nothing else; the ha overlay runs three replicas of
+//   a Deployment on PostgreSQL (URL from a Secret, identity from the downward API), spread across nodes;
 // - the pod's args and environment, run directly (ConfigMap and volume mapped to temp dirs), answer the
-//   probes and keep the database on the volume.
+//   probes and keep the database on the volume; the ha pod's, on a throwaway PostgreSQL, become the sender
+//   under the pod's name and write nothing but /tmp.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -15,6 +17,7 @@ import type { ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
+import pg from "pg";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Service } from "kubernetes-models/v1/Service";
@@ -23,23 +26,27 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { ACK_LINK_KEY_ENV } from "../../src/config/alertprism.ts";
-import { REPO_ROOT, freePort, makeTempDir, requireBinary, waitForHttp } from "./harness.ts";
+import { resolveSettings } from "../../src/settings.ts";
+import { startPostgres } from "../helpers/postgres.ts";
+import { REPO_ROOT, freePort, makeTempDir, requireBinary, sleep, waitForHttp } from "./harness.ts";
 
 const BASE = join(REPO_ROOT, "deploy", "kubernetes", "base");
 const OVERLAY = join(REPO_ROOT, "deploy", "kubernetes", "overlays", "example");
+const HA_OVERLAY = join(REPO_ROOT, "deploy", "kubernetes", "overlays", "ha");
 const CONFIG_DIR = join(REPO_ROOT, "alertmanager");
 const RENDER_TIMEOUT_MS = 60_000;
 /** Newer kustomize versions warn about the spellings Debian 12's kubectl (kustomize v2.0.3) needs. */
-const ALLOWED_STDERR = /^# Warning: '(bases|patchesStrategicMerge)' is deprecated\. Please use '(resources|patches)' instead\./;
+const ALLOWED_STDERR = /^# Warning: '(bases|patchesStrategicMerge|patchesJson6902)' is deprecated\. Please use '(resources|patches)' instead\./;
 /** Credentials AlertPrism reads from its environment only (README "Command line"). */
 const ENV_ONLY_CREDENTIALS = ["ALERTPRISM_WEBHOOK_BEARER_TOKEN", ACK_LINK_KEY_ENV];
-/** Variable names that hold a credential, whatever the config file calls them. */
-const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|ROUTING_KEY|SERVICE_KEY|API_KEY|ACCESS_KEY|USERNAME|WEBHOOK_PATH|_KEY$/;
+/** Variable names that hold a credential, whatever the config file calls them (a database URL has its password). */
+const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|ROUTING_KEY|SERVICE_KEY|API_KEY|ACCESS_KEY|USERNAME|WEBHOOK_PATH|_KEY$|POSTGRES_URL/;
 
 // ---------------------------------------------------------------------------------------------
 // Rendering and schema validation
@@ -58,6 +65,7 @@ const MODELS: ReadonlyArray<ModelClass<Validating>> = [
   ConfigMap,
   Service,
   StatefulSet,
+  Deployment,
   PodDisruptionBudget,
   NetworkPolicy,
   ServiceMonitor,
@@ -112,17 +120,33 @@ function only<M extends Validating>(objs: K8sObject[], Model: ModelClass<M>): M 
   return new Model(structuredClone(found[0]) as never);
 }
 
+/** The object of a kind with that name. */
+function named<M extends Validating>(objs: K8sObject[], Model: ModelClass<M>, name: string): M {
+  const found = objs.filter((o) => o.apiVersion === Model.apiVersion && o.kind === Model.kind && o.metadata.name === name);
+  assert.equal(found.length, 1, `exactly one ${Model.kind} ${name}, got ${found.length}`);
+  return new Model(structuredClone(found[0]) as never);
+}
+
+/** What runs AlertPrism: the StatefulSet (base, example overlay) or the Deployment (ha overlay), one of them. */
+type Workload = StatefulSet | Deployment;
+
+function workload(objs: K8sObject[]): Workload {
+  const kinds = objs.filter((o) => o.apiVersion === "apps/v1" && (o.kind === "StatefulSet" || o.kind === "Deployment"));
+  assert.equal(kinds.length, 1, `exactly one StatefulSet or Deployment, got ${kinds.map((o) => o.kind).join(", ")}`);
+  return kinds[0]!.kind === "StatefulSet" ? only(objs, StatefulSet) : only(objs, Deployment);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small helpers over the typed objects
 
-function podSpec(sts: StatefulSet): IPodSpec {
-  const spec = sts.spec?.template.spec;
-  assert.ok(spec, "the StatefulSet has a pod template spec");
+function podSpec(w: Workload): IPodSpec {
+  const spec = w.spec?.template.spec;
+  assert.ok(spec, `the ${w.kind} has a pod template spec`);
   return spec;
 }
 
-function mainContainer(sts: StatefulSet): IContainer {
-  const containers = podSpec(sts).containers;
+function mainContainer(w: Workload): IContainer {
+  const containers = podSpec(w).containers;
   assert.equal(containers.length, 1, "one container");
   return containers[0]!;
 }
@@ -136,6 +160,32 @@ function argValue(c: IContainer, name: string): string {
 
 function envVar(c: IContainer, name: string): IEnvVar | undefined {
   return (c.env ?? []).find((e) => e.name === name);
+}
+
+/**
+ * The container's environment as the kubelet makes it: values with `$(VAR)` expanded from the variables
+ * listed before them (`$$` is a literal `$`, an unknown reference stays as it is), downward-API fields,
+ * and Secret keys ("secret/key"); a missing optional key leaves the variable unset.
+ */
+function containerEnv(c: IContainer, fields: Record<string, string>, secrets: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) {
+      env[e.name] = e.value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) => (name === undefined ? "$" : env[name] ?? m));
+    } else if (e.valueFrom?.fieldRef) {
+      const v = fields[e.valueFrom.fieldRef.fieldPath];
+      assert.ok(v !== undefined, `${e.name}: no value for the field ${e.valueFrom.fieldRef.fieldPath}`);
+      env[e.name] = v;
+    } else if (e.valueFrom?.secretKeyRef) {
+      const ref = e.valueFrom.secretKeyRef;
+      const v = secrets[`${ref.name}/${ref.key}`];
+      assert.ok(v !== undefined || ref.optional === true, `${e.name}: the Secret key ${ref.name}/${ref.key} is required`);
+      if (v !== undefined) env[e.name] = v;
+    } else {
+      assert.fail(`${e.name}: unsupported source ${JSON.stringify(e.valueFrom)}`);
+    }
+  }
+  return env;
 }
 
 function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
@@ -185,17 +235,21 @@ function dockerfileUser(): { uid: number; gid: number } {
 describe("deploy/kubernetes rendered with kubectl kustomize", () => {
   let base: K8sObject[] = [];
   let overlay: K8sObject[] = [];
+  let ha: K8sObject[] = [];
   before(() => {
     base = render(BASE);
     overlay = render(OVERLAY);
+    ha = render(HA_OVERLAY);
   });
 
-  it("renders the base and the overlay offline, each object valid against its Kubernetes schema", () => {
+  it("renders the base and the overlays offline, each object valid against its Kubernetes schema", () => {
     const kinds = (objs: K8sObject[]) => objs.map((o) => o.kind).sort();
     const expected = ["ConfigMap", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor", "StatefulSet"];
     assert.deepEqual(kinds(base), expected);
     assert.deepEqual(kinds(overlay), [...expected, "Namespace"].sort());
-    for (const obj of [...base, ...overlay]) validate(obj);
+    // The ha overlay: a Deployment in place of the StatefulSet, and a second NetworkPolicy (PostgreSQL).
+    assert.deepEqual(kinds(ha), [...expected.filter((k) => k !== "StatefulSet"), "Deployment", "NetworkPolicy"].sort());
+    for (const obj of [...base, ...overlay, ...ha]) validate(obj);
   });
 
   it("the schema validation rejects what it is relied on for (wrong types, missing required fields, unknown kinds)", () => {
@@ -210,7 +264,9 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
     assert.throws(() => validate(broken((o) => ((o.spec.template as { spec: { containers: unknown } }).spec.containers = {}))), /containers must be array/);
     const sm = base.find((o) => o.kind === "ServiceMonitor")!;
     assert.throws(() => validate({ ...structuredClone(sm), spec: { selector: {}, endpoints: [{ port: 9093 }] } } as K8sObject), /port must be string/);
-    assert.throws(() => validate({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" } }), /no schema for this kind/);
+    assert.throws(() => validate({ apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "x" } }), /no schema for this kind/);
+    const deployment = ha.find((o) => o.kind === "Deployment")!;
+    assert.throws(() => validate({ ...structuredClone(deployment), spec: { ...(deployment as unknown as { spec: object }).spec, strategy: { type: 1 } } } as K8sObject), /type must be string/);
   });
 
   it("one replica of a StatefulSet (SQLite has one writer) with its own ReadWriteOnce volume for the database", () => {
@@ -234,8 +290,8 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
   });
 
   it("liveness and start-up probe /-/healthy, readiness /-/ready, on the port AlertPrism listens on", () => {
-    for (const objs of [base, overlay]) {
-      const c = mainContainer(only(objs, StatefulSet));
+    for (const objs of [base, overlay, ha]) {
+      const c = mainContainer(workload(objs));
       const listenPort = Number(argValue(c, "web.listen-address").split(":").at(-1));
       const http = (c.ports ?? []).find((p) => p.name === "http");
       assert.equal(http?.containerPort, listenPort);
@@ -258,13 +314,13 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
 
   it("runs as the image's unprivileged user, read-only root filesystem, no privilege escalation, no capabilities", () => {
     const user = dockerfileUser();
-    for (const objs of [base, overlay]) {
-      const sts = only(objs, StatefulSet);
+    for (const objs of [base, overlay, ha]) {
+      const sts = workload(objs);
       const pod = podSpec(sts);
       assert.equal(pod.securityContext?.runAsNonRoot, true);
       assert.equal(pod.securityContext?.runAsUser, user.uid);
       assert.equal(pod.securityContext?.runAsGroup, user.gid);
-      assert.equal(pod.securityContext?.fsGroup, user.gid, "the volume is writable for the image's group");
+      assert.equal(pod.securityContext?.fsGroup, user.gid, "a volume is writable for the image's group");
       assert.equal(pod.securityContext?.seccompProfile?.type, "RuntimeDefault");
       assert.equal(pod.automountServiceAccountToken, false);
       assert.equal(only(objs, ServiceAccount).automountServiceAccountToken, false);
@@ -285,8 +341,8 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
   });
 
   it("requests and limits CPU and memory, with V8's heap below the memory limit", () => {
-    for (const objs of [base, overlay]) {
-      const c = mainContainer(only(objs, StatefulSet));
+    for (const objs of [base, overlay, ha]) {
+      const c = mainContainer(workload(objs));
       const { requests, limits } = c.resources ?? {};
       for (const r of ["cpu", "memory"]) {
         const req = quantity(requests?.[r], `requests.${r}`);
@@ -302,8 +358,8 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
   });
 
   it("every credential comes from a Secret key, never a literal value", () => {
-    for (const objs of [base, overlay]) {
-      const c = mainContainer(only(objs, StatefulSet));
+    for (const objs of [base, overlay, ha]) {
+      const c = mainContainer(workload(objs));
       const cm = only(objs, ConfigMap);
       // The variables the loaded configs use, from their values (comments do not count).
       const loaded = [argValue(c, "config.file"), argValue(c, "alertprism.config.file")].map((p) => cm.data?.[posix.basename(p)] ?? "");
@@ -328,11 +384,11 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
 
   it("the ConfigMap holds the files of alertmanager/ unchanged, mounted where the args read them", () => {
     const files = shippedConfigFiles();
-    for (const objs of [base, overlay]) {
+    for (const objs of [base, overlay, ha]) {
       const cm = only(objs, ConfigMap);
       assert.deepEqual(Object.keys(cm.data ?? {}).sort(), files, "every config file of alertmanager/ (add new ones to alertmanager/kustomization.yaml)");
       for (const f of files) assert.equal(cm.data?.[f], readFileSync(join(CONFIG_DIR, f), "utf8"), f);
-      const sts = only(objs, StatefulSet);
+      const sts = workload(objs);
       const c = mainContainer(sts);
       const volume = (podSpec(sts).volumes ?? []).find((v) => v.configMap?.name === cm.metadata?.name);
       assert.ok(volume, `a volume of ConfigMap ${cm.metadata?.name} (the generated, hashed name)`);
@@ -346,8 +402,8 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
   });
 
   it("Service, ServiceMonitor, NetworkPolicy and PodDisruptionBudget select what they are meant to", () => {
-    for (const objs of [base, overlay]) {
-      const sts = only(objs, StatefulSet);
+    for (const objs of [base, overlay, ha]) {
+      const sts = workload(objs);
       const podLabels = sts.spec?.template.metadata?.labels;
       const svc = only(objs, Service);
       // The scrape job is named after the Service; rules/alert.rules watches up{job="alertprism"}.
@@ -364,7 +420,7 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
       assert.equal(sm.spec.endpoints?.[0]?.path, "/metrics");
       assert.equal(sm.spec.jobLabel, undefined, "job label = Service name");
 
-      const np = only(objs, NetworkPolicy);
+      const np = named(objs, NetworkPolicy, "alertprism");
       assert.ok(matches(np.spec?.podSelector.matchLabels, podLabels), "the NetworkPolicy applies to the pod");
       assert.deepEqual(np.spec?.policyTypes, ["Ingress", "Egress"]);
       const ingressPorts = (np.spec?.ingress ?? []).flatMap((r) => r.ports ?? []);
@@ -378,7 +434,8 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
 
       const pdb = only(objs, PodDisruptionBudget);
       assert.ok(matches(pdb.spec?.selector?.matchLabels, podLabels), "the PodDisruptionBudget covers the pod");
-      // With one replica, a budget that demands it stay up would block every node drain.
+      // With one replica, a budget that demands it stay up would block every node drain; with three, one
+      // at a time keeps two serving.
       assert.equal(pdb.spec?.maxUnavailable, 1);
       assert.equal(pdb.spec?.minAvailable, undefined);
     }
@@ -386,7 +443,7 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
 
   it("the PrometheusRule holds exactly the groups of rules/alert.rules", () => {
     const groups = (parse(readFileSync(join(REPO_ROOT, "rules", "alert.rules"), "utf8")) as { groups: unknown[] }).groups;
-    for (const objs of [base, overlay]) {
+    for (const objs of [base, overlay, ha]) {
       assert.deepEqual(only(objs, PrometheusRule).spec.groups, groups, "run `node scripts/render-prometheusrule.mjs` after editing rules/alert.rules");
     }
   });
@@ -430,6 +487,115 @@ describe("deploy/kubernetes rendered with kubectl kustomize", () => {
       "the same variables in the same order",
     );
   });
+
+  it("the ha overlay runs three replicas of a Deployment with no volume of their own, and no StatefulSet", () => {
+    assert.equal(ha.filter((o) => o.kind === "StatefulSet").length, 0, "the base's StatefulSet is not rendered");
+    const dep = only(ha, Deployment);
+    assert.equal(dep.metadata?.name, "alertprism");
+    assert.equal(dep.spec?.replicas, 3);
+    assert.ok(matches(dep.spec?.selector.matchLabels, dep.spec?.template.metadata?.labels), "the selector selects the pod template");
+    // A rollout starts a new pod before it stops an old one.
+    assert.equal(dep.spec?.strategy?.type, "RollingUpdate");
+    assert.equal(dep.spec?.strategy?.rollingUpdate?.maxUnavailable, 0);
+    assert.ok(Number(dep.spec?.strategy?.rollingUpdate?.maxSurge) >= 1);
+    // The state is in PostgreSQL: only the ConfigMap and the /tmp emptyDir, no claim, no --storage.path.
+    const pod = podSpec(dep);
+    const c = mainContainer(dep);
+    assert.deepEqual((pod.volumes ?? []).map((v) => (v.configMap ? "configMap" : v.emptyDir ? "emptyDir" : JSON.stringify(v))).sort(), ["configMap", "emptyDir"]);
+    assert.deepEqual((c.volumeMounts ?? []).map((m) => m.mountPath).sort(), [posix.dirname(argValue(c, "alertprism.config.file")), "/tmp"]);
+    assert.ok(!(c.args ?? []).some((a) => a.startsWith("--storage.path=")), "no --storage.path: nothing is stored in the pod");
+  });
+
+  it("the ha replicas: the PostgreSQL URL from the Secret alertprism-postgres, each one's identity from the downward API, as AlertPrism loads them", () => {
+    const dep = only(ha, Deployment);
+    const c = mainContainer(dep);
+    const url = envVar(c, "ALERTPRISM_POSTGRES_URL");
+    assert.equal(url?.value, undefined);
+    assert.equal(url?.valueFrom?.secretKeyRef?.name, "alertprism-postgres");
+    assert.equal(url?.valueFrom?.secretKeyRef?.key, "url");
+    assert.notEqual(url?.valueFrom?.secretKeyRef?.optional, true, "without the database the pod must not start");
+    assert.equal(envVar(c, "POD_NAME")?.valueFrom?.fieldRef?.fieldPath, "metadata.name");
+    assert.equal(envVar(c, "POD_IP")?.valueFrom?.fieldRef?.fieldPath, "status.podIP");
+
+    // The settings file the args name, from the ConfigMap mounted there.
+    const settingsPath = argValue(c, "alertprism.config.file");
+    const configVolume = (podSpec(dep).volumes ?? []).find((v) => v.name === (c.volumeMounts ?? []).find((m) => m.mountPath === posix.dirname(settingsPath))?.name);
+    assert.equal(configVolume?.configMap?.name, only(ha, ConfigMap).metadata?.name, `${settingsPath} is in the ConfigMap's mount`);
+    const dir = makeTempDir("k8s-ha-config");
+    for (const [f, text] of Object.entries(only(ha, ConfigMap).data ?? {})) writeFileSync(join(dir, f), text);
+    assert.equal((parse(readFileSync(join(dir, posix.basename(settingsPath)), "utf8")) as { storage?: { backend?: string } }).storage?.backend, "postgres");
+
+    // The container's environment as the kubelet makes it for one pod, loaded by AlertPrism's own code.
+    const pod = { name: "alertprism-6f7d9c8b5-x2k4q", ip: "10.1.2.3" };
+    const secretUrl = "postgres://alertprism:s3cret@db.example.com:5432/alertprism?sslmode=verify-full";
+    const env = containerEnv(c, { "metadata.name": pod.name, "status.podIP": pod.ip }, { "alertprism-postgres/url": secretUrl });
+    const port = (c.ports ?? []).find((p) => p.name === "http")?.containerPort;
+    assert.equal(env.ALERTPRISM_REPLICA_ID, pod.name);
+    assert.equal(env.ALERTPRISM_ADVERTISE_ADDRESS, `${pod.ip}:${port}`);
+    const flags = new Map([["config.file", join(dir, posix.basename(argValue(c, "config.file")))], ["alertprism.config.file", join(dir, posix.basename(settingsPath))], ["web.listen-address", argValue(c, "web.listen-address")]]);
+    const settings = resolveSettings(flags, env);
+    assert.deepEqual(
+      settings.postgres && { url: settings.postgres.url, replicaId: settings.postgres.replicaId, advertiseAddress: settings.postgres.advertiseAddress },
+      { url: secretUrl, replicaId: pod.name, advertiseAddress: `${pod.ip}:${port}` },
+    );
+  });
+
+  it("the ha replicas spread across nodes, and a disruption takes one at a time", () => {
+    const dep = only(ha, Deployment);
+    const podLabels = dep.spec?.template.metadata?.labels;
+    const anti = podSpec(dep).affinity?.podAntiAffinity;
+    // Preferred only: a cluster with fewer nodes than replicas still runs all three.
+    assert.equal(anti?.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+    const terms = anti?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+    assert.equal(terms.length, 1);
+    assert.equal(terms[0]!.podAffinityTerm.topologyKey, "kubernetes.io/hostname");
+    assert.ok(matches(terms[0]!.podAffinityTerm.labelSelector?.matchLabels, podLabels), "it keeps apart the replicas of this Deployment");
+    assert.ok(terms[0]!.weight >= 50);
+    const pdb = only(ha, PodDisruptionBudget);
+    assert.ok(matches(pdb.spec?.selector?.matchLabels, podLabels));
+    assert.equal(pdb.spec?.maxUnavailable, 1);
+    assert.ok((dep.spec?.replicas ?? 0) - 1 >= 2, "two replicas serve during a disruption");
+  });
+
+  it("the ha replicas may reach PostgreSQL (5432/TCP) through a NetworkPolicy of their own; the base's is unchanged", () => {
+    const podLabels = only(ha, Deployment).spec?.template.metadata?.labels;
+    const pg = named(ha, NetworkPolicy, "alertprism-postgres");
+    assert.ok(matches(pg.spec?.podSelector.matchLabels, podLabels));
+    assert.deepEqual(pg.spec?.policyTypes, ["Egress"], "it opens no ingress");
+    assert.deepEqual((pg.spec?.egress ?? []).flatMap((r) => (r.ports ?? []).map((p) => `${p.port}/${p.protocol}`)), ["5432/TCP"]);
+    assert.deepEqual(named(ha, NetworkPolicy, "alertprism").toJSON(), only(base, NetworkPolicy).toJSON());
+  });
+
+  it("the ha overlay changes the kind, replicas, args, environment, mounts and affinity of the base's workload, and nothing else", () => {
+    // The other objects are the base's (the ConfigMap by name: its hash is the same).
+    for (const o of base.filter((x) => x.kind !== "StatefulSet")) {
+      const twin = ha.find((x) => x.kind === o.kind && x.metadata.name === o.metadata.name);
+      assert.deepEqual(twin, o, `${o.kind} ${o.metadata.name}`);
+    }
+    const added = ["ALERTPRISM_POSTGRES_URL", "POD_NAME", "POD_IP", "ALERTPRISM_REPLICA_ID", "ALERTPRISM_ADVERTISE_ADDRESS"];
+    const template = (w: Workload): unknown => {
+      const copy = structuredClone(w.toJSON().spec?.template) as { spec: IPodSpec };
+      delete copy.spec.affinity;
+      const c = copy.spec.containers[0]!;
+      delete c.args;
+      c.env = (c.env ?? []).filter((e) => !added.includes(e.name));
+      c.volumeMounts = (c.volumeMounts ?? []).filter((m) => m.mountPath !== "/var/lib/alertprism");
+      return copy;
+    };
+    assert.deepEqual(template(only(ha, Deployment)), template(only(base, StatefulSet)));
+    const envNames = (w: Workload) => (mainContainer(w).env ?? []).map((e) => e.name);
+    assert.deepEqual(envNames(only(ha, Deployment)).filter((n) => !added.includes(n)), envNames(only(base, StatefulSet)), "the base's variables, in their order");
+    // The args: the base's, with the HA settings file and without --storage.path.
+    const baseArgs = mainContainer(only(base, StatefulSet)).args ?? [];
+    assert.deepEqual(
+      mainContainer(only(ha, Deployment)).args,
+      baseArgs.filter((a) => !a.startsWith("--storage.path=")).map((a) => (a.startsWith("--alertprism.config.file=") ? "--alertprism.config.file=/etc/alertprism/alertprism.ha.example.yml" : a)),
+    );
+    const sts = only(base, StatefulSet).spec!;
+    const dep = only(ha, Deployment).spec!;
+    assert.deepEqual(dep.selector, sts.selector);
+    assert.deepEqual(only(ha, Deployment).metadata, only(base, StatefulSet).metadata);
+  });
 });
 
 /**
@@ -455,19 +621,31 @@ describe("the pod's args and environment, run directly", { timeout: 90_000 }, ()
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   });
 
-  it("serve the probes with a read-only root filesystem, keep the database on the volume and stop cleanly", async (t) => {
-    if (!asRoot) t.diagnostic("not root: running as the current user with a writable root filesystem");
-    const objs = render(BASE);
-    const sts = only(objs, StatefulSet);
-    const cm = only(objs, ConfigMap);
-    const c = mainContainer(sts);
-    const user = { uid: podSpec(sts).securityContext?.runAsUser ?? 0, gid: podSpec(sts).securityContext?.runAsGroup ?? 0 };
-    // The volumes as temp dirs: the ConfigMap's files (read-only), the claim and /tmp (writable).
+  interface RunningPod {
+    url: string;
+    /** Mount path in the pod → the temp dir that stands in for its volume. */
+    dirs: Map<string, string>;
+    user: { uid: number; gid: number };
+    logs(): string;
+    /** SIGTERM, then the exit code, or "timeout" after terminationGracePeriodSeconds. */
+    stop(): Promise<number | null | "timeout">;
+    kill(): void;
+  }
+
+  /**
+   * The workload's container as the pod runs it: its volumes as temp dirs (the ConfigMap's files read-only,
+   * the others writable), its args mapped onto them, listening on 127.0.0.1:<free port> instead of :9093
+   * (the flag wins over the variable), with the given environment; as root, as the pod's user with a
+   * read-only root filesystem. Resolves once /-/healthy answers.
+   */
+  async function startPod(w: Workload, cm: ConfigMap, env: (dirs: Map<string, string>) => NodeJS.ProcessEnv): Promise<RunningPod> {
+    const c = mainContainer(w);
+    const user = { uid: podSpec(w).securityContext?.runAsUser ?? 0, gid: podSpec(w).securityContext?.runAsGroup ?? 0 };
     const dirs = new Map<string, string>();
     const writable: string[] = [];
     for (const m of c.volumeMounts ?? []) {
       const dir = makeTempDir(`k8s-${m.name}`);
-      if ((podSpec(sts).volumes ?? []).some((v) => v.name === m.name && v.configMap)) {
+      if ((podSpec(w).volumes ?? []).some((v) => v.name === m.name && v.configMap)) {
         for (const [f, text] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, f), text);
         chmodSync(dir, 0o755);
       } else {
@@ -485,23 +663,15 @@ describe("the pod's args and environment, run directly", { timeout: 90_000 }, ()
       }
       return arg;
     };
-    // The container listens on :9093; here on 127.0.0.1:<free port> (the flag wins over the variable).
     const port = await freePort();
     const args = (c.args ?? []).map((a) => (a.startsWith("--web.listen-address=") ? `--web.listen-address=127.0.0.1:${port}` : toHost(a)));
-    // Plain values only: the Secret does not exist here, and its keys are optional. TMPDIR: the emptyDir
-    // stands in for /tmp.
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dirs.get("/tmp"), TMPDIR: dirs.get("/tmp") };
-    for (const e of c.env ?? []) {
-      if (e.value !== undefined) env[e.name] = e.value;
-      else assert.equal(e.valueFrom?.secretKeyRef?.optional, true, `${e.name}: a missing Secret key must not stop the pod`);
-    }
     // The image's ENTRYPOINT runs the built dist/src/main.js; the same code from source here.
     let logs = "";
     const command = [process.execPath, "--import", "tsx", join(REPO_ROOT, "src", "main.ts"), ...args];
     const [file, ...argv] = asRoot
       ? [requireBinary("unshare"), "--mount", "--propagation", "private", "sh", "-c", READ_ONLY_ROOT, "sh", String(user.uid), String(user.gid), writable.join(":"), ...command]
       : command;
-    const child = spawn(file!, argv, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file!, argv, { cwd: REPO_ROOT, env: env(dirs), stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     child.stdout.on("data", (d: Buffer) => (logs += d.toString("utf8")));
     child.stderr.on("data", (d: Buffer) => (logs += d.toString("utf8")));
@@ -509,28 +679,103 @@ describe("the pod's args and environment, run directly", { timeout: 90_000 }, ()
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitForHttp(`${url}/-/healthy`, 30_000, () => (child.exitCode !== null ? `exited with ${child.exitCode}` : undefined));
-      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
-        const res = await fetch(`${url}${probe?.httpGet?.path}`);
-        assert.equal(res.status, 200, `${probe?.httpGet?.path}; logs:\n${logs}`);
-      }
-      const receivers = (await (await fetch(`${url}/api/v2/receivers`)).json()) as Array<{ name: string }>;
-      assert.deepEqual(receivers.map((r) => r.name), ["watchdog", "p1", "p2", "email", "webhook"], "the example routing from the ConfigMap");
-      // A write: acknowledged only once committed to the database, on the claim's volume.
-      const post = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify([{ labels: { alertname: "KubernetesPodTest" } }]) });
-      assert.equal(post.status, 200, `${await post.text()}; logs:\n${logs}`);
-      const dataDir = dirs.get(argValue(c, "storage.path"));
-      assert.ok(dataDir && existsSync(join(dataDir, "alertprism.db")), `the database is on the claim's volume; logs:\n${logs}`);
-      if (asRoot) assert.equal(statSync(join(dataDir, "alertprism.db")).uid, user.uid, "written as the pod's user");
     } catch (err) {
       child.kill("SIGKILL");
+      throw new Error(`${(err as Error).message}\n--- logs ---\n${logs}`, { cause: err });
+    }
+    return {
+      url,
+      dirs,
+      user,
+      logs: () => logs,
+      kill: () => child.kill("SIGKILL"),
+      stop: async () => {
+        child.kill("SIGTERM");
+        const grace = (podSpec(w).terminationGracePeriodSeconds ?? 30) * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), grace)));
+        const code = await Promise.race([exited, timedOut]);
+        clearTimeout(timer);
+        return code;
+      },
+    };
+  }
+
+  /** Plain values and what the kubelet would put in; TMPDIR: the emptyDir stands in for /tmp. */
+  const podEnv = (c: IContainer, fields: Record<string, string>, secrets: Record<string, string>) => (dirs: Map<string, string>): NodeJS.ProcessEnv =>
+    ({ PATH: process.env.PATH, HOME: dirs.get("/tmp"), TMPDIR: dirs.get("/tmp"), ...containerEnv(c, fields, secrets) });
+
+  async function assertProbes(c: IContainer, pod: RunningPod): Promise<void> {
+    for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+      const res = await fetch(`${pod.url}${probe?.httpGet?.path}`);
+      assert.equal(res.status, 200, `${probe?.httpGet?.path}; logs:\n${pod.logs()}`);
+    }
+    const receivers = (await (await fetch(`${pod.url}/api/v2/receivers`)).json()) as Array<{ name: string }>;
+    assert.deepEqual(receivers.map((r) => r.name), ["watchdog", "p1", "p2", "email", "webhook"], "the example routing from the ConfigMap");
+  }
+
+  it("serve the probes with a read-only root filesystem, keep the database on the volume and stop cleanly", async (t) => {
+    if (!asRoot) t.diagnostic("not root: running as the current user with a writable root filesystem");
+    const objs = render(BASE);
+    const sts = only(objs, StatefulSet);
+    const c = mainContainer(sts);
+    // No Secret here: its keys are optional, so the pod starts without them.
+    const pod = await startPod(sts, only(objs, ConfigMap), podEnv(c, {}, {}));
+    try {
+      await assertProbes(c, pod);
+      // A write: acknowledged only once committed to the database, on the claim's volume.
+      const post = await fetch(`${pod.url}/api/v2/alerts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify([{ labels: { alertname: "KubernetesPodTest" } }]) });
+      assert.equal(post.status, 200, `${await post.text()}; logs:\n${pod.logs()}`);
+      const dataDir = pod.dirs.get(argValue(c, "storage.path"));
+      assert.ok(dataDir && existsSync(join(dataDir, "alertprism.db")), `the database is on the claim's volume; logs:\n${pod.logs()}`);
+      if (asRoot) assert.equal(statSync(join(dataDir, "alertprism.db")).uid, pod.user.uid, "written as the pod's user");
+    } catch (err) {
+      pod.kill();
       throw err;
     }
-    child.kill("SIGTERM");
-    const grace = (podSpec(sts).terminationGracePeriodSeconds ?? 30) * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), grace)));
-    const code = await Promise.race([exited, timedOut]);
-    clearTimeout(timer);
-    assert.equal(code, 0, `exits cleanly within terminationGracePeriodSeconds after SIGTERM; logs:\n${logs}`);
+    assert.equal(await pod.stop(), 0, `exits cleanly within terminationGracePeriodSeconds after SIGTERM; logs:\n${pod.logs()}`);
+  });
+
+  it("the ha pod's, on a throwaway PostgreSQL: the probes answer, it becomes the sender under its pod's name, writes nothing but /tmp, and leaves on SIGTERM", async (t) => {
+    if (!asRoot) t.diagnostic("not root: the root filesystem stays writable, so a write outside /tmp would go unnoticed");
+    const objs = render(HA_OVERLAY);
+    const dep = only(objs, Deployment);
+    const c = mainContainer(dep);
+    const cluster = await startPostgres();
+    t.after(() => cluster.stop());
+    const url = await cluster.createDatabase("k8s_ha");
+    const podName = "alertprism-6f7d9c8b5-x2k4q";
+    const pod = await startPod(dep, only(objs, ConfigMap), podEnv(c, { "metadata.name": podName, "status.podIP": "127.0.0.1" }, { "alertprism-postgres/url": url }));
+    const port = (c.ports ?? []).find((p) => p.name === "http")?.containerPort;
+    try {
+      await assertProbes(c, pod);
+      // Alone, it takes the sender lease at once.
+      type Health = { components: { cluster?: { role: string; replica: string } } };
+      let health: Health | undefined;
+      const deadline = Date.now() + 15_000;
+      while ((health = (await (await fetch(`${pod.url}/health`)).json()) as Health).components.cluster?.role !== "sender" && Date.now() < deadline) await sleep(100);
+      assert.deepEqual(health.components.cluster && { role: health.components.cluster.role, replica: health.components.cluster.replica }, { role: "sender", replica: podName }, pod.logs());
+      const status = (await (await fetch(`${pod.url}/api/v2/status`)).json()) as { cluster: { status: string; name: string; peers: Array<{ name: string; address: string }> } };
+      assert.equal(status.cluster.status, "ready");
+      assert.equal(status.cluster.name, podName);
+      assert.deepEqual(status.cluster.peers.map((p) => ({ name: p.name, address: p.address })), [{ name: podName, address: `127.0.0.1:${port}` }]);
+      // A write, committed to PostgreSQL: the only writable place in the pod is /tmp.
+      const post = await fetch(`${pod.url}/api/v2/alerts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify([{ labels: { alertname: "KubernetesHaPodTest" } }]) });
+      assert.equal(post.status, 200, `${await post.text()}; logs:\n${pod.logs()}`);
+      assert.deepEqual([...pod.dirs.keys()].sort(), ["/etc/alertprism", "/tmp"]);
+      assert.ok(!readdirSync(pod.dirs.get("/tmp")!).some((f) => f.startsWith("alertprism.db")), "no SQLite database in /tmp");
+    } catch (err) {
+      pod.kill();
+      throw err;
+    }
+    assert.equal(await pod.stop(), 0, `exits cleanly within terminationGracePeriodSeconds after SIGTERM; logs:\n${pod.logs()}`);
+    // It left the replicas at once (a clean stop releases the lease and removes its row).
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      assert.deepEqual((await client.query("SELECT id FROM ha_replicas")).rows, []);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -2,10 +2,13 @@
 // - Dockerfile rules (multi-stage, non-root, healthcheck, lockfile install, production-only modules,
 //   no secrets, every COPY source present and not excluded by .dockerignore);
 // - docker-compose.yml against the essentials of the Compose spec (images or builds, declared volumes
-//   and configs, host paths that exist, healthchecks, ports, profiles, interpolation), and against the
-//   Prometheus and AlertPrism configs it mounts;
+//   and configs, host paths that exist, healthchecks, ports, profiles, interpolation, YAML merge keys), and
+//   against the Prometheus and AlertPrism configs it mounts; the profile `ha`: PostgreSQL, three replicas
+//   whose settings (loaded by AlertPrism's own code with the environment compose gives them) select it, and
+//   a Prometheus alerting to exactly those three;
 // - the example configs: `amtool check-config` and `alertprism check-config` with an EMPTY environment,
-//   and the routing amtool computes equals the routing AlertPrism computes;
+//   and the routing amtool computes equals the routing AlertPrism computes; the HA example with its
+//   variables set, and equal to the single-process example but for storage and ha;
 // - the image's start command, run directly: `npm run build`, then exactly ENTRYPOINT + CMD (and the
 //   compose service's command) from the repository root with the Dockerfile's ENV, the VOLUME mapped to
 //   a temp dir and, when the tests run as root, as the Dockerfile's USER; then the Dockerfile's and the
@@ -17,6 +20,7 @@ import type { ChildProcess } from "node:child_process";
 import { chownSync, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, posix, relative, resolve } from "node:path";
 import { parse } from "yaml";
+import { resolveSettings } from "../../src/settings.ts";
 import { REPO_ROOT, freePort, makeTempDir, requireBinary, sleep, waitForHttp } from "./harness.ts";
 
 const DOCKERFILE = join(REPO_ROOT, "Dockerfile");
@@ -24,6 +28,9 @@ const DOCKERIGNORE = join(REPO_ROOT, ".dockerignore");
 const COMPOSE_FILE = join(REPO_ROOT, "docker-compose.yml");
 const EXAMPLE_AM = "alertmanager/alertmanager.example.yml";
 const EXAMPLE_PRISM = "alertmanager/alertprism.example.yml";
+const EXAMPLE_PRISM_HA = "alertmanager/alertprism.ha.example.yml";
+/** The variables alertprism.ha.example.yml needs (no defaults): the database and each replica's identity. */
+const HA_VARIABLES = ["ALERTPRISM_POSTGRES_URL", "ALERTPRISM_REPLICA_ID", "ALERTPRISM_ADVERTISE_ADDRESS"];
 const FORWARDING_AM = "alertmanager/forwarding-alertmanager.yml";
 const MAIN_TS = join(REPO_ROOT, "src", "main.ts");
 const TOOL_TIMEOUT_MS = 30_000;
@@ -335,6 +342,8 @@ const dockerfileText = readFileSync(DOCKERFILE, "utf8");
 const dockerfile = parseDockerfile(dockerfileText);
 const runtime = dockerfile.stages.at(-1);
 const composeText = readFileSync(COMPOSE_FILE, "utf8");
+/** As Compose reads it: `<<` merges the `x-` fragments (YAML merge keys), aliases are resolved. */
+const parseCompose = (): unknown => parse(composeText, { merge: true });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -488,16 +497,53 @@ describe("Dockerfile", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("docker-compose.yml", () => {
-  const compose = rec(parse(composeText), "docker-compose.yml");
+  const compose = rec(parseCompose(), "docker-compose.yml");
   const services = rec(compose.services, "services");
   const declaredVolumes = new Set(Object.keys(isRec(compose.volumes) ? compose.volumes : {}));
   const declaredConfigs = new Set(Object.keys(isRec(compose.configs) ? compose.configs : {}));
   const service = (name: string): Rec => rec(services[name], `services.${name}`);
+  const profilesOf = (name: string): string[] => {
+    const p = service(name).profiles;
+    return p === undefined ? [] : strList(p, `services.${name}.profiles`);
+  };
+  const HA_REPLICAS = ["alertprism-ha-1", "alertprism-ha-2", "alertprism-ha-3"];
+
+  /** A path inside a service's container → the repository file behind it (its bind mounts; the longest target wins). */
+  const hostPath = (name: string, p: string): string | undefined => {
+    const m = mountsOf(service(name), name).filter((x) => x.kind === "bind" && (p === x.target || p.startsWith(`${x.target}/`))).sort((a, b) => b.target.length - a.target.length)[0];
+    return m ? resolve(REPO_ROOT, m.source, posix.relative(m.target, p)) : undefined;
+  };
+  /** The repository file (relative path) that a service's `--flag=<path>` reads. */
+  const commandFile = (name: string, flag: string): string => {
+    const args = strList(service(name).command, `services.${name}.command`);
+    const a = args.find((x) => x.startsWith(`--${flag}=`));
+    assert.ok(a, `services.${name}: --${flag}`);
+    const host = hostPath(name, a.slice(flag.length + 3));
+    assert.ok(host, `services.${name}: ${a} is not inside a bind mount`);
+    return relative(REPO_ROOT, host).split("\\").join("/");
+  };
+  /** A service's environment as compose gives it to the container, interpolated from `hostEnv`. */
+  const containerEnv = (name: string, hostEnv: Record<string, string> = {}): Record<string, string> =>
+    Object.fromEntries(Object.entries(rec(service(name).environment, `services.${name}.environment`)).map(([k, v]) => [k, interpolate(String(v), hostEnv)]));
+  /** The `${VAR…}` names in the values of config files (comments may mention variables that are not used). */
+  const variablesOf = (files: string[]): Set<string> => {
+    const referenced = new Set<string>();
+    for (const f of files) {
+      const text = readFileSync(join(REPO_ROOT, f), "utf8").split("\n").filter((l) => !l.trim().startsWith("#")).join("\n");
+      for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) referenced.add(m[1]!);
+    }
+    return referenced;
+  };
 
   it("uses the Compose spec without the obsolete version key, and only known top-level keys", () => {
     assert.equal(compose.version, undefined, "`version` is obsolete in the Compose spec");
     for (const k of Object.keys(compose)) assert.ok(["name", "services", "volumes", "networks", "configs", "secrets"].includes(k) || k.startsWith("x-"), `unknown top-level key ${k}`);
-    for (const name of ["alertprism", "prometheus", "node-exporter", "alertmanager", "grafana"]) assert.ok(isRec(services[name]), `service ${name}`);
+    for (const name of ["alertprism", "prometheus", "node-exporter", "alertmanager", "grafana", "alertprism-postgres", ...HA_REPLICAS, "prometheus-ha"]) assert.ok(isRec(services[name]), `service ${name}`);
+    // Merge keys are resolved (Compose does; a `<<` left over would be an unknown key to it).
+    const leftovers = (v: unknown, path: string): string[] =>
+      Array.isArray(v) ? v.flatMap((x, i) => leftovers(x, `${path}[${i}]`)) : isRec(v) ? Object.entries(v).flatMap(([k, x]) => (k === "<<" ? [path] : leftovers(x, `${path}.${k}`))) : [];
+    assert.deepEqual(leftovers(compose, ""), []);
+    assert.ok(composeText.includes("<<: *alertprism-ha"), "the replicas share one fragment (this test parses merge keys as Compose does)");
   });
 
   it("every $ is a valid interpolation, and secrets are passed through from the environment only", () => {
@@ -584,13 +630,11 @@ describe("docker-compose.yml", () => {
   });
 
   it("profiles: the core stack has none, the optional services have theirs, and nothing depends on an inactive service", () => {
-    const profilesOf = (name: string): string[] => {
-      const p = service(name).profiles;
-      return p === undefined ? [] : strList(p, `services.${name}.profiles`);
-    };
     for (const core of ["alertprism", "prometheus", "node-exporter"]) assert.deepEqual(profilesOf(core), [], core);
     assert.deepEqual(profilesOf("alertmanager"), ["alertmanager"]);
     assert.deepEqual(profilesOf("grafana"), ["grafana"]);
+    assert.deepEqual(Object.keys(services).filter((n) => profilesOf(n).includes("ha")).sort(), ["alertprism-postgres", ...HA_REPLICAS, "prometheus-ha"].sort());
+    for (const n of ["alertprism-postgres", ...HA_REPLICAS, "prometheus-ha"]) assert.deepEqual(profilesOf(n), ["ha"], n);
     for (const [name, raw] of Object.entries(services)) {
       const dep = rec(raw, name).depends_on;
       if (dep === undefined) continue;
@@ -610,12 +654,7 @@ describe("docker-compose.yml", () => {
     const args = strList(prom.command, "services.prometheus.command");
     const configPath = args.find((a) => a.startsWith("--config.file="))?.slice("--config.file=".length);
     assert.ok(configPath, "--config.file");
-    const mounts = mountsOf(prom, "prometheus").filter((m) => m.kind === "bind");
-    /** A path inside the container → the repository file behind it (longest mount target wins). */
-    const toHost = (p: string): string | undefined => {
-      const m = mounts.filter((x) => p === x.target || p.startsWith(`${x.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
-      return m ? resolve(REPO_ROOT, m.source, posix.relative(m.target, p)) : undefined;
-    };
+    const toHost = (p: string): string | undefined => hostPath("prometheus", p);
     const hostConfig = toHost(configPath);
     assert.equal(hostConfig, join(REPO_ROOT, "prometheus", "prometheus.yml"));
     const promConfig = rec(parse(readFileSync(hostConfig, "utf8")), "prometheus.yml");
@@ -641,25 +680,10 @@ describe("docker-compose.yml", () => {
 
   it("AlertPrism's command files are the example configs mounted from the repository; every variable they use is passed through", () => {
     const prism = service("alertprism");
-    const mounts = mountsOf(prism, "alertprism").filter((m) => m.kind === "bind");
-    const args = strList(prism.command, "services.alertprism.command");
-    const fileFlag = (flag: string): string => {
-      const a = args.find((x) => x.startsWith(`--${flag}=`));
-      assert.ok(a, `--${flag}`);
-      const p = a.slice(flag.length + 3);
-      const m = mounts.find((x) => p.startsWith(`${x.target}/`));
-      assert.ok(m, `${p} is not inside a bind mount`);
-      return relative(REPO_ROOT, resolve(REPO_ROOT, m.source, posix.relative(m.target, p))).split("\\").join("/");
-    };
-    assert.equal(fileFlag("config.file"), EXAMPLE_AM);
-    assert.equal(fileFlag("alertprism.config.file"), EXAMPLE_PRISM);
+    assert.equal(commandFile("alertprism", "config.file"), EXAMPLE_AM);
+    assert.equal(commandFile("alertprism", "alertprism.config.file"), EXAMPLE_PRISM);
     const env = rec(prism.environment, "services.alertprism.environment");
-    const referenced = new Set<string>();
-    for (const f of [EXAMPLE_AM, EXAMPLE_PRISM]) {
-      // Only the active YAML (comments may mention variables that are not used).
-      const text = readFileSync(join(REPO_ROOT, f), "utf8").split("\n").filter((l) => !l.trim().startsWith("#")).join("\n");
-      for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) referenced.add(m[1]!);
-    }
+    const referenced = variablesOf([EXAMPLE_AM, EXAMPLE_PRISM]);
     assert.ok(referenced.size >= 8, `variables found: ${[...referenced].join(", ")}`);
     for (const v of referenced) assert.equal(env[v], `\${${v}:-}`, `services.alertprism.environment.${v} passes the variable through`);
     // The forwarding Alertmanager posts to AlertPrism's webhook receiver by service name.
@@ -673,6 +697,111 @@ describe("docker-compose.yml", () => {
   it("the AlertPrism healthcheck is the image's HEALTHCHECK", () => {
     const test = strList(rec(service("alertprism").healthcheck, "healthcheck").test, "test");
     assert.deepEqual(test.slice(1), healthcheckOf(runtime!).command);
+  });
+
+  it("profile ha: PostgreSQL from the official Debian image, pinned, healthy by pg_isready over TCP, its data on a named volume, no published port", () => {
+    const pg = service("alertprism-postgres");
+    assert.match(str(pg.image, "image"), /^postgres:\d+\.\d+(-bookworm|-bullseye)?$/, "the official image (Debian-based; not -alpine), pinned to a minor version");
+    const test = strList(rec(pg.healthcheck, "healthcheck").test, "test");
+    assert.deepEqual(test.slice(0, 2), ["CMD", "pg_isready"]);
+    // The image's first start runs a socket-only server for its init scripts: a socket check calls it ready.
+    assert.ok(test.includes("--host=127.0.0.1") || test.join(" ").includes("-h 127.0.0.1"), "pg_isready checks over TCP");
+    const env = rec(pg.environment, "environment");
+    assert.equal(env.POSTGRES_PASSWORD, "${POSTGRES_PASSWORD:-change-me}");
+    const volumes = mountsOf(pg, "alertprism-postgres").filter((m) => m.kind === "volume");
+    assert.deepEqual(volumes.map((m) => m.target), ["/var/lib/postgresql/data"]);
+    assert.ok(declaredVolumes.has(volumes[0]!.source));
+    assert.deepEqual(portsOf(pg, "alertprism-postgres"), [], "reachable on the project's network only");
+  });
+
+  it("profile ha: three replicas of the core service's image, command and healthcheck, each with its own hostname, identity and port, waiting for PostgreSQL", () => {
+    const core = service("alertprism");
+    const ports = new Set<number>();
+    for (const name of HA_REPLICAS) {
+      const r = service(name);
+      assert.deepEqual(r.build, core.build, `${name}: the core service's build`);
+      assert.equal(r.image, core.image);
+      assert.deepEqual(r.healthcheck, core.healthcheck, `${name}: the core service's (the image's) healthcheck`);
+      assert.equal(r.stop_grace_period, core.stop_grace_period);
+      assert.equal(r.hostname, name, "a fixed hostname");
+      assert.equal(commandFile(name, "config.file"), EXAMPLE_AM);
+      assert.equal(commandFile(name, "alertprism.config.file"), EXAMPLE_PRISM_HA);
+      assert.deepEqual(mountsOf(r, name).filter((m) => m.kind === "volume"), [], "no data volume: the state is in PostgreSQL");
+      assert.deepEqual(rec(r.depends_on, "depends_on")["alertprism-postgres"], { condition: "service_healthy" });
+      const p = portsOf(r, name);
+      assert.deepEqual(p.map((x) => x.target), [9093]);
+      ports.add(p[0]!.published);
+    }
+    assert.equal(ports.size, 3);
+    assert.ok(![...ports].some((p) => portsOf(core, "alertprism").some((c) => c.published === p)), "beside the core service's port");
+  });
+
+  it("profile ha: each replica's settings, loaded with the environment compose gives it, select the compose PostgreSQL and a unique identity; every variable is passed", () => {
+    const referenced = variablesOf([EXAMPLE_AM, EXAMPLE_PRISM_HA]);
+    for (const v of HA_VARIABLES) assert.ok(referenced.has(v), `${EXAMPLE_PRISM_HA} uses ${v}`);
+    const coreEnv = rec(service("alertprism").environment, "environment");
+    const ids = new Set<string>();
+    // Without a .env (the default password) and with POSTGRES_PASSWORD set.
+    const hostEnvs: Array<Record<string, string>> = [{}, { POSTGRES_PASSWORD: "0123456789abcdef" }];
+    for (const hostEnv of hostEnvs) {
+      const pgEnv = containerEnv("alertprism-postgres", hostEnv);
+      for (const name of HA_REPLICAS) {
+        const raw = rec(service(name).environment, `services.${name}.environment`);
+        // The credentials and endpoints pass through as in the core service.
+        for (const v of [...referenced].filter((x) => !HA_VARIABLES.includes(x))) assert.equal(raw[v], `\${${v}:-}`, `services.${name}.environment.${v}`);
+        for (const [k, v] of Object.entries(coreEnv).filter(([k]) => k !== "ALERTPRISM_EXTERNAL_URL")) assert.equal(raw[k], v, `services.${name}.environment.${k}`);
+        const env = containerEnv(name, hostEnv);
+        for (const v of HA_VARIABLES) assert.ok(env[v], `services.${name}.environment.${v} is set`);
+        const settings = resolveSettings(new Map([
+          ["config.file", join(REPO_ROOT, commandFile(name, "config.file"))],
+          ["alertprism.config.file", join(REPO_ROOT, commandFile(name, "alertprism.config.file"))],
+        ]), env);
+        assert.ok(settings.postgres, `${name}: storage.backend postgres`);
+        assert.equal(settings.postgres.replicaId, name);
+        assert.equal(settings.postgres.advertiseAddress, `${name}:9093`, "reachable by the service name, on the port it listens on");
+        ids.add(settings.postgres.replicaId);
+        assert.equal(settings.postgres.leaseMs, 10_000);
+        const url = new URL(settings.postgres.url);
+        assert.equal(url.hostname, "alertprism-postgres", "the PostgreSQL service");
+        assert.equal(url.port, "5432");
+        assert.equal(decodeURIComponent(url.username), pgEnv.POSTGRES_USER);
+        assert.equal(decodeURIComponent(url.password), pgEnv.POSTGRES_PASSWORD, "the password PostgreSQL was created with");
+        assert.equal(url.pathname, `/${pgEnv.POSTGRES_DB}`);
+      }
+    }
+    assert.deepEqual([...ids].sort(), HA_REPLICAS);
+  });
+
+  it("profile ha: prometheus-ha loads prometheus-ha.yml and the rules like the core one, and alerts to and scrapes exactly the three replicas", () => {
+    const prom = service("prometheus-ha");
+    assert.equal(prom.image, service("prometheus").image);
+    assert.deepEqual(prom.command, service("prometheus").command, "the core Prometheus's flags");
+    const configPath = strList(prom.command, "command").find((a) => a.startsWith("--config.file="))!.slice("--config.file=".length);
+    assert.equal(hostPath("prometheus-ha", configPath), join(REPO_ROOT, "prometheus", "prometheus-ha.yml"));
+    const ha = rec(parse(readFileSync(join(REPO_ROOT, "prometheus", "prometheus-ha.yml"), "utf8")), "prometheus-ha.yml");
+    const core = rec(parse(readFileSync(join(REPO_ROOT, "prometheus", "prometheus.yml"), "utf8")), "prometheus.yml");
+    for (const rf of strList(ha.rule_files, "rule_files")) assert.equal(hostPath("prometheus-ha", posix.resolve(posix.dirname(configPath), rf)), join(REPO_ROOT, "rules", "alert.rules"));
+    const replicas = HA_REPLICAS.map((n) => `${n}:9093`);
+    const amTargets = list(rec(ha.alerting, "alerting").alertmanagers, "alertmanagers").flatMap((am) =>
+      list(rec(am, "alertmanager").static_configs, "static_configs").flatMap((sc) => strList(rec(sc, "static_config").targets, "targets")));
+    assert.deepEqual(amTargets.sort(), replicas, "alerts go to every replica");
+    const jobs = new Map(list(ha.scrape_configs, "scrape_configs").map((j) => [str(rec(j, "job").job_name, "job_name"), rec(j, "job")]));
+    const scraped = list(jobs.get("alertprism")?.static_configs, "static_configs").flatMap((sc) => strList(rec(sc, "static_config").targets, "targets"));
+    assert.deepEqual(scraped.sort(), replicas, "job alertprism scrapes every replica");
+    // Otherwise prometheus.yml: the same rules, intervals, Alertmanager settings and jobs.
+    const withoutTargets = (c: Rec): unknown => {
+      const copy = structuredClone(c) as { global: { external_labels?: unknown }; alerting: { alertmanagers: Array<{ static_configs?: unknown }> }; scrape_configs: Array<{ job_name: string; static_configs?: unknown }> };
+      delete copy.global.external_labels;
+      for (const am of copy.alerting.alertmanagers) delete am.static_configs;
+      for (const j of copy.scrape_configs) if (j.job_name === "alertprism") delete j.static_configs;
+      return copy;
+    };
+    assert.deepEqual(withoutTargets(ha), withoutTargets(core));
+    const cluster = (c: Rec) => rec(rec(c.global, "global").external_labels, "external_labels").cluster;
+    assert.notEqual(cluster(ha), cluster(core), "external_labels.cluster is unique per Prometheus deployment");
+    for (const n of HA_REPLICAS) assert.ok(isRec(rec(prom.depends_on, "depends_on")[n]), `prometheus-ha waits for ${n}`);
+    const r = run(requireBinary("promtool"), ["check", "config", "prometheus/prometheus-ha.yml"]);
+    assert.equal(r.status, 0, r.transcript);
   });
 });
 
@@ -718,7 +847,7 @@ describe("example configurations, with an empty environment", () => {
         }
       }
     };
-    for (const f of [EXAMPLE_AM, EXAMPLE_PRISM]) check(parse(readFileSync(join(REPO_ROOT, f), "utf8")) as Json, f);
+    for (const f of [EXAMPLE_AM, EXAMPLE_PRISM, EXAMPLE_PRISM_HA]) check(parse(readFileSync(join(REPO_ROOT, f), "utf8")) as Json, f);
   });
 
   it("routing: priorities reach the receivers the header documents, per amtool (Alertmanager's own router)", () => {
@@ -740,13 +869,53 @@ describe("example configurations, with an empty environment", () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe("the HA example configuration (alertprism.ha.example.yml), with its variables", () => {
+  const home = makeTempDir("packaging-ha-home");
+  const haEnv = { ALERTPRISM_POSTGRES_URL: "postgres://alertprism@localhost:5432/alertprism", ALERTPRISM_REPLICA_ID: "a", ALERTPRISM_ADVERTISE_ADDRESS: "localhost:9093" };
+  const args = ["check-config", `--config.file=${EXAMPLE_AM}`, `--alertprism.config.file=${EXAMPLE_PRISM_HA}`];
+  const prismCli = (env: NodeJS.ProcessEnv) => run(process.execPath, ["--import", "tsx", MAIN_TS, ...args], { env: { ...cleanEnv(home), ...env } });
+  const settings = (env: NodeJS.ProcessEnv) => resolveSettings(new Map([["config.file", join(REPO_ROOT, EXAMPLE_AM)], ["alertprism.config.file", join(REPO_ROOT, EXAMPLE_PRISM_HA)]]), env);
+
+  it("alertprism check-config accepts it with the three variables set, and refuses it without", () => {
+    const ok = prismCli(haEnv);
+    assert.equal(ok.status, 0, ok.transcript);
+    assert.match(ok.stdout, /5 receivers \(5 integrations\)/, "the DingTalk robot attaches to p2 as with the single-process example");
+    const none = prismCli({});
+    assert.equal(none.status, 1, none.transcript);
+    assert.match(none.stderr + none.stdout, /environment variable ALERTPRISM_POSTGRES_URL is not set/);
+    // Each variable is required: a replica without its own identity must not start.
+    assert.equal(settings(haEnv).postgres?.replicaId, "a");
+    for (const missing of HA_VARIABLES) {
+      const env: NodeJS.ProcessEnv = { ...haEnv };
+      delete env[missing];
+      assert.throws(() => settings(env), new RegExp(`environment variable ${missing} is not set`));
+    }
+    assert.throws(() => settings({ ...haEnv, ALERTPRISM_POSTGRES_URL: "mysql://x@y/z" }), /postgres:\/\//, "the URL is validated, not only present");
+  });
+
+  it("it is the single-process example but for storage (PostgreSQL) and ha", () => {
+    const single = rec(parse(readFileSync(join(REPO_ROOT, EXAMPLE_PRISM), "utf8")), EXAMPLE_PRISM);
+    const ha = rec(parse(readFileSync(join(REPO_ROOT, EXAMPLE_PRISM_HA), "utf8")), EXAMPLE_PRISM_HA);
+    const { storage: singleStorage, ...singleRest } = single;
+    const { storage: haStorage, ha: haSection, ...haRest } = ha;
+    assert.deepEqual(haRest, singleRest, `edit both: ${EXAMPLE_PRISM_HA} repeats ${EXAMPLE_PRISM} apart from storage and ha`);
+    const storage = rec(haStorage, "storage");
+    assert.equal(storage.backend, "postgres");
+    assert.equal(rec(storage.postgres, "storage.postgres").url, "${ALERTPRISM_POSTGRES_URL}", "the URL (and its password) from the environment");
+    assert.equal(storage.history_retention, rec(singleStorage, "storage").history_retention);
+    assert.deepEqual(rec(haSection, "ha"), { lease: "10s", replica_id: "${ALERTPRISM_REPLICA_ID}", advertise_address: "${ALERTPRISM_ADVERTISE_ADDRESS}" });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
 describe("the image's start command, run directly", { timeout: 80_000 }, () => {
   const children: ChildProcess[] = [];
   after(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   });
 
-  const compose = rec(parse(composeText), "docker-compose.yml");
+  const compose = rec(parseCompose(), "docker-compose.yml");
   const composeAlertprism = rec(rec(compose.services, "services").alertprism, "services.alertprism");
   const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
