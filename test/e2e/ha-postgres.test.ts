@@ -182,20 +182,39 @@ describe("three replicas on one PostgreSQL database", () => {
     for (const [instance, n] of notificationsByGroup(sink, "Shared")) assert.equal(n, 1, `${instance} notified ${n} times`);
   });
 
-  it("after kill -9 of the sender, another takes over within the lease and notifies what follows", async () => {
+  it("kill -9 of the sender in the middle of a storm: a new sender within the lease, nothing lost, duplicates only within the window", async () => {
     const sender = await theSender(replicas, 3 * LEASE_MS);
     const survivors = replicas.filter((r) => r !== sender);
-    await sender.kill9();
-    const killedAt = Date.now();
-    assert.equal((await post(survivors[0]!, "/api/v2/alerts", alertsFor("AfterKill", 10))).status, 200);
+    // Prometheus sends every batch to every replica; the sender is killed half-way through, while its
+    // flushes and deliveries of the first half are under way.
+    const STORM = 40;
+    const BATCH = 4;
+    const batches = Array.from({ length: STORM / BATCH }, (_, b) => alertsFor("Storm", STORM).slice(b * BATCH, (b + 1) * BATCH));
+    let killedAt = 0;
+    for (const [b, batch] of batches.entries()) {
+      if (b === batches.length / 2) {
+        await sender.kill9();
+        killedAt = Date.now();
+      }
+      const live = killedAt === 0 ? replicas : survivors;
+      const answers = await Promise.all(live.map((r) => post(r, "/api/v2/alerts", batch)));
+      assert.deepEqual(answers.map((a) => a.status), live.map(() => 200));
+      await sleep(100);
+    }
     const next = await theSender(survivors, 3 * LEASE_MS);
     const takeoverMs = Date.now() - killedAt;
     console.log(`# new sender ${next.url} reports itself ${takeoverMs} ms after kill -9 (lease ${LEASE_MS} ms)`);
     assert.ok(takeoverMs < 2 * LEASE_MS, `takeover took ${takeoverMs} ms`);
-    await waitForGroups(sink, "AfterKill", 10, 20_000);
+    // Every alert in every survivor's listing; every group notified (nothing decided is lost).
+    for (const r of survivors) await visible(r, "Storm", STORM);
+    await waitForGroups(sink, "Storm", STORM, 30_000);
     await sleep(3_000);
-    for (const [instance, n] of notificationsByGroup(sink, "AfterKill")) assert.equal(n, 1, `${instance} notified ${n} times`);
-    // The groups the killed sender had notified are not notified again by its successor.
+    const repeated = [...notificationsByGroup(sink, "Storm")].filter(([, n]) => n > 1);
+    console.log(`# storm of ${STORM} groups across the kill: ${repeated.length} notified twice (at least once: sent, but killed before the log was committed)`);
+    // The at-least-once window: only what the killed sender had sent without its log committed, a few at most.
+    assert.ok(repeated.length <= 2 * BATCH, `repeated: ${JSON.stringify(repeated)}`);
+    assert.ok(repeated.every(([, n]) => n === 2), `repeated: ${JSON.stringify(repeated)}`);
+    // The groups notified before the storm are not notified again by the successor.
     for (const [instance, n] of notificationsByGroup(sink, "Shared")) assert.equal(n, 1, `Shared ${instance} notified ${n} times after the takeover`);
     replicas = survivors;
   });
