@@ -6,24 +6,15 @@
  */
 import { startPostgres } from "../test/helpers/postgres.ts";
 import { RAISED_LIMITS, closedLoop, type LoadResult } from "./load.ts";
-import { startServer, stopServer, type Target } from "./servers.ts";
+import { startServer, stopServer, webhookConfig, type Target } from "./servers.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PER_REQUEST = 64;
 const FIRST_PORT = 19321;
 
-const CONFIG = `
-route:
-  receiver: sink
-  group_by: [alertname]
-  group_wait: 0s
-  group_interval: 1h
-receivers:
-  - name: sink
-    webhook_configs:
-      - url: http://127.0.0.1:9/
-`;
+/** Notifications go to the discard port: this scenario measures ingest. */
+const CONFIG = webhookConfig("http://127.0.0.1:9/");
 
 export interface HaResult {
   readonly setup: string;

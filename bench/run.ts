@@ -7,7 +7,7 @@ import { execSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Agent, request } from "undici";
-import { startServer, stopServer, type Target } from "./servers.ts";
+import { startServer, stopServer, webhookConfig, type Target } from "./servers.ts";
 import { RAISED_LIMITS, closedLoop, percentile, type LoadResult } from "./load.ts";
 import { stormScenario, printStorm } from "./storm.ts";
 import { historyScenario, printHistory } from "./history.ts";
@@ -19,17 +19,7 @@ import { haScenario, printHa } from "./ha.ts";
 import { evaluateTargets, machineLine, printTargets, writeReadmeTable } from "./targets.ts";
 
 const SINK_PORT = 19399;
-const CONFIG = `
-route:
-  receiver: sink
-  group_by: [alertname]
-  group_wait: 0s
-  group_interval: 1h
-receivers:
-  - name: sink
-    webhook_configs:
-      - url: http://127.0.0.1:${SINK_PORT}/
-`;
+const CONFIG = webhookConfig(`http://127.0.0.1:${SINK_PORT}/`);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 

@@ -6,6 +6,21 @@ import { join } from "node:path";
 
 export interface Target { name: string; url: string; proc: ChildProcess; dir: string; }
 
+/** The scenarios' alertmanager.yml: every alert to one webhook, a group per alertname, notified at once. */
+export function webhookConfig(url: string): string {
+  return `
+route:
+  receiver: sink
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1h
+receivers:
+  - name: sink
+    webhook_configs:
+      - url: ${url}
+`;
+}
+
 export async function waitReady(url: string, proc: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
