@@ -70,6 +70,17 @@ describe("alertprism backup / restore command line", () => {
       assert.match(r.err, message);
       assert.equal(r.out, "");
     }
+    // With PostgreSQL as the store there is no SQLite file to copy: said plainly, without the URL.
+    const dir = mkdtempSync(join(tmpdir(), "alertprism-backup-cli-"));
+    const settings = join(dir, "alertprism.yml");
+    writeFileSync(settings, "storage:\n  backend: postgres\n  postgres:\n    url: postgres://ap:hunter2@db:5432/ap\n");
+    for (const cmd of [backupCommand, restoreCommand]) {
+      const r = await run(cmd, [`--alertprism.config.file=${settings}`, join(dir, "b.db")]);
+      assert.equal(r.code, EXIT.usage, r.err);
+      assert.match(r.err, /is for the SQLite database; with storage\.backend postgres, back up and restore with PostgreSQL's own tools/);
+      assert.doesNotMatch(r.err, /hunter2/);
+    }
+    rmSync(dir, { recursive: true, force: true });
     const help = await run(restoreCommand, ["--help"]);
     assert.equal(help.code, EXIT.ok);
     assert.match(help.out, /^usage: alertprism restore \[--storage\.path=DIR\] FILE\n/);

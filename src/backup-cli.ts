@@ -94,5 +94,9 @@ function parseInvocation(name: string, args: readonly string[], env: NodeJS.Proc
     values.set(flag, v.trim());
   }
   if (files.length !== 1) throw new ConfigError(`${name} takes exactly one FILE, got ${files.length}`);
-  return { file: files[0]!, force, database: databaseFile(resolveSettings(values, env)) };
+  const settings = resolveSettings(values, env);
+  if (settings.postgres) {
+    throw new ConfigError(`${name} is for the SQLite database; with storage.backend postgres, back up and restore with PostgreSQL's own tools (pg_dump and pg_restore, or your provider's backups)`);
+  }
+  return { file: files[0]!, force, database: databaseFile(settings) };
 }
