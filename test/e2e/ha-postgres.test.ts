@@ -244,7 +244,8 @@ groups:
     const next = await theSender(survivors, 3 * LEASE_MS);
     const takeoverMs = Date.now() - killedAt;
     console.log(`# new sender ${next.url} reports itself ${takeoverMs} ms after kill -9 (lease ${LEASE_MS} ms)`);
-    assert.ok(takeoverMs < 2 * LEASE_MS, `takeover took ${takeoverMs} ms`);
+    // ha.lease bounds it; the slack is for reading /health on a busy machine.
+    assert.ok(takeoverMs < LEASE_MS + 1_500, `takeover took ${takeoverMs} ms`);
     // Every alert in every survivor's listing; every group notified (nothing decided is lost).
     for (const r of survivors) await visible(r, "Storm", STORM);
     await waitForGroups(sink, "Storm", STORM, 30_000);

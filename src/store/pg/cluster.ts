@@ -17,6 +17,7 @@ export interface ClusterOptions {
   readonly reads: pg.Pool;
   readonly replicaId: string;
   readonly address: string;
+  /** ha.lease: the longest a dead or cut-off sender goes unreplaced (see grantMs). */
   readonly leaseMs: number;
   /** This replica became the sender (true) or stopped being it (false). */
   readonly senderChanged: (sending: boolean) => void;
@@ -50,7 +51,10 @@ export class PgCluster {
 
   /** Joins: listens to the feed first (so no change is missed), then registers and starts competing for the lease. */
   static async join(opts: ClusterOptions): Promise<PgCluster> {
-    const timeout = Math.max(100, Math.floor(opts.leaseMs / 3));
+    // A grant lasts 3/4 of ha.lease and every replica tries for it every third of that (a quarter of the
+    // lease): a sender that dies right after renewing is replaced by the lease's end at the latest.
+    const grantMs = Math.floor((opts.leaseMs * 3) / 4);
+    const timeout = Math.max(100, Math.floor(grantMs / 3));
     const pool = new pg.Pool({ connectionString: opts.url, max: 2, query_timeout: timeout, connectionTimeoutMillis: timeout });
     pool.on("error", (err) => opts.onError(`coordination connection: ${safeErrorMessage(err)}`));
     // The lease reports errors before the cluster exists: they reach it once it does.
@@ -60,7 +64,7 @@ export class PgCluster {
     const lease = new SenderLease({
       pool,
       holder: opts.replicaId,
-      leaseMs: opts.leaseMs,
+      leaseMs: grantMs,
       onChange: (holding) => opts.senderChanged(holding),
       onError: (message) => {
         joined.cluster?.setReachable(false, message);
