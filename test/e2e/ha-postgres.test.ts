@@ -327,7 +327,8 @@ describe("a sender cut off from the database (its connections blackholed)", () =
     await waitForGroups(sink, "DuringCut", 4, 20_000);
     proxy.restore();
     // Back in touch, the cut-off replica catches up and stays a standby: no group is notified twice.
-    await visible(cutOff, "DuringCut", 4).catch((err: unknown) => {
+    // The change feed reconnects with backoff (up to 5 s between attempts) and then re-reads everything.
+    await visible(cutOff, "DuringCut", 4, 20_000).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${cutOff.logs()}`);
     });
     await sleep(2 * LEASE_MS);
