@@ -157,4 +157,19 @@ describe("PgCommitQueue", () => {
       await listener.end();
     }
   });
+  it("splits a backlog into groups of bounded size, committed in order", async () => {
+    const { queue, seen } = setup();
+    const order: number[] = [];
+    const big = (n: number) => queue.submit(() => {
+      for (let i = 0; i < 3_000; i++) queue.record("SELECT 1", []);
+      put(queue, "backlog", `v${n}`);
+      order.push(n);
+    });
+    await Promise.all([big(1), big(2), big(3)]);
+    // 3,001 statements each: the first group stops taking units past 5,000, the third waits for the next.
+    assert.deepEqual(seen, ["committed 2", "committed 1"]);
+    assert.deepEqual(order, [1, 2, 3]);
+    assert.equal(await value("backlog"), "v3");
+  });
+
 });

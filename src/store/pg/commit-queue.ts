@@ -130,14 +130,21 @@ export class PgCommitQueue implements WriteQueue {
   }
 
   private startGroup(): void {
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    const ran = batch.map((p) => this.runWork(p));
+    if (this.queue.length === 0) return;
+    // Units run (and record) in submission order until the group is big enough; the rest wait for the
+    // next group, so that a backlog never becomes one transaction the query timeout would fail whole.
+    const ran: Ran[] = [];
+    let statements = 0;
+    while (this.queue.length > 0 && statements < MAX_GROUP_STATEMENTS) {
+      const r = this.runWork(this.queue.shift()!);
+      if (r.ok) statements += r.statements.length;
+      ran.push(r);
+    }
     const group = this.send(ran).finally(() => {
       if (this.inFlight === group) this.inFlight = undefined;
     });
     this.inFlight = group;
+    if (this.queue.length > 0) this.schedule();
   }
 
   private runWork(p: Pending): Ran {
@@ -323,6 +330,9 @@ export class PgCommitQueue implements WriteQueue {
     this.observer?.failed(error, units.length);
   }
 }
+
+/** Statements after which a group takes no more units (a few thousand run in well under a second). */
+const MAX_GROUP_STATEMENTS = 5_000;
 
 /** How often a unit or group that lost a deadlock or serialization conflict is sent. */
 const CONFLICT_ATTEMPTS = 3;
