@@ -60,7 +60,7 @@ export async function openPgStores(opts: PgStoreOptions): Promise<PgStores> {
   // Without a listener, a connection dropped while idle in the pool would throw from the pool and end the process.
   pool.on("error", (err) => opts.connectionError?.(safeErrorMessage(err)));
   try {
-    await migrate(pool);
+    await migrateWithoutTimeout(opts.url);
     const relay = new ObserverRelay();
     const queue = new PgCommitQueue(pool, { committed: (units) => relay.committed(units, true), failed: (error, units) => relay.failed(error, units) }, opts.replicaId);
     const [alerts, silences, notify, noise, heartbeats, acks, anomaly] = await Promise.all([
@@ -106,3 +106,17 @@ export async function openPgStores(opts: PgStoreOptions): Promise<PgStores> {
   }
 }
 
+
+/**
+ * Migrations on a connection of their own without the query timeout: waiting for another replica's
+ * migration (the advisory lock), or building an index on a large table, may rightly take longer.
+ */
+async function migrateWithoutTimeout(url: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  pool.on("error", () => undefined); // the migration's own query reports a lost connection
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
