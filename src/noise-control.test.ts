@@ -16,6 +16,7 @@ import { RoutingTable } from "./dispatch/routing-table.ts";
 import { NoiseControl } from "./noise-control.ts";
 import { addMillis, fromMillis } from "./types/time.ts";
 import { fingerprint } from "./types/labels.ts";
+import type { WriteOptions, WriteQueue } from "./store/write-queue.ts";
 
 const M = 60_000;
 
@@ -94,4 +95,25 @@ test("a start both in the replayed history and observed meanwhile does not enter
   await provider.put([alert({ alertname: "C" }, 10 * M)]);
   assert.notEqual(noise.stormState("a"), undefined, "the third start enters the storm (the test can see one)");
   noise.stop();
+});
+
+test("notification decisions are committed at once but leave their flush to disk to the next write that needs one", async () => {
+  const clock = new FakeClock();
+  const store = memoryStore();
+  const config = parseAlertmanagerConfig("route: {receiver: a}\nreceivers: [{name: a}]\n");
+  const silences = new Silences(store.silences, store.queue, clock, 120 * M);
+  const provider = new AlertProvider({ repo: store.alerts, queue: store.queue, clock, log: silentLogger(), status: mutingStatus(silences, new Inhibitor(config.inhibitRules)), gcIntervalMs: 30 * M });
+  const options: Array<WriteOptions | undefined> = [];
+  const queue: WriteQueue = {
+    submit: (work, onRollback, opts) => {
+      options.push(opts);
+      return store.queue.submit(work, onRollback, opts);
+    },
+  };
+  const noise = new NoiseControl({ clock, log: silentLogger(), queue, repo: new NoiseRepo(store.db), provider, metrics: new Metrics(), externalURL: "http://ap", routing: () => new RoutingTable(config) });
+  noise.decisions.flush("{}:{}", "a", clock.now(), [{ stage: "notify", outcome: "sent", integration: "webhook/0" }], new Set());
+  assert.deepEqual(options, [{ deferFlush: true }], "one write, deferred: a flush of its own after every notification would hold the next alert's commit behind it");
+  await store.queue.submit(() => undefined);
+  const rows = store.db.prepare("SELECT outcome FROM notify_decisions").pluck().all();
+  assert.deepEqual(rows, ["sent"], "committed");
 });

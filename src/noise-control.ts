@@ -66,8 +66,11 @@ export class NoiseControl {
   private readonly pinnedRoutes = new Map<string, Route>();
 
   constructor(private readonly deps: NoiseControlDeps) {
+    // Decisions are records nothing is acknowledged on (like delivery attempts): committed at once, flushed to
+    // disk with the next write that needs it. A flush of their own after every notification would make the
+    // next alert's commit wait for two flushes in a row.
     this.decisions = new DecisionLog((rows) => {
-      deps.queue.submit(() => deps.repo.recordDecisions(rows)).catch((err: unknown) => deps.log.error({ err: errorMessage(err) }, "recording notification decisions failed"));
+      deps.queue.submit(() => deps.repo.recordDecisions(rows), undefined, { deferFlush: true }).catch((err: unknown) => deps.log.error({ err: errorMessage(err) }, "recording notification decisions failed"));
     });
     deps.provider.subscribeTransitions((ts) => this.observe(ts.map(changeOf)));
     deps.metrics.registerFlappingGauge(() => this.flap?.tracker.flappingCount(deps.clock.now()) ?? 0);
