@@ -65,6 +65,7 @@ const DELIVERY_WARMUP = 20;
 /** POST of a new alert to its webhook notification, one at a time, with group_wait 0s. */
 async function deliveryLatency(t: Target, sink: ReturnType<typeof startSink>, samples: number): Promise<Result> {
   const latencies: number[] = [];
+  const replies: number[] = [];
   // The first notifications of a fresh process open the connection to the sink and run code not yet
   // optimised (up to 43 ms here, for either system); unmeasured, so p99 is the steady state, not start-up.
   for (let i = -DELIVERY_WARMUP; i < samples; i++) {
@@ -73,9 +74,17 @@ async function deliveryLatency(t: Target, sink: ReturnType<typeof startSink>, sa
     const t0 = performance.now();
     const r = await request(`${t.url}/api/v2/alerts`, { method: "POST", body: JSON.stringify([{ labels: { alertname: name } }]), headers: { "content-type": "application/json" } });
     await r.body.dump();
+    if (i >= 0) replies.push(performance.now() - t0);
     await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error(`${t.name}: no notification for ${name}`)), 5000))]);
     if (i >= 0) latencies.push(performance.now() - t0);
     sink.waiters.delete(name);
+  }
+  if (process.env.BENCH_DELIVERY_WORST === "1") {
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    const worst = latencies.map((ms, i) => ({ i, ms: round(ms), reply: round(replies[i]!) })).sort((a, b) => b.ms - a.ms).slice(0, 8);
+    console.log(`${t.name} slowest deliveries (sample: ms, of which until the reply): ${worst.map((w) => `${w.i}: ${w.ms} (${w.reply})`).join(", ")}`);
+    const sortedReplies = [...replies].sort((a, b) => a - b);
+    console.log(`${t.name} reply p50 ${round(percentile(sortedReplies, 0.5))} ms, p99 ${round(percentile(sortedReplies, 0.99))} ms`);
   }
   latencies.sort((a, b) => a - b);
   return { alertsPerSec: 0, requests: samples, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99) };
@@ -203,8 +212,13 @@ async function main(): Promise<void> {
     // Prometheus re-sends every firing alert each evaluation: the same 10,000 fingerprints over and over.
     ["re-post 10,000 firing, 64/request", (t) => ingest(t, 64, (s) => batch("re", s % 157, 64), 20_000)],
   ];
+  // BENCH_SCENARIOS: comma-separated parts of scenario names to run alone (e.g. "webhook,re-post"; "memory"
+  // for the memory and listing scenarios); the extra scenarios and the README table are then skipped.
+  const only = (process.env.BENCH_SCENARIOS ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const chosen = (scenario: string): boolean => only.length === 0 || only.some((part) => scenario.includes(part));
   try {
     for (const [scenario, run] of scenarios) {
+      if (!chosen(scenario)) continue;
       for (const name of names) {
         const t = await start(name, name === "alertprism" ? 19301 : 19302);
         try {
@@ -218,12 +232,12 @@ async function main(): Promise<void> {
     sink.close();
   }
   const sizes: Record<string, Record<string, number | Result>> = {};
-  for (const name of names) sizes[name] = await sizeScenarios(name, name === "alertprism" ? 19303 : 19304);
+  if (chosen("memory")) for (const name of names) sizes[name] = await sizeScenarios(name, name === "alertprism" ? 19303 : 19304);
   for (const [name, r] of Object.entries(sizes)) {
     for (const [scenario, v] of Object.entries(r)) if (typeof v !== "number") results[name]![scenario] = v;
   }
   const rows: string[][] = [["scenario", "target", "alerts/s", "p50 ms", "p99 ms", "requests"]];
-  for (const scenario of Object.keys(results.alertprism!)) {
+  for (const scenario of Object.keys(results.alertprism ?? {})) {
     for (const name of names) {
       const r = results[name]![scenario]!;
       rows.push([scenario, name, r.alertsPerSec ? String(r.alertsPerSec) : "-", String(r.p50ms), String(r.p99ms), String(r.requests)]);
@@ -233,12 +247,16 @@ async function main(): Promise<void> {
   const machine = machineLine(CLIENTS, SECONDS);
   console.log(`\nmachine: ${machine}\n`);
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
-  console.log("\nresident memory (MiB):");
-  for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
-    console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${names.map((n) => `${n} ${String(sizes[n]![key])}`).join("   ")}`);
+  if (Object.keys(sizes).length > 0) console.log("\nresident memory (MiB):");
+  if (Object.keys(sizes).length > 0) for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
+    console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${names.map((n) => `${n} ${String(sizes[n]?.[key])}`).join("   ")}`);
   }
-  const verdicts = evaluateTargets(results, Object.fromEntries(names.map((n) => [n, numbersOf(sizes[n]!)])));
+  const verdicts = evaluateTargets(results, Object.fromEntries(names.map((n) => [n, numbersOf(sizes[n] ?? {})])));
   printTargets(verdicts);
+  if (only.length > 0) {
+    console.log("\n" + JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, seconds: SECONDS, results, sizes }, null, 2));
+    return;
+  }
   if (withAlertmanager && process.env.BENCH_WRITE_README !== "0") writeReadmeTable("bench/README.md", verdicts, machine);
   const storm = await stormScenario(names.length > 1);
   printStorm(storm);
