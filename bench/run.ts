@@ -247,9 +247,11 @@ async function main(): Promise<void> {
   const machine = machineLine(CLIENTS, SECONDS);
   console.log(`\nmachine: ${machine}\n`);
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
-  if (Object.keys(sizes).length > 0) console.log("\nresident memory (MiB):");
-  if (Object.keys(sizes).length > 0) for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
-    console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${names.map((n) => `${n} ${String(sizes[n]?.[key])}`).join("   ")}`);
+  if (Object.keys(sizes).length > 0) {
+    console.log("\nresident memory (MiB):");
+    for (const key of ["rss idle MiB", "rss 10k MiB", "rss 100k MiB"]) {
+      console.log(`  ${key.replace(" MiB", "").padEnd(10)} ${names.map((n) => `${n} ${String(sizes[n]?.[key])}`).join("   ")}`);
+    }
   }
   const verdicts = evaluateTargets(results, Object.fromEntries(names.map((n) => [n, numbersOf(sizes[n] ?? {})])));
   printTargets(verdicts);
