@@ -50,6 +50,40 @@ describe("PgCommitQueue", () => {
     for (const k of ["a", "b", "c"]) assert.equal(await value(`group-${k}`), k);
   });
 
+  it("held rows go before the unit's next statement and at the end of its work; a unit that throws forgets them", async () => {
+    const { queue } = setup();
+    // A repository that holds its writes back and records them as one statement (as PgAlertsRepo does).
+    let held: string[] = [];
+    const rows = {
+      flush: () => {
+        const keys = held;
+        held = [];
+        queue.record(`INSERT INTO scratch (k, v) SELECT k, 'held' FROM unnest($1::text[]) AS k`, [keys]);
+      },
+      discard: () => (held = []),
+    };
+    const hold = (k: string) => {
+      queue.hold(rows);
+      held.push(k);
+    };
+    await queue.submit(() => {
+      hold("held-1");
+      hold("held-2");
+      // Reads what the held rows wrote: they must already be in the transaction.
+      queue.record("INSERT INTO scratch (k, v) SELECT 'held-count', count(*)::text FROM scratch WHERE k LIKE 'held-_'", []);
+      hold("held-3");
+    });
+    assert.equal(await value("held-count"), "2");
+    assert.equal(await value("held-3"), "held", "recorded when the work returned");
+    await assert.rejects(queue.submit(() => {
+      hold("held-4");
+      throw new Error("the unit's own failure");
+    }), /own failure/);
+    await queue.submit(() => put(queue, "held-after", "ok"));
+    assert.equal(await value("held-4"), undefined, "a failed unit's held rows are not written by the next unit");
+    assert.deepEqual(held, []);
+  });
+
   it("a unit whose statement fails is undone alone; the others of the group commit", async () => {
     const { queue, seen } = setup();
     const memory = new Set<string>();
