@@ -130,11 +130,11 @@ export class PgAlertsRepo implements AlertsStore {
     const events = this.heldEvents;
     this.dropHeld();
     for (const chunk of chunks(series, ROWS_PER_STATEMENT)) {
-      this.queue.record(insertSeries(chunk.length), chunk.flat(), () => {
+      this.queue.recordRows(chunk.length, insertSeries(chunk.length), chunk.flat(), () => {
         for (const [fp] of chunk) this.series.add(fp);
       });
     }
-    for (const chunk of chunks(alerts, ROWS_PER_STATEMENT)) this.queue.record(upsertAlerts(chunk.length), chunk.flat());
+    for (const chunk of chunks(alerts, ROWS_PER_STATEMENT)) this.queue.recordRows(chunk.length, upsertAlerts(chunk.length), chunk.flat());
     if (events.length === 0) return;
     // Replicas that all receive the alert (Prometheus sends to every one) each see it start, resolve, get
     // silenced. Each change is recorded once: under the series' row locks (held to the commit, taken in id
@@ -144,7 +144,7 @@ export class PgAlertsRepo implements AlertsStore {
     this.queue.record("SELECT 1 FROM series WHERE fingerprint = ANY($1::text[]) ORDER BY id FOR UPDATE", [[...new Set(events.map((e) => e.fingerprint))]]);
     for (const run of familyRuns(events)) {
       for (const chunk of chunks(run, ROWS_PER_STATEMENT)) {
-        this.queue.record(familyEvents(chunk.length), chunk.flatMap((e, i) => [i, e.fingerprint, e.atMs, e.kind, e.detail, e.family.kinds, e.family.key]));
+        this.queue.recordRows(chunk.length, familyEvents(chunk.length), chunk.flatMap((e, i) => [i, e.fingerprint, e.atMs, e.kind, e.detail, e.family.kinds, e.family.key]));
       }
     }
   }

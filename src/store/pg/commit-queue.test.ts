@@ -206,4 +206,13 @@ describe("PgCommitQueue", () => {
     assert.equal(await value("backlog"), "v3");
   });
 
+  it("counts a multi-row statement as its rows towards that limit", async () => {
+    const { queue, seen } = setup();
+    // One statement of 3,000 rows each: the same work as 3,000 one-row statements, the same groups.
+    const big = (n: number) => queue.submit(() => queue.recordRows(3_000, "INSERT INTO scratch (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v", ["rows", `v${n}`]));
+    await Promise.all([big(1), big(2), big(3)]);
+    assert.deepEqual(seen, ["committed 2", "committed 1"]);
+    assert.equal(await value("rows"), "v3");
+  });
+
 });

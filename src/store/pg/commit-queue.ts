@@ -14,6 +14,8 @@ export interface RecordedStatement {
   readonly committed?: ((result: pg.QueryResult) => void) | undefined;
   /** Runs if the statement's unit is undone: reverts what the repository assumed when recording it. */
   readonly undone?: (() => void) | undefined;
+  /** Rows it writes, for a multi-row statement (what bounds a group is the work, not the statement count). */
+  readonly rows?: number;
 }
 
 /**
@@ -100,10 +102,15 @@ export class PgCommitQueue implements WriteQueue {
    * own onRollback), newest statement first.
    */
   record(text: string, values: readonly unknown[], committed?: (result: pg.QueryResult) => void, undone?: () => void): void {
+    this.recordRows(1, text, values, committed, undone);
+  }
+
+  /** `record` for a statement that writes `rows` rows (a multi-row INSERT): counted as that many towards the group's size. */
+  recordRows(rows: number, text: string, values: readonly unknown[], committed?: (result: pg.QueryResult) => void, undone?: () => void): void {
     if (!this.recording) throw new Error("a PostgreSQL write outside a unit of work: submit it through the commit queue");
     // Rows held back were written before this statement: they go first, so the unit's order is kept.
     this.flushHeld();
-    this.recording.push({ text, values, committed, undone });
+    this.recording.push({ text, values, committed, undone, rows });
   }
 
   /**
@@ -165,7 +172,7 @@ export class PgCommitQueue implements WriteQueue {
     let statements = 0;
     while (this.queue.length > 0 && statements < MAX_GROUP_STATEMENTS) {
       const r = this.runWork(this.queue.shift()!);
-      if (r.ok) statements += r.statements.length;
+      if (r.ok) for (const st of r.statements) statements += st.rows ?? 1;
       ran.push(r);
     }
     const group = this.send(ran).finally(() => {
@@ -361,7 +368,10 @@ export class PgCommitQueue implements WriteQueue {
   }
 }
 
-/** Statements after which a group takes no more units (a few thousand run in well under a second). */
+/**
+ * Statements after which a group takes no more units, a multi-row statement counting as its rows (a few
+ * thousand one-row statements run in well under a second).
+ */
 const MAX_GROUP_STATEMENTS = 5_000;
 
 /** How often a unit or group that lost a deadlock or serialization conflict is sent. */

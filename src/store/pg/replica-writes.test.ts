@@ -89,10 +89,10 @@ describe("replicas writing the same rows", () => {
     // Counted on one replica: statements its queue recorded for the whole batch.
     const queue = replicas[0]!.queue;
     let recorded = 0;
-    const record = queue.record.bind(queue);
-    queue.record = (...args) => {
+    const recordRows = queue.recordRows.bind(queue);
+    queue.recordRows = (...args) => {
       recorded++;
-      record(...args);
+      recordRows(...args);
     };
     // Every replica receives the fleet, and each in a different order: the series locks are taken in id order.
     await Promise.all(replicas.map((r, i) => r.provider.put(i === 1 ? [...fleet].reverse() : fleet)));
