@@ -10,7 +10,7 @@ const SERIES_ID = "(SELECT id FROM series WHERE fingerprint = $1)";
 /** Rows per multi-row statement at most (its values stay far below the protocol's 65,535 parameters). */
 const ROWS_PER_STATEMENT = 500;
 
-/** `(\$1, …, \$k), (\$k+1, …)`: `rows` tuples of `width` placeholders. */
+/** `($1, …, $k), ($k+1, …)`: `rows` tuples of `width` placeholders. */
 function tuples(rows: number, width: number): string {
   const out: string[] = [];
   for (let r = 0; r < rows; r++) out.push(`(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`);
@@ -137,10 +137,10 @@ export class PgAlertsRepo implements AlertsStore {
     for (const chunk of chunks(alerts, ROWS_PER_STATEMENT)) this.queue.recordRows(chunk.length, upsertAlerts(chunk.length), chunk.flat());
     if (events.length === 0) return;
     // Replicas that all receive the alert (Prometheus sends to every one) each see it start, resolve, get
-    // silenced. Each change is recorded once: under the series' row locks (held to the commit, taken in id
-    // order so writers never wait on each other in a cycle; the next statement sees what a replica that
-    // held them before committed), an event that repeats the series' last of its family is left out. One
-    // process alone never writes such a repeat, so nothing else changes.
+    // silenced. Each change is recorded once: under the series' row locks (held to the commit; the next
+    // statement sees what a replica that held them before committed), an event that repeats the series' last
+    // of its family is left out. One process alone never writes such a repeat, so nothing else changes. The
+    // locks are taken in id order, which makes deadlocks between replicas rarer; one that happens is retried.
     this.queue.record("SELECT 1 FROM series WHERE fingerprint = ANY($1::text[]) ORDER BY id FOR UPDATE", [[...new Set(events.map((e) => e.fingerprint))]]);
     for (const run of familyRuns(events)) {
       for (const chunk of chunks(run, ROWS_PER_STATEMENT)) {
