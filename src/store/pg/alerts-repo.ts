@@ -1,7 +1,7 @@
 import type { AlertEventKind, AlertStatus } from "../../types/alert.ts";
 import { alertValues, toStoredAlerts, type AlertRow, type AlertsStore, type StoredAlert } from "../alerts-repo.ts";
 import type { HeldRows, PgCommitQueue } from "./commit-queue.ts";
-import { rows, type Queryable } from "./types.ts";
+import { placeholderTuples, rows, type Queryable } from "./types.ts";
 import { TOPICS } from "./change-feed.ts";
 
 /** A series' id by its fingerprint: statements name series by fingerprint, so no id is needed while recording. */
@@ -10,13 +10,6 @@ const SERIES_ID = "(SELECT id FROM series WHERE fingerprint = $1)";
 /** Rows per multi-row statement at most (its values stay far below the protocol's 65,535 parameters). */
 const ROWS_PER_STATEMENT = 500;
 
-/** `($1, …, $k), ($k+1, …)`: `rows` tuples of `width` placeholders. */
-function tuples(rows: number, width: number): string {
-  const out: string[] = [];
-  for (let r = 0; r < rows; r++) out.push(`(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`);
-  return out.join(", ");
-}
-
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -24,7 +17,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** New series and their label rows, one row per series (fingerprint, labels JSON); idempotent. */
-const insertSeries = (rows: number) => `WITH v (fingerprint, labels) AS (VALUES ${tuples(rows, 2)}),
+const insertSeries = (count: number) => `WITH v (fingerprint, labels) AS (VALUES ${placeholderTuples(count, 2)}),
   s AS (INSERT INTO series (fingerprint, labels) SELECT v.fingerprint::text, v.labels::text FROM v ON CONFLICT (fingerprint) DO NOTHING RETURNING id, labels)
   INSERT INTO series_labels (name, value, series_id) SELECT key, value, s.id FROM s, jsonb_each_text(s.labels::jsonb) ON CONFLICT DO NOTHING`;
 
@@ -34,10 +27,10 @@ const ALERT_COLUMNS = "annotations, starts_at, ends_at, updated_at, ends_at_ms, 
  * Alerts by fingerprint, one row each (fingerprint and the 11 columns). A series that is missing fails the
  * statement (its id is NULL), as it must: an alert is never dropped silently.
  */
-const upsertAlerts = (rows: number) => `INSERT INTO alerts (series_id, ${ALERT_COLUMNS})
+const upsertAlerts = (count: number) => `INSERT INTO alerts (series_id, ${ALERT_COLUMNS})
   SELECT s.id, v.annotations::text, v.starts_at::text, v.ends_at::text, v.updated_at::text, v.ends_at_ms::bigint, v.generator_url::text,
     v.timeout::boolean, v.state::text, v.silenced_by::text, v.inhibited_by::text, v.sources::text
-  FROM (VALUES ${tuples(rows, 12)}) AS v (fingerprint, ${ALERT_COLUMNS}) LEFT JOIN series s ON s.fingerprint = v.fingerprint::text
+  FROM (VALUES ${placeholderTuples(count, 12)}) AS v (fingerprint, ${ALERT_COLUMNS}) LEFT JOIN series s ON s.fingerprint = v.fingerprint::text
   ON CONFLICT (series_id) DO UPDATE SET annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
     updated_at = excluded.updated_at, ends_at_ms = excluded.ends_at_ms, generator_url = excluded.generator_url, timeout = excluded.timeout,
     state = excluded.state, silenced_by = excluded.silenced_by, inhibited_by = excluded.inhibited_by, sources = excluded.sources`;
@@ -60,9 +53,9 @@ const FAMILIES: Readonly<Partial<Record<AlertEventKind, { readonly kinds: readon
  * each unless its series' last event of that family is the same; ids follow the rows' order. A statement
  * does not see its own rows: no series may have two events of one family in it.
  */
-const familyEvents = (rows: number) => `INSERT INTO alert_events (series_id, at_ms, kind, detail)
+const familyEvents = (count: number) => `INSERT INTO alert_events (series_id, at_ms, kind, detail)
   SELECT s.id, v.at_ms::bigint, v.kind::text, v.detail::text
-  FROM (VALUES ${tuples(rows, 7)}) AS v (pos, fingerprint, at_ms, kind, detail, kinds, key) JOIN series s ON s.fingerprint = v.fingerprint::text
+  FROM (VALUES ${placeholderTuples(count, 7)}) AS v (pos, fingerprint, at_ms, kind, detail, kinds, key) JOIN series s ON s.fingerprint = v.fingerprint::text
   WHERE NOT EXISTS (
     SELECT 1 FROM (
       SELECT e.kind, e.detail FROM alert_events e WHERE e.series_id = s.id AND e.kind = ANY(v.kinds::text[]) ORDER BY e.id DESC LIMIT 1

@@ -6,7 +6,7 @@ import { lockExclusively } from "../exclusive-lock.ts";
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "../migrate.ts";
 import { MIGRATION_LOCK_KEY, migrate } from "./migrate.ts";
 import { safeErrorMessage } from "./safe-error.ts";
-import { checkout } from "./types.ts";
+import { checkout, placeholderTuples } from "./types.ts";
 
 export interface TableCopy {
   readonly table: string;
@@ -147,9 +147,8 @@ async function copyTable(sqlite: Database, client: pg.PoolClient, table: string)
   let rows = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const params: unknown[] = [];
-    const tuples = batch.map((row) => `(${row.map((v, i) => `$${params.push(toPostgres(v, columns[i]!))}`).join(", ")})`);
-    await query(client, `INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES ${tuples.join(", ")}`, params, table);
+    const params = batch.flatMap((row) => row.map((v, i) => toPostgres(v, columns[i]!)));
+    await query(client, `INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES ${placeholderTuples(batch.length, columns.length)}`, params, table);
     rows += batch.length;
     batch = [];
   };

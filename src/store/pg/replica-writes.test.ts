@@ -94,7 +94,7 @@ describe("replicas writing the same rows", () => {
       recorded++;
       recordRows(...args);
     };
-    // Every replica receives the fleet, and each in a different order: the series locks are taken in id order.
+    // Every replica receives the fleet, one of them in reverse order (the series locks are taken in id order).
     await Promise.all(replicas.map((r, i) => r.provider.put(i === 1 ? [...fleet].reverse() : fleet)));
     assert.ok(recorded <= 4, `series, alerts, one lock, events: ${recorded} statements for 64 alerts (one-row statements made 256)`);
     const counts = await pool.query<{ kind: string; n: string }>(

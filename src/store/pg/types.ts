@@ -51,3 +51,10 @@ export async function checkout(pool: pg.Pool): Promise<Checkout> {
     },
   };
 }
+
+/** `($1, …, $w), ($w+1, …)`: `rows` tuples of `width` placeholders, for a multi-row VALUES list. */
+export function placeholderTuples(rows: number, width: number): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) out.push(`(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`);
+  return out.join(", ");
+}
