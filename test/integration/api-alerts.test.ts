@@ -172,6 +172,32 @@ describe("GET /api/v2/alerts/groups", () => {
     const onlyOps = (await t.get("/api/v2/alerts/groups?receiver=ops")).json as unknown[];
     assert.equal(onlyOps.length, 1);
   });
+
+  test("each listing shows the alert's status and receivers of now, though the alert itself did not change", async () => {
+    await t.post("/api/v2/alerts", [{ labels: { alertname: "Rollout", team: "ops" } }]);
+    type Group = { alerts: GettableAlert[] };
+    const flat = async () => ((await t.get("/api/v2/alerts?filter=alertname=Rollout")).json as GettableAlert[])[0]!;
+    const grouped = async () => ((await t.get("/api/v2/alerts/groups?filter=alertname=Rollout")).json as Group[]).map((g) => g.alerts[0]!);
+    const names = (a: GettableAlert) => a.receivers.map((r) => r.name);
+    // Alternating listings: match order in the flat one, sorted in the groups (the same alert, two JSON texts).
+    assert.deepEqual(names(await flat()), ["ops", "dev"]);
+    assert.deepEqual((await grouped()).map(names), [["dev", "ops"], ["dev", "ops"]]);
+    assert.deepEqual(names(await flat()), ["ops", "dev"]);
+
+    const silence = await t.post("/api/v2/silences", {
+      matchers: [{ name: "alertname", value: "Rollout", isRegex: false, isEqual: true }],
+      startsAt: isoIn(-1000), endsAt: isoIn(3600_000), createdBy: "test", comment: "listing",
+    });
+    const id = (silence.json as { silenceID: string }).silenceID;
+    const muted = { inhibitedBy: [], silencedBy: [id], state: "suppressed" };
+    assert.deepEqual((await flat()).status, muted);
+    assert.deepEqual((await grouped()).map((a) => a.status), [muted, muted]);
+
+    assert.equal((await t.del(`/api/v2/silence/${id}`)).status, 200);
+    const active = { inhibitedBy: [], silencedBy: [], state: "active" };
+    assert.deepEqual((await flat()).status, active);
+    assert.deepEqual((await grouped()).map((a) => a.status), [active, active]);
+  });
 });
 
 describe("status, receivers and lifecycle endpoints", () => {
@@ -225,9 +251,13 @@ receivers:
   test("reload applies a valid config and keeps the old one on error", async () => {
     const { writeFileSync } = await import("node:fs");
     const file = `${t.dir}/alertmanager.yml`;
+    await t.post("/api/v2/alerts", [{ labels: { alertname: "Rerouted" } }]);
+    const receiversOfAlert = async () => ((await t.get("/api/v2/alerts?filter=alertname=Rerouted")).json as GettableAlert[])[0]!.receivers;
+    assert.deepEqual(await receiversOfAlert(), [{ name: "hook" }]);
     writeFileSync(file, "route:\n  receiver: a\nreceivers:\n  - name: a\n  - name: b\n");
     assert.equal((await t.post("/-/reload", undefined)).status, 200);
     assert.deepEqual((await t.get("/api/v2/receivers")).json, [{ name: "a" }, { name: "b" }]);
+    assert.deepEqual(await receiversOfAlert(), [{ name: "a" }], "the unchanged alert listed with the new route's receiver");
     writeFileSync(file, "route:\n  receiver: missing\nreceivers:\n  - name: a\n");
     const bad = await t.post("/-/reload", undefined);
     assert.equal(bad.status, 500);

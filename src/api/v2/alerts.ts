@@ -57,17 +57,43 @@ function visible(alert: Alert, status: AlertStatus, f: AlertFilter, nowMs: numbe
 
 /**
  * An alert's JSON is the same from one listing to the next unless the alert, its status or its receivers
- * changed: keep it per alert object so a listing of many alerts mostly concatenates strings.
+ * changed: keep it per alert object, already encoded, so a listing of many alerts is one copy of bytes.
+ * (Joined as strings, the ~4 MB of 10,000 alerts were flattened and UTF-8 encoded again at every listing:
+ * about a third of the request's time.)
  */
-const jsonCache = new WeakMap<Alert, { key: string; json: string }>();
+const jsonCache = new WeakMap<Alert, { key: string; json: Buffer }>();
 
-function gettableAlertJson(alert: Alert, status: AlertStatus, receivers: readonly string[]): string {
-  const key = `${status.silencedBy.join(",")}|${status.inhibitedBy.join(",")}|${receivers.join(",")}`;
+function gettableAlertJson(alert: Alert, status: AlertStatus, receivers: readonly string[]): Buffer {
+  // Unambiguous whatever the names hold: the common case (one receiver, nothing muting) is "=" and the name,
+  // everything else JSON, which starts with "[".
+  const key = status.silencedBy.length + status.inhibitedBy.length === 0 && receivers.length === 1
+    ? `=${receivers[0]!}`
+    : JSON.stringify([receivers, status.silencedBy, status.inhibitedBy]);
   const hit = jsonCache.get(alert);
   if (hit && hit.key === key) return hit.json;
-  const json = JSON.stringify(gettableAlert(alert, status, receivers));
+  const text = JSON.stringify(gettableAlert(alert, status, receivers));
+  // Memory of its own: a slice of Node's shared 8 KiB pool would keep the whole pool alive as long as it lives.
+  const json = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  json.write(text);
   jsonCache.set(alert, { key, json });
   return json;
+}
+
+const COMMA = Buffer.from(",");
+
+/** Appends `open`, the items separated by commas, and `close` to `pieces`: a JSON array, or an object holding one. */
+function pushJsonList(pieces: Buffer[], open: string, items: readonly Buffer[], close: string): void {
+  pieces.push(Buffer.from(open));
+  items.forEach((item, i) => {
+    if (i > 0) pieces.push(COMMA);
+    pieces.push(item);
+  });
+  pieces.push(Buffer.from(close));
+}
+
+/** The body in one buffer, each piece copied once. */
+function sendJsonBytes(res: Response, pieces: readonly Buffer[]): void {
+  res.status(200).type("application/json").send(Buffer.concat(pieces));
 }
 
 export function getAlerts(ctx: ApiContext) {
@@ -75,7 +101,7 @@ export function getAlerts(ctx: ApiContext) {
     const filter = alertFilterFrom(req);
     const receiver = receiverParam(req);
     const now = ctx.clock.now();
-    const out: Array<{ fingerprint: string; json: string }> = [];
+    const out: Array<{ fingerprint: string; json: Buffer }> = [];
     for (const { alert } of ctx.provider.all()) {
       if (alert.endsAt.ms < now) continue;
       const status = ctx.provider.statusOf(alert);
@@ -85,7 +111,9 @@ export function getAlerts(ctx: ApiContext) {
       out.push({ fingerprint: alert.fingerprint, json: gettableAlertJson(alert, status, receivers) });
     }
     out.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
-    res.status(200).type("application/json").send(`[${out.map((o) => o.json).join(",")}]\n`);
+    const pieces: Buffer[] = [];
+    pushJsonList(pieces, "[", out.map((o) => o.json), "]\n");
+    sendJsonBytes(res, pieces);
   };
 }
 
@@ -143,12 +171,17 @@ export function getAlertGroups(ctx: ApiContext) {
       (a, b) => compareLabelSets(a.labels, b.labels) || (a.receiver < b.receiver ? -1 : a.receiver > b.receiver ? 1 : 0),
     );
     // Each alert's JSON comes from the per-alert cache the flat listing uses; keys in Alertmanager's order.
-    const parts = sorted.map((g) => {
-      const alerts = g.alerts.sort(compareAlertsForNotification).map((a) =>
-        gettableAlertJson(a, statusOf.get(a.fingerprint)!, [...(receiversOf.get(a.fingerprint) ?? [])].sort()));
-      return `{"alerts":[${alerts.join(",")}],"labels":${JSON.stringify(g.labels)},"receiver":${JSON.stringify({ name: g.receiver })}}`;
+    const pieces: Buffer[] = [Buffer.from("[")];
+    sorted.forEach((g, i) => {
+      if (i > 0) pieces.push(COMMA);
+      const alerts = g.alerts.sort(compareAlertsForNotification).map((a) => {
+        const receivers = receiversOf.get(a.fingerprint)!;
+        return gettableAlertJson(a, statusOf.get(a.fingerprint)!, receivers.length > 1 ? [...receivers].sort() : receivers);
+      });
+      pushJsonList(pieces, '{"alerts":[', alerts, `],"labels":${JSON.stringify(g.labels)},"receiver":${JSON.stringify({ name: g.receiver })}}`);
     });
-    res.status(200).type("application/json").send(`[${parts.join(",")}]\n`);
+    pieces.push(Buffer.from("]\n"));
+    sendJsonBytes(res, pieces);
   };
 }
 
