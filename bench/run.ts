@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   const sizes: Record<string, Record<string, number | Result>> = {};
   if (chosen("memory")) for (const name of names) sizes[name] = await sizeScenarios(name, name === "alertprism" ? 19303 : 19304);
   for (const [name, r] of Object.entries(sizes)) {
-    for (const [scenario, v] of Object.entries(r)) if (typeof v !== "number") results[name]![scenario] = v;
+    for (const [scenario, v] of Object.entries(r)) if (typeof v !== "number") (results[name] ??= {})[scenario] = v;
   }
   const rows: string[][] = [["scenario", "target", "alerts/s", "p50 ms", "p99 ms", "requests"]];
   for (const scenario of Object.keys(results.alertprism ?? {})) {
