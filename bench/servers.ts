@@ -56,12 +56,16 @@ export async function startServer(name: string, port: number, config: string, al
   return { name, url, proc, dir };
 }
 
-/** SIGTERM, wait for the exit (at most 10 s, then SIGKILL), then remove the directory. */
+/**
+ * SIGTERM, wait for the exit (at most 10 s, then SIGKILL; 120 s while profiling, since node writes a long
+ * run's profile at exit and took ~10 s for 16 s of ingest and listings), then remove the directory.
+ */
 export async function stopServer(t: Target): Promise<void> {
   if (t.proc.exitCode === null && t.proc.signalCode === null) {
     const exited = new Promise<void>((resolve) => t.proc.once("exit", () => resolve()));
     t.proc.kill("SIGTERM");
-    const timer = setTimeout(() => t.proc.kill("SIGKILL"), 10_000);
+    const profiling = /--(cpu|heap)-prof\b/.test(process.env.BENCH_PRISM_NODE_ARGS ?? "");
+    const timer = setTimeout(() => t.proc.kill("SIGKILL"), profiling ? 120_000 : 10_000);
     await exited;
     clearTimeout(timer);
   }
